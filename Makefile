@@ -1,0 +1,44 @@
+# Two entry points, both self-contained on a fresh Debian/Ubuntu machine:
+#   make demo   set up, then render every demo handout into out/demo
+#   make test   set up, then run the test suite
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+SYSTEM_PACKAGES := libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 poppler-utils qpdf fonts-dejavu-core
+
+.PHONY: demo test setup system-deps lint clean
+
+demo: setup
+	$(BIN)/make-handouts demo -o out/demo
+
+test: setup
+	$(BIN)/python -m pytest -q $(PYTEST_ARGS)
+
+setup: system-deps $(STAMP)
+
+# Installs the system libraries WeasyPrint and the tests need, when missing
+# and when we may (root, or passwordless sudo); otherwise says what to install.
+system-deps:
+	@missing=""; for p in $(SYSTEM_PACKAGES); do \
+	  dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q "ok installed" || missing="$$missing $$p"; \
+	done; \
+	if [ -n "$$missing" ]; then \
+	  if ! command -v apt-get >/dev/null; then echo "Please install:$$missing"; \
+	  elif [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing; \
+	  elif sudo -n true 2>/dev/null; then sudo apt-get update -qq && sudo DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing; \
+	  else echo "Please install (needs root): sudo apt-get install$$missing"; fi; \
+	fi
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install -q --upgrade pip
+	$(BIN)/pip install -q -e ".[test,dev]"
+	touch $(STAMP)
+
+lint: setup
+	$(BIN)/ruff check handouts tests benchmarks make_handouts.py
+	$(BIN)/ruff format --check handouts tests benchmarks make_handouts.py
+
+clean:
+	rm -rf $(VENV) out build dist

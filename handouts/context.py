@@ -1,0 +1,98 @@
+"""Builds the Jinja context for one handout: content, clinic values, patient slots."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from markupsafe import Markup, escape
+
+from .clinic import Clinic
+from .content import PATTERN_FIELDS, Block, Handout, Section
+from .formats import clock_time, long_date
+from .patients import PatientDetails
+from .vocabulary import PLACEHOLDER, flags, text_values
+
+_BOLD = re.compile(r"\*\*(.+?)\*\*")
+
+
+@dataclass(frozen=True)
+class HandoutRequest:
+    """What to render: which handout, how, and for whom (all patient fields optional)."""
+
+    procedure: str
+    phase: str
+    language: str = "en"
+    large_print: bool = False
+    patient: PatientDetails = field(default_factory=PatientDetails)
+
+    @property
+    def layout_key(self) -> tuple[str, str, str, bool]:
+        """Records sharing this key share every page except the patient slots."""
+        return (self.procedure, self.phase, self.language, self.large_print)
+
+
+class TextFormatter:
+    """Turns content text into safe markup: escaped, placeholders filled, **bold** kept."""
+
+    def __init__(self, values: Mapping[str, str]) -> None:
+        self.values = values
+
+    def __call__(self, text: str) -> Markup:
+        escaped = str(escape(text))
+        filled = PLACEHOLDER.sub(lambda m: str(escape(self.values[m.group(1)])), escaped)
+        return Markup(_BOLD.sub(r"<strong>\1</strong>", filled))
+
+    def plain(self, text: str) -> str:
+        return _BOLD.sub(r"\1", PLACEHOLDER.sub(lambda m: self.values[m.group(1)], text))
+
+
+def visible_sections(handout: Handout, active: Mapping[str, bool]) -> list[Section]:
+    """Sections and blocks whose `when:` flag holds for this clinic and procedure."""
+    result = []
+    for section in handout.resolved_sections():
+        if section.when and not active[section.when]:
+            continue
+        blocks: list[Block] = [b for b in section.blocks if not b.when or active[b.when]]
+        result.append(section.model_copy(update={"blocks": blocks}))
+    return result
+
+
+def patient_slots(patient: PatientDetails, strings: Mapping[str, str]) -> dict[str, str]:
+    """The printed form of each patient value; empty string for a blank line."""
+    return {
+        "patient_name": patient.patient_name or "",
+        "procedure_date": long_date(patient.procedure_date, strings)
+        if patient.procedure_date
+        else "",
+        "arrival_time": clock_time(patient.arrival_time, strings) if patient.arrival_time else "",
+        "physician": patient.physician or "",
+        "levels": patient.levels or "",
+        "notes": patient.notes or "",
+    }
+
+
+def build_context(
+    clinic: Clinic,
+    handout: Handout,
+    strings: Mapping[str, str],
+    request: HandoutRequest,
+    logo_url: str | None,
+) -> dict[str, Any]:
+    values = text_values(clinic, handout.procedure, strings)
+    fmt = TextFormatter(values)
+    return {
+        "lang": handout.language,
+        "handout": handout,
+        "title": fmt.plain(handout.title),
+        "sections": visible_sections(handout, flags(clinic, handout.procedure)),
+        "clinic": clinic.config.clinic,
+        "logo_url": logo_url,
+        "labels": {k: fmt(v) for k, v in strings.items() if k not in PATTERN_FIELDS},
+        "text": fmt,
+        "slots": patient_slots(request.patient, strings),
+        "large_print": request.large_print,
+        "reviewed": long_date(handout.last_reviewed, strings, "short"),
+    }

@@ -1,0 +1,176 @@
+"""HTML from Jinja templates, PDF from WeasyPrint: the safe rendering pipeline."""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import jinja2
+from jinja2.sandbox import SandboxedEnvironment
+from weasyprint import CSS, HTML
+from weasyprint.text.fonts import FontConfiguration
+from weasyprint.urls import FatalURLFetchingError
+
+from .clinic import Clinic
+from .context import HandoutRequest, build_context
+from .errors import RenderError
+from .fetcher import AssetFetcher
+from .formats import long_date
+from .library import ContentLibrary
+from .locate import data_dir
+
+PAGE_TEMPLATES = {"pre": "pre.html", "post": "post.html"}
+STYLESHEETS = ("base.css", "print.css")
+LARGE_PRINT = "large-print.css"
+_weasy_logger = logging.getLogger("weasyprint")
+
+
+def make_environment(clinic: Clinic) -> SandboxedEnvironment:
+    """Clinic templates first, then the built-ins (also reachable as default:NAME)."""
+    builtin = jinja2.FileSystemLoader(data_dir("templates"))
+    loaders: list[jinja2.BaseLoader] = []
+    if override := clinic.override_dir("templates"):
+        loaders.append(jinja2.FileSystemLoader(override))
+    loaders += [builtin, jinja2.PrefixLoader({"default": builtin}, delimiter=":")]
+    return SandboxedEnvironment(
+        loader=jinja2.ChoiceLoader(loaders),
+        autoescape=True,
+        undefined=jinja2.StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+
+
+def _css_string(text: str) -> str:
+    """A CSS string literal; clinic text only, never patient data."""
+    escaped = text.replace("\\", "\\\\").replace('"', '\\"').replace("\n", " ")
+    return f'"{escaped}"'
+
+
+class _WarningCollector(logging.Handler):
+    """Collects WeasyPrint warnings raised by the current thread's render."""
+
+    def __init__(self) -> None:
+        super().__init__(logging.WARNING)
+        self.thread = threading.get_ident()
+        self.messages: list[str] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        if record.thread == self.thread:
+            self.messages.append(record.getMessage())
+
+
+class Renderer:
+    """Renders handouts for one clinic; fonts, CSS and templates are loaded once."""
+
+    def __init__(self, clinic: Clinic, library: ContentLibrary) -> None:
+        self.clinic = clinic
+        self.library = library
+        self.env = make_environment(clinic)
+        self.fonts = FontConfiguration()
+        roots = [data_dir("styles"), data_dir("templates"), clinic.root]
+        self.fetcher = AssetFetcher(roots)
+        self._styles = self._builtin_styles()
+        self._page_css: dict[tuple[str, ...], CSS] = {}
+        self.warnings: list[str] = []
+
+    def _css(self, **source: str | Path) -> CSS:
+        try:
+            return CSS(**source, font_config=self.fonts, url_fetcher=self.fetcher)  # type: ignore[arg-type]
+        except FatalURLFetchingError as exc:
+            raise RenderError(f"stylesheet asset failed to load: {exc.__cause__}") from None
+
+    def _builtin_styles(self) -> dict[str, list[CSS]]:
+        styles = data_dir("styles")
+        override = self.clinic.override_dir("styles")
+
+        def sheet(name: str) -> CSS:
+            path = override / name if override and (override / name).is_file() else styles / name
+            return self._css(filename=path)
+
+        brand = self.clinic.config.brand
+        brand_css = self._css(
+            string=f":root {{ --primary: {brand.primary_color}; --accent: {brand.accent_color}; }}"
+            f"@page {{ size: {brand.page_size}; }}",
+            base_url=str(styles) + "/",
+        )
+        normal = [sheet(name) for name in STYLESHEETS] + [brand_css]
+        return {"normal": normal, "large": [*normal, sheet(LARGE_PRINT)]}
+
+    def _footer_css(self, request: HandoutRequest) -> CSS:
+        """Page-margin text (clinic, content id, page X of Y) for one handout layout."""
+        key = (request.procedure, request.phase, request.language)
+        if key not in self._page_css:
+            handout = self.library.handout(*_content_key(request))
+            strings = self.library.strings(request.language)
+            ident = self.clinic.config.clinic
+            clinic_line = f"{ident.name} · {ident.main_phone}"
+            content_line = strings["footer.content"].format(
+                id=handout.id,
+                version=handout.version,
+                reviewed=long_date(handout.last_reviewed, strings, "short"),
+            )
+            page = strings["footer.page"].split("{page}")
+            pages_before, pages_after = page[1].split("{pages}")
+            self._page_css[key] = self._css(
+                string=(
+                    "@page { "
+                    f"@bottom-left {{ content: {_css_string(clinic_line)} '\\A' "
+                    f"{_css_string(content_line)}; }} "
+                    f"@bottom-right {{ content: {_css_string(page[0])} counter(page) "
+                    f"{_css_string(pages_before)} counter(pages) {_css_string(pages_after)}; }} }}"
+                )
+            )
+        return self._page_css[key]
+
+    def html(self, request: HandoutRequest) -> str:
+        handout = self.library.handout(*_content_key(request))
+        strings = self.library.strings(request.language)
+        logo = self.clinic.logo_path
+        context = build_context(
+            self.clinic, handout, strings, request, logo.resolve().as_uri() if logo else None
+        )
+        try:
+            return self.env.get_template(PAGE_TEMPLATES[request.phase]).render(context)
+        except jinja2.TemplateError as exc:
+            where = getattr(exc, "filename", None) or getattr(exc, "name", None) or "template"
+            line = getattr(exc, "lineno", None)
+            raise RenderError(f"{where}{f':{line}' if line else ''}: {exc.message}") from None
+
+    def pdf(self, request: HandoutRequest) -> bytes:
+        html = self.html(request)
+        styles = self._styles["large" if request.large_print else "normal"]
+        identifier = hashlib.sha256(repr(request.layout_key).encode()).hexdigest()[:32]
+        with self._collect_warnings() as collector:
+            try:
+                document = HTML(
+                    string=html, base_url=self.clinic.root.as_uri() + "/", url_fetcher=self.fetcher
+                ).render(
+                    stylesheets=[*styles, self._footer_css(request)],
+                    font_config=self.fonts,
+                    pdf_variant="pdf/ua-1",
+                )
+                pdf = document.write_pdf(pdf_identifier=identifier.encode(), pdf_variant="pdf/ua-1")
+            except FatalURLFetchingError as exc:
+                raise RenderError(f"asset failed to load: {exc.__cause__}") from None
+        self.warnings = collector.messages
+        assert pdf is not None
+        return pdf
+
+    @contextmanager
+    def _collect_warnings(self) -> Iterator[_WarningCollector]:
+        collector = _WarningCollector()
+        _weasy_logger.addHandler(collector)
+        try:
+            yield collector
+        finally:
+            _weasy_logger.removeHandler(collector)
+
+
+def _content_key(request: HandoutRequest) -> tuple[str, str, str]:
+    return (request.language, request.procedure, request.phase)
+
