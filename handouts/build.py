@@ -72,7 +72,9 @@ def render_demo(workspace: Workspace, out_dir: Path) -> list[Path]:
     written = []
     for handout in workspace.library.catalog():
         for patient, tag in ((PatientDetails(), ""), (SAMPLE_PATIENT, "-sample")):
-            request = HandoutRequest(handout.procedure, handout.phase, handout.language, False, patient)
+            request = HandoutRequest(
+                handout.procedure, handout.phase, handout.language, False, patient
+            )
             name = default_file_name(request).replace(".pdf", f"{tag}.pdf")
             written.append(build_handout(workspace, request, out_dir / name))
     return written

@@ -57,8 +57,12 @@ def list_command(ctx: click.Context) -> None:
 @main.command()
 @click.argument("procedure", type=click.Choice(PROCEDURES, case_sensitive=False))
 @click.argument("phase", type=click.Choice(PHASES, case_sensitive=False))
-@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path),
-              help="Output file (default: ./PROCEDURE-PHASE-LANG.pdf).")
+@click.option(
+    "-o",
+    "--output",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Output file (default: ./PROCEDURE-PHASE-LANG.pdf).",
+)
 @click.option("--lang", default="en", show_default=True, help="Language code, e.g. en.")
 @click.option("--large-print", is_flag=True, help="Large print (needs large-print styles).")
 @click.option("--html", "as_html", is_flag=True, help="Write the HTML instead of the PDF.")
@@ -71,11 +75,20 @@ def list_command(ctx: click.Context) -> None:
 @click.option("--print", "to_printer", is_flag=True, help="Send the PDF to the printer (lp).")
 @click.option("--printer", help="Printer name for --print (default: the system default).")
 @click.pass_context
-def build(ctx: click.Context, procedure: str, phase: str, output: Path | None, lang: str,
-          large_print: bool, as_html: bool, to_printer: bool, printer: str | None,
-          **fields: str | None) -> None:
+def build(
+    ctx: click.Context,
+    procedure: str,
+    phase: str,
+    output: Path | None,
+    lang: str,
+    large_print: bool,
+    as_html: bool,
+    to_printer: bool,
+    printer: str | None,
+    **fields: str | None,
+) -> None:
     """Build one handout, blank or personalized."""
-    patient = patient_details(fields)
+    patient = patient_details(fields, name=lambda field: "--" + field.replace("_", "-"))
     workspace = _workspace(ctx)
     if lang not in workspace.library.languages():
         raise click.BadParameter(
@@ -93,8 +106,15 @@ def build(ctx: click.Context, procedure: str, phase: str, output: Path | None, l
 
 
 @main.command()
-@click.option("-o", "--output", "out_dir", type=click.Path(file_okay=False, path_type=Path),
-              default=Path("out/demo"), show_default=True, help="Folder for the PDFs.")
+@click.option(
+    "-o",
+    "--output",
+    "out_dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=Path("out/demo"),
+    show_default=True,
+    help="Folder for the PDFs.",
+)
 @click.pass_context
 def demo(ctx: click.Context, out_dir: Path) -> None:
     """Render every handout for the clinic (blank and a sample patient)."""

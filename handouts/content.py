@@ -62,7 +62,9 @@ class Block(_Model):
 
     @property
     def kind(self) -> str:
-        return next(k for k in ("p", "bullets", "steps", "callout", "red_flags") if getattr(self, k))
+        return next(
+            k for k in ("p", "bullets", "steps", "callout", "red_flags") if getattr(self, k)
+        )
 
 
 class Section(_Model):

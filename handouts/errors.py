@@ -14,6 +14,9 @@ class HandoutError(click.ClickException):
         self.problems = problems or []
         super().__init__(message)
 
+    def __str__(self) -> str:
+        return self.format_message()
+
     def format_message(self) -> str:
         if not self.problems:
             return self.message

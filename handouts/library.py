@@ -26,8 +26,10 @@ class ContentLibrary:
             candidate = folder.joinpath(*parts)
             if candidate.is_file():
                 return candidate
-        raise ContentError(f"content file not found: {'/'.join(parts)} (looked in "
-                           f"{', '.join(str(f) for f in self.folders)})")
+        raise ContentError(
+            f"content file not found: {'/'.join(parts)} (looked in "
+            f"{', '.join(str(f) for f in self.folders)})"
+        )
 
     def languages(self) -> list[str]:
         found = {d.name for f in self.folders if f.is_dir() for d in f.iterdir() if d.is_dir()}
@@ -63,7 +65,9 @@ class ContentLibrary:
             for k, v in expected.items()
             if getattr(handout, k) != v
         ]
-        shared = self.shared(lang) if any(isinstance(s, SectionRef) for s in handout.sections) else {}
+        shared = (
+            self.shared(lang) if any(isinstance(s, SectionRef) for s in handout.sections) else {}
+        )
         sections: list[Section] = []
         for i, section in enumerate(handout.sections):
             if isinstance(section, Section):
@@ -71,8 +75,10 @@ class ContentLibrary:
             elif section.use in shared:
                 sections.append(shared[section.use])
             else:
-                problems.append(f"{doc.where(('sections', i, 'use'))}: no section "
-                                f"'{section.use}' in {lang}/shared.yaml")
+                problems.append(
+                    f"{doc.where(('sections', i, 'use'))}: no section "
+                    f"'{section.use}' in {lang}/shared.yaml"
+                )
         if problems:
             raise ContentError(f"{doc.path}: {len(problems)} problem(s)", problems)
         return handout.model_copy(update={"sections": sections})
@@ -85,6 +91,8 @@ class ContentLibrary:
         for lang in self.languages():
             for procedure in PROCEDURES:
                 for phase in PHASES:
-                    if any((f / lang / f"{procedure}-{phase}.yaml").is_file() for f in self.folders):
+                    if any(
+                        (f / lang / f"{procedure}-{phase}.yaml").is_file() for f in self.folders
+                    ):
                         found.append(self.handout(lang, procedure, phase))
         return found

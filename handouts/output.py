@@ -12,6 +12,16 @@ from .errors import OutputError
 TEMP_PREFIX = ".handout-tmp-"
 
 
+def _read_umask() -> int:
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
+
+
+#: mkstemp creates files readable by the owner only; final files get the usual mode.
+FILE_MODE = 0o666 & ~_read_umask()
+
+
 def write_atomic(path: Path, data: bytes) -> None:
     """Temp file in the same folder, fsync, then os.replace over the final name."""
     folder = path.parent
@@ -22,6 +32,7 @@ def write_atomic(path: Path, data: bytes) -> None:
         raise OutputError(f"{folder}: cannot write here ({exc.strerror})") from None
     try:
         with os.fdopen(fd, "wb") as handle:
+            os.fchmod(handle.fileno(), FILE_MODE)
             handle.write(data)
             handle.flush()
             os.fsync(handle.fileno())

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
@@ -76,14 +76,20 @@ class PatientDetails(BaseModel):
         return not any(getattr(self, name) for name in type(self).model_fields)
 
 
-def patient_details(fields: Mapping[str, object]) -> PatientDetails:
-    """Builds PatientDetails, reporting every bad field by name and never by value."""
+def patient_details(
+    fields: Mapping[str, object], name: Callable[[str], str] = str
+) -> PatientDetails:
+    """Builds PatientDetails, reporting every bad field by name and never by value.
+
+    `name` turns a field name into what the user typed (an option or a column).
+    """
     try:
         return PatientDetails.model_validate({k: v for k, v in fields.items() if v is not None})
     except ValidationError as exc:
         problems = []
         for err in exc.errors(include_input=False, include_url=False):
-            field = ".".join(str(p) for p in err["loc"])
-            message = err["msg"].removeprefix("Value error, ")
-            problems.append(f"{field}: {message}")
-        raise RecordError("; ".join(problems)) from None
+            field = name(".".join(str(p) for p in err["loc"]))
+            problems.append(f"{field}: {err['msg'].removeprefix('Value error, ')}")
+        if len(problems) == 1:
+            raise RecordError(problems[0]) from None
+        raise RecordError(f"{len(problems)} invalid values:", problems) from None

@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import threading
+import traceback
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -137,9 +138,7 @@ class Renderer:
         try:
             return self.env.get_template(PAGE_TEMPLATES[request.phase]).render(context)
         except jinja2.TemplateError as exc:
-            where = getattr(exc, "filename", None) or getattr(exc, "name", None) or "template"
-            line = getattr(exc, "lineno", None)
-            raise RenderError(f"{where}{f':{line}' if line else ''}: {exc.message}") from None
+            raise RenderError(f"{_template_location(exc)}: {exc.message}") from None
 
     def pdf(self, request: HandoutRequest) -> bytes:
         html = self.html(request)
@@ -171,6 +170,16 @@ class Renderer:
             _weasy_logger.removeHandler(collector)
 
 
+def _template_location(exc: jinja2.TemplateError) -> str:
+    """file:line of a template error; Jinja puts template frames into the traceback."""
+    if filename := getattr(exc, "filename", None):
+        return f"{filename}:{getattr(exc, 'lineno', '?')}"
+    where = "template"
+    for frame, line in traceback.walk_tb(exc.__traceback__):
+        if frame.f_code.co_filename.endswith(".html"):
+            where = f"{frame.f_code.co_filename}:{line}"
+    return where
+
+
 def _content_key(request: HandoutRequest) -> tuple[str, str, str]:
     return (request.language, request.procedure, request.phase)
-

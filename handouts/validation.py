@@ -11,9 +11,7 @@ def key_path(loc: tuple[int | str, ...]) -> str:
     return ".".join(str(part) for part in loc) or "(top level)"
 
 
-def error_lines(
-    exc: ValidationError, where: Callable[[tuple[int | str, ...]], str]
-) -> list[str]:
+def error_lines(exc: ValidationError, where: Callable[[tuple[int | str, ...]], str]) -> list[str]:
     """One line per error; `where` turns an error location into 'file:line: key' text.
 
     The offending value is never printed: it may be patient data.

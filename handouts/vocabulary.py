@@ -80,7 +80,13 @@ def text_values(clinic: Clinic, procedure: str, strings: Mapping[str, str]) -> d
         "fever_threshold_c": _number(protocol.fever_threshold_c),
     }
     limit = protocol.lifting_limit_lb
-    size = "lighter" if limit < GALLON_OF_MILK_LB else "same" if limit == GALLON_OF_MILK_LB else "heavier"
+    size = (
+        "lighter"
+        if limit < GALLON_OF_MILK_LB
+        else "same"
+        if limit == GALLON_OF_MILK_LB
+        else "heavier"
+    )
     values["lifting_comparison"] = fill(strings[f"lifting.{size}"], values)
     return values
 

@@ -1,0 +1,165 @@
+"""The command line as a nurse or an admin uses it: outputs, exit codes, one-line errors."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+from conftest import open_pdf, run_cli, text_of
+
+from handouts.cli import main
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+def test_build_personalized_handout_to_default_name(tmp_path):
+    result = run_cli(
+        "build",
+        "kyphoplasty",
+        "pre",
+        "--patient-name",
+        "Ana López",
+        "--procedure-date",
+        "12/01/2026",
+        "--arrival-time",
+        "7:15 pm",
+        "--physician",
+        "Dr. Lee",
+        "--levels",
+        "L2",
+        "--notes",
+        "Bring your brace.",
+        cwd=tmp_path,
+    )
+    assert result.returncode == 0, result.stderr
+    target = tmp_path / "kyphoplasty-pre-en.pdf"
+    assert list(tmp_path.iterdir()) == [target]  # no temp files, no name in the file name
+    text = text_of(target.read_bytes())
+    for value in (
+        "Ana López",
+        "Tuesday, December 1, 2026",
+        "7:15 PM",
+        "Dr. Lee",
+        "L2",
+        "Bring your brace.",
+    ):
+        assert value in text
+    assert "Ana" not in result.stderr + result.stdout
+
+
+def test_blank_handout_has_lines_to_write_on(tmp_path):
+    out = tmp_path / "blank.pdf"
+    assert run_cli("build", "vertebroplasty", "post", "-o", str(out)).returncode == 0
+    html = tmp_path / "blank.html"
+    assert run_cli("build", "vertebroplasty", "post", "--html", "-o", str(html)).returncode == 0
+    page = html.read_text()
+    assert page.count('class="slot slot-') == 5
+    assert page.count(' blank" data-slot=') == 5
+    assert "Notes from your care team" in text_of(out.read_bytes())
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["build", "spinalfusion", "pre"], "'spinalfusion' is not one of"),
+        (["build", "kyphoplasty", "during"], "'during' is not one of"),
+        (["build", "kyphoplasty", "pre", "--procedure-date", "2026-13-45"], "not a valid date"),
+        (["build", "kyphoplasty", "pre", "--arrival-time", "25:00"], "not a valid time"),
+        (["build", "kyphoplasty", "pre", "--lang", "xx"], "no content for 'xx'"),
+        (["build", "kyphoplasty", "pre", "--patient-name", "x" * 101], "at most 100 characters"),
+    ],
+)
+def test_bad_values_give_one_clear_line_and_exit_2(tmp_path, args, message):
+    result = run_cli(*args, cwd=tmp_path)
+    assert result.returncode == 2
+    assert message in result.stderr
+    assert "Traceback" not in result.stderr
+    assert not list(tmp_path.glob("*.pdf"))
+
+
+def test_bad_date_error_does_not_echo_the_value(tmp_path):
+    result = run_cli("build", "kyphoplasty", "pre", "--procedure-date", "Maria-1961", cwd=tmp_path)
+    assert result.returncode == 2
+    assert "--procedure-date: not a valid date" in result.stderr
+    assert "Maria" not in result.stderr
+
+
+def test_print_without_lp_fails_clearly(tmp_path):
+    env = {**os.environ, "PATH": str(tmp_path)}  # no lp anywhere on PATH
+    exe = Path(sys.executable).with_name("make-handouts")
+    result = subprocess.run(
+        [str(exe), "build", "kyphoplasty", "post", "--print"],
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=tmp_path,
+        check=False,
+    )
+    assert result.returncode == 2
+    assert "the 'lp' command was not found" in result.stderr
+
+
+def test_print_sends_the_pdf_to_lp(tmp_path):
+    fake_lp = tmp_path / "lp"
+    fake_lp.write_text(
+        f'#!/bin/sh\necho "$@" > {tmp_path}/args\ncat > {tmp_path}/job.pdf\n'
+        "echo 'request id is desk-1'\n"
+    )
+    fake_lp.chmod(0o755)
+    env = {**os.environ, "PATH": f"{tmp_path}:{os.environ['PATH']}"}
+    exe = Path(sys.executable).with_name("make-handouts")
+    result = subprocess.run(
+        [str(exe), "build", "kyphoplasty", "post", "--print", "--printer", "desk"],
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=tmp_path,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    assert "-d desk" in (tmp_path / "args").read_text()
+    assert len(open_pdf((tmp_path / "job.pdf").read_bytes()).pages) >= 2
+    assert not list(tmp_path.glob("kyphoplasty-*.pdf"))
+
+
+def test_list_shows_versions_and_review_dates():
+    result = CliRunner().invoke(main, ["list"])
+    assert result.exit_code == 0
+    lines = result.output.splitlines()
+    assert len(lines) == 5
+    assert any(
+        line.split()[:4] == ["kyphoplasty-post", "en", "1.0", "2026-11-16"] for line in lines
+    )
+
+
+def test_demo_renders_every_handout(tmp_path):
+    result = run_cli("demo", "-o", str(tmp_path / "demo"))
+    assert result.returncode == 0, result.stderr
+    files = sorted(p.name for p in (tmp_path / "demo").iterdir())
+    assert len(files) == 8
+    assert "vertebroplasty-pre-en.pdf" in files and "kyphoplasty-post-en-sample.pdf" in files
+
+
+def test_python_entry_point_runs_the_same_group():
+    result = subprocess.run(
+        [sys.executable, str(REPO / "make_handouts.py"), "--help"],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert result.returncode == 0
+    for command in ("build", "demo", "list"):
+        assert command in result.stdout
+
+
+def test_unwritable_output_is_a_clear_error(tmp_path):
+    blocker = tmp_path / "file"
+    blocker.write_text("x")
+    result = run_cli("build", "kyphoplasty", "pre", "-o", str(blocker / "sub" / "out.pdf"))
+    assert result.returncode == 2
+    assert "cannot write here" in result.stderr
+    assert "Traceback" not in result.stderr

@@ -1,0 +1,110 @@
+"""Every handout renders, holds its sections and the clinic's values, and fits 2-4 pages."""
+
+from __future__ import annotations
+
+import pytest
+from conftest import HANDOUTS, open_pdf, text_of
+
+PRE_SECTIONS = [
+    "Your appointment",
+    "What is a spine fracture?",
+    "Will it help? What are the risks?",
+    "Your medicines",
+    "Eating and drinking",
+    "What to bring and wear",
+    "Your ride home",
+    "What happens on the day",
+    "Questions to ask your doctor",
+    "When to call us before your procedure",
+]
+POST_SECTIONS = [
+    "Your procedure",
+    "The first 24 hours",
+    "When to get help",
+    "Call 911 right away if you have",
+    "Call us right away at (555) 010-4400 if you have",
+    "Pain and medicines",
+    "Your bandage and bathing",
+    "The next few weeks",
+    "Your follow-up visit",
+    "Keep your bones strong",
+]
+
+
+@pytest.mark.parametrize("key", HANDOUTS, ids="-".join)
+def test_sections_present(sample_pdfs, key):
+    text = text_of(sample_pdfs[key])
+    for heading in PRE_SECTIONS if key[1] == "pre" else POST_SECTIONS:
+        assert heading in text, heading
+
+
+@pytest.mark.parametrize("key", HANDOUTS, ids="-".join)
+def test_page_count_two_to_four(sample_pdfs, blank_pdfs, key):
+    for pdf in (sample_pdfs[key], blank_pdfs[key]):
+        assert 2 <= len(open_pdf(pdf).pages) <= 4
+
+
+@pytest.mark.parametrize("key", HANDOUTS, ids="-".join)
+def test_footer_on_every_page(sample_pdfs, workspace, key):
+    pdf = sample_pdfs[key]
+    handout = workspace.library.handout("en", *key)
+    pages = len(open_pdf(pdf).pages)
+    text = text_of(pdf)
+    for n in range(1, pages + 1):
+        assert f"Page {n} of {pages}" in text
+    assert (
+        text.count(f"{handout.id} · version {handout.version} · reviewed November 16, 2026")
+        == pages
+    )
+    assert text.count("Riverbend Spine Center · (555) 010-4400") == pages
+
+
+def test_pre_handouts_cover_the_facts(sample_pdfs):
+    for procedure in ("vertebroplasty", "kyphoplasty"):
+        text = text_of(sample_pdfs[(procedure, "pre")])
+        assert "Do not stop any medicine on your own." in text
+        assert "Your care team will tell you if and when to stop each one." in text
+        assert "Do not eat anything for 8 hours before your arrival time." in text
+        assert "You must have an adult drive you home." in text
+        assert "stay with you for 24 hours" in text
+        assert "Ask your doctor how much it may help you." in text
+        assert "cement can travel to the lungs" in text
+        assert "60 minutes before your procedure starts" in text
+
+
+def test_no_hold_time_is_printed_for_blood_thinners(sample_pdfs):
+    """Hold times vary by drug and clinic: the handout must never state one."""
+    import re
+
+    for key in HANDOUTS:
+        text = text_of(sample_pdfs[key])
+        assert not re.search(r"stop\w* [^.]{0,40}\b\d+ days? before", text), key
+
+
+def test_post_handouts_cover_the_facts(sample_pdfs):
+    for procedure in ("vertebroplasty", "kyphoplasty"):
+        text = text_of(sample_pdfs[(procedure, "post")])
+        assert "A fever of 100.4 °F (38 °C) or higher, or chills." in text
+        assert "Do not lift more than 5 pounds for 6 weeks." in text
+        assert "less than a gallon of milk" in text
+        assert "Do not drive for 14 days." in text
+        assert "Do not drive while you take opioid pain medicine." in text
+        assert "Keep the bandage on and dry for 48 hours." in text
+        assert "Do not soak in a bathtub, pool or hot tub for 14 days." in text
+        assert "You will see your doctor again in 7 to 14 days." in text
+        assert "bone density test" in text and "vitamin D" in text and "grab bars" in text
+        assert "Do not take extra acetaminophen" in text
+
+
+def test_kyphoplasty_differs_where_it_should(sample_pdfs):
+    for phase in ("pre", "post"):
+        kypho = text_of(sample_pdfs[("kyphoplasty", phase)])
+        verte = text_of(sample_pdfs[("vertebroplasty", phase)])
+        assert "balloon" in kypho
+        assert "balloon" not in verte.replace("no balloon", "")
+    kypho_pre = text_of(sample_pdfs[("kyphoplasty", "pre")])
+    verte_pre = text_of(sample_pdfs[("vertebroplasty", "pre")])
+    assert "general anesthesia, which means you will be fully asleep" in kypho_pre
+    assert "height" in kypho_pre and "height" not in verte_pre
+    assert "medicine through an IV to help you relax" in verte_pre
+    assert "fully asleep" not in verte_pre

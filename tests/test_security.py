@@ -1,0 +1,139 @@
+"""Patient text is only ever text; WeasyPrint may load nothing but the project's assets."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+from conftest import open_pdf, text_of
+
+from handouts.build import Workspace
+from handouts.context import HandoutRequest
+from handouts.errors import RenderError
+from handouts.fetcher import AssetFetcher, AssetRefused
+from handouts.patients import PatientDetails
+
+ATTACKS = [
+    '<img src="file:///etc/passwd">',
+    '"><link rel=attachment href=file:///etc/hostname>',
+    "<script>alert(1)</script>{{ 7*7 }}",
+]
+
+
+@pytest.mark.parametrize("attack", ATTACKS)
+def test_markup_in_patient_fields_prints_as_literal_text(workspace, attack):
+    patient = PatientDetails(
+        patient_name=attack, physician=attack, levels=attack[:40], notes=attack
+    )
+    request = HandoutRequest("vertebroplasty", "pre", patient=patient)
+    html = workspace.renderer.html(request)
+    assert attack not in html  # escaped, never markup
+    pdf = workspace.renderer.pdf(request)
+    text = text_of(pdf)
+    assert attack in text
+    document = open_pdf(pdf)
+    assert "/EmbeddedFiles" not in document.Root.get("/Names", {})
+    assert not document.attachments
+    raw = pdf.decode("latin-1")
+    assert "root:x:0:0" not in raw
+    hostname = Path("/etc/hostname").read_text().strip() if Path("/etc/hostname").exists() else ""
+    if hostname and len(hostname) > 4:
+        assert hostname not in text
+
+
+def test_fetcher_serves_assets_under_its_roots(tmp_path):
+    (tmp_path / "logo.svg").write_text("<svg/>")
+    fetcher = AssetFetcher([tmp_path])
+    response = fetcher.fetch((tmp_path / "logo.svg").as_uri())
+    assert response.read() == b"<svg/>"
+    assert response.content_type == "image/svg+xml"
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "file:///etc/passwd",
+        "http://127.0.0.1/logo.png",
+        "https://example.org/font.ttf",
+        "data:text/plain,hello",
+        "ftp://example.org/x",
+    ],
+)
+def test_fetcher_refuses_everything_else(tmp_path, url):
+    with pytest.raises(AssetRefused):
+        AssetFetcher([tmp_path]).fetch(url)
+
+
+def test_fetcher_refuses_symlink_and_dotdot_escapes(tmp_path):
+    root = tmp_path / "clinic"
+    root.mkdir()
+    secret = tmp_path / "secret.txt"
+    secret.write_text("secret")
+    os.symlink(secret, root / "link.svg")
+    fetcher = AssetFetcher([root])
+    with pytest.raises(AssetRefused):
+        fetcher.fetch((root / "link.svg").as_uri())
+    with pytest.raises(AssetRefused):
+        fetcher.fetch(root.as_uri() + "/../secret.txt")
+    with pytest.raises(AssetRefused):
+        fetcher.fetch(root.as_uri() + "/")  # a folder is not a regular file
+
+
+def _override(clinic_copy: Path, name: str, text: str) -> Workspace:
+    (clinic_copy / "templates").mkdir(exist_ok=True)
+    (clinic_copy / "templates" / name).write_text(text)
+    return Workspace.open(clinic_copy)
+
+
+def test_refused_load_fails_the_document_instead_of_dropping_it(clinic_copy):
+    workspace = _override(
+        clinic_copy,
+        "_masthead.html",
+        '<header><img src="file:///etc/passwd" alt="x"><p>{{ clinic.name }}</p></header>',
+    )
+    with pytest.raises(RenderError, match="outside the asset folders"):
+        workspace.renderer.pdf(HandoutRequest("kyphoplasty", "post"))
+
+
+def test_attachment_link_in_clinic_template_fails(clinic_copy):
+    workspace = _override(
+        clinic_copy,
+        "_masthead.html",
+        '<header><link rel="attachment" href="file:///etc/hostname"></header>',
+    )
+    with pytest.raises(RenderError):
+        workspace.renderer.pdf(HandoutRequest("kyphoplasty", "post"))
+
+
+def test_missing_logo_file_fails_the_document(clinic_copy):
+    workspace = Workspace.open(clinic_copy)
+    (clinic_copy / "logo.svg").unlink()
+    with pytest.raises(RenderError, match="not found"):
+        workspace.renderer.pdf(HandoutRequest("kyphoplasty", "post"))
+
+
+def test_clinic_templates_run_in_a_sandbox(clinic_copy):
+    workspace = _override(
+        clinic_copy, "_masthead.html", "{{ clinic.__class__.__mro__[1].__subclasses__() }}"
+    )
+    with pytest.raises(RenderError, match="_masthead.html"):
+        workspace.renderer.html(HandoutRequest("kyphoplasty", "post"))
+
+
+def test_unknown_template_variable_is_an_error(clinic_copy):
+    workspace = _override(clinic_copy, "_masthead.html", "<p>{{ clinic.fax_number }}</p>")
+    with pytest.raises(RenderError, match="fax_number"):
+        workspace.renderer.html(HandoutRequest("kyphoplasty", "post"))
+
+
+def test_clinic_override_can_extend_the_builtin_template(clinic_copy):
+    workspace = _override(
+        clinic_copy,
+        "_masthead.html",
+        '{% include "default:_masthead.html" %}<p class="banner">Parking is free in lot B.</p>',
+    )
+    pdf = workspace.renderer.pdf(HandoutRequest("kyphoplasty", "post"))
+    text = text_of(pdf)
+    assert "Parking is free in lot B." in text
+    assert "Riverbend Spine Center" in text
