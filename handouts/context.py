@@ -94,5 +94,19 @@ def build_context(
         "text": fmt,
         "slots": patient_slots(request.patient, strings),
         "large_print": request.large_print,
-        "reviewed": long_date(handout.last_reviewed, strings, "short"),
+        "footer_content": strings["footer.content"].format(
+            id=handout.id,
+            version=handout.version,
+            reviewed=long_date(handout.last_reviewed, strings, "short"),
+        ),
+        "footer_page": page_label(strings["footer.page"]),
     }
+
+
+def page_label(pattern: str) -> Markup:
+    """'Page {page} of {pages}' with the numbers left to CSS page counters."""
+    return Markup(
+        str(escape(pattern))
+        .replace("{page}", '<span class="page-number"></span>')
+        .replace("{pages}", '<span class="page-count"></span>')
+    )

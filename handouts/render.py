@@ -20,7 +20,6 @@ from .clinic import Clinic
 from .context import HandoutRequest, build_context
 from .errors import RenderError
 from .fetcher import AssetFetcher
-from .formats import long_date
 from .library import ContentLibrary
 from .locate import data_dir
 
@@ -44,12 +43,6 @@ def make_environment(clinic: Clinic) -> SandboxedEnvironment:
         trim_blocks=True,
         lstrip_blocks=True,
     )
-
-
-def _css_string(text: str) -> str:
-    """A CSS string literal; clinic text only, never patient data."""
-    escaped = text.replace("\\", "\\\\").replace('"', '\\"').replace("\n", " ")
-    return f'"{escaped}"'
 
 
 class _WarningCollector(logging.Handler):
@@ -76,7 +69,6 @@ class Renderer:
         roots = [data_dir("styles"), data_dir("templates"), clinic.root]
         self.fetcher = AssetFetcher(roots)
         self._styles = self._builtin_styles()
-        self._page_css: dict[tuple[str, ...], CSS] = {}
         self.warnings: list[str] = []
 
     def _css(self, **source: str | Path) -> CSS:
@@ -102,32 +94,6 @@ class Renderer:
         normal = [sheet(name) for name in STYLESHEETS] + [brand_css]
         return {"normal": normal, "large": [*normal, sheet(LARGE_PRINT)]}
 
-    def _footer_css(self, request: HandoutRequest) -> CSS:
-        """Page-margin text (clinic, content id, page X of Y) for one handout layout."""
-        key = (request.procedure, request.phase, request.language)
-        if key not in self._page_css:
-            handout = self.library.handout(*_content_key(request))
-            strings = self.library.strings(request.language)
-            ident = self.clinic.config.clinic
-            clinic_line = f"{ident.name} · {ident.main_phone}"
-            content_line = strings["footer.content"].format(
-                id=handout.id,
-                version=handout.version,
-                reviewed=long_date(handout.last_reviewed, strings, "short"),
-            )
-            page = strings["footer.page"].split("{page}")
-            pages_before, pages_after = page[1].split("{pages}")
-            self._page_css[key] = self._css(
-                string=(
-                    "@page { "
-                    f"@bottom-left {{ content: {_css_string(clinic_line)} '\\A' "
-                    f"{_css_string(content_line)}; }} "
-                    f"@bottom-right {{ content: {_css_string(page[0])} counter(page) "
-                    f"{_css_string(pages_before)} counter(pages) {_css_string(pages_after)}; }} }}"
-                )
-            )
-        return self._page_css[key]
-
     def html(self, request: HandoutRequest) -> str:
         handout = self.library.handout(*_content_key(request))
         strings = self.library.strings(request.language)
@@ -149,7 +115,7 @@ class Renderer:
                 document = HTML(
                     string=html, base_url=self.clinic.root.as_uri() + "/", url_fetcher=self.fetcher
                 ).render(
-                    stylesheets=[*styles, self._footer_css(request)],
+                    stylesheets=styles,
                     font_config=self.fonts,
                     pdf_variant="pdf/ua-1",
                 )
