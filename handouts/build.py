@@ -68,12 +68,17 @@ def build_handout(
 
 
 def render_demo(workspace: Workspace, out_dir: Path) -> list[Path]:
-    """Every handout of the clinic, blank, plus a personalized sample of each."""
+    """Every handout in every language: blank, large-print blank, and a sample patient."""
+    variants = (
+        (PatientDetails(), False, ""),
+        (PatientDetails(), True, ""),
+        (SAMPLE_PATIENT, False, "-sample"),
+    )
     written = []
     for handout in workspace.library.catalog():
-        for patient, tag in ((PatientDetails(), ""), (SAMPLE_PATIENT, "-sample")):
+        for patient, large, tag in variants:
             request = HandoutRequest(
-                handout.procedure, handout.phase, handout.language, False, patient
+                handout.procedure, handout.phase, handout.language, large, patient
             )
             name = default_file_name(request).replace(".pdf", f"{tag}.pdf")
             written.append(build_handout(workspace, request, out_dir / name))

@@ -9,6 +9,7 @@ import click
 
 from . import PHASES, PROCEDURES, __version__
 from .build import Workspace, build_handout, list_rows, render_demo
+from .checks import Finding, Score, run_checks
 from .context import HandoutRequest
 from .patients import patient_details
 from .printing import send_to_printer
@@ -103,6 +104,30 @@ def build(
     path = build_handout(workspace, request, output, html=as_html)
     _log_warnings(workspace)
     log.info("wrote %s", path)
+
+
+@main.command()
+@click.pass_context
+def check(ctx: click.Context) -> None:
+    """Lint content, templates and clinic config; exit 1 on any error."""
+    results = run_checks(_workspace(ctx))
+    findings = [r for r in results if isinstance(r, Finding)]
+    for score in (r for r in results if isinstance(r, Score)):
+        mark = "ok  " if score.passed else "FAIL"
+        log.info(
+            "%s %s (%s): %s, score %.1f",
+            mark,
+            score.handout,
+            score.language,
+            score.rule,
+            score.value,
+        )
+    for finding in findings:
+        click.echo(str(finding), err=True)
+    errors = sum(f.level == "error" for f in findings)
+    log.info("%d error(s), %d warning(s)", errors, len(findings) - errors)
+    if errors:
+        ctx.exit(1)
 
 
 @main.command()

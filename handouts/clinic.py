@@ -116,10 +116,20 @@ class Protocol(_Strict):
         return round((self.fever_threshold_f - 32) * 5 / 9, 1)
 
 
+class Options(_Strict):
+    teach_back: bool = Field(
+        default=True, description="End pre-procedure handouts with the teach-back checklist."
+    )
+    recovery_log: bool = Field(
+        default=True, description="End post-procedure handouts with the 14-day recovery log."
+    )
+
+
 class ClinicConfig(_Strict):
     clinic: Identity
     brand: Brand = Field(default_factory=Brand)
     protocol: Protocol = Field(default_factory=Protocol)
+    options: Options = Field(default_factory=Options)
 
 
 @dataclass(frozen=True)

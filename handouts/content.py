@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any, Literal, TypeVar
+from typing import Any, ClassVar, Literal, TypeVar
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
@@ -44,27 +44,36 @@ class RedFlags(_Model):
 
 
 class Block(_Model):
-    """One block of a section: exactly one of p, bullets, steps, callout, red_flags."""
+    """One block of a section: exactly one of the KINDS below."""
 
     p: Text | None = None
     bullets: list[Text] | None = None
     steps: list[Text] | None = None
+    checklist: list[Text] | None = Field(
+        default=None, description="Teach-back points with tick boxes and a nurse sign-off line."
+    )
     callout: Callout | None = None
     red_flags: RedFlags | None = None
     when: str | None = Field(default=None, description="Show only when this flag is true.")
 
+    KINDS: ClassVar[tuple[str, ...]] = (
+        "p",
+        "bullets",
+        "steps",
+        "checklist",
+        "callout",
+        "red_flags",
+    )
+
     @model_validator(mode="after")
     def _exactly_one(self) -> Block:
-        kinds = [k for k in ("p", "bullets", "steps", "callout", "red_flags") if getattr(self, k)]
-        if len(kinds) != 1:
-            raise ValueError("a block needs exactly one of p, bullets, steps, callout, red_flags")
+        if len([k for k in self.KINDS if getattr(self, k)]) != 1:
+            raise ValueError(f"a block needs exactly one of {', '.join(self.KINDS)}")
         return self
 
     @property
     def kind(self) -> str:
-        return next(
-            k for k in ("p", "bullets", "steps", "callout", "red_flags") if getattr(self, k)
-        )
+        return next(k for k in self.KINDS if getattr(self, k))
 
 
 class Section(_Model):
@@ -112,9 +121,11 @@ def texts(data: Any, loc: Loc = ()) -> Iterator[tuple[Loc, str]]:
 
 
 #: strings.yaml keys that are patterns with fields of their own, not clinic values.
+_DATE_FIELDS = frozenset({"weekday", "weekday_short", "month", "month_number", "day", "year"})
 PATTERN_FIELDS = {
-    "date.long": frozenset({"weekday", "month", "day", "year"}),
-    "date.short": frozenset({"month", "day", "year"}),
+    "date.long": _DATE_FIELDS,
+    "date.short": _DATE_FIELDS,
+    "date.log": _DATE_FIELDS,
     "footer.content": frozenset({"id", "version", "reviewed"}),
     "footer.page": frozenset({"page", "pages"}),
 }

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -80,6 +81,7 @@ def build_context(
     strings: Mapping[str, str],
     request: HandoutRequest,
     logo_url: str | None,
+    assist_lines: Sequence[tuple[str, str]] = (),
 ) -> dict[str, Any]:
     values = text_values(clinic, handout.procedure, strings)
     fmt = TextFormatter(values)
@@ -100,7 +102,24 @@ def build_context(
             reviewed=long_date(handout.last_reviewed, strings, "short"),
         ),
         "footer_page": page_label(strings["footer.page"]),
+        "assist_lines": [(lang, fmt(line)) for lang, line in assist_lines],
+        "options": clinic.config.options,
+        "recovery_days": recovery_days(request.patient, strings),
     }
+
+
+RECOVERY_LOG_DAYS = 14
+
+
+def recovery_days(patient: PatientDetails, strings: Mapping[str, str]) -> list[str]:
+    """Dates for the recovery log, starting the day after the procedure ('' when unknown)."""
+    if not patient.procedure_date:
+        return [""] * RECOVERY_LOG_DAYS
+    start = patient.procedure_date
+    return [
+        long_date(start + dt.timedelta(days=n), strings, "log")
+        for n in range(1, RECOVERY_LOG_DAYS + 1)
+    ]
 
 
 def page_label(pattern: str) -> Markup:

@@ -6,13 +6,17 @@ import datetime as dt
 from collections.abc import Mapping
 
 
+def _names(strings: Mapping[str, str], key: str) -> list[str]:
+    return [name.strip() for name in strings[key].split(",")]
+
+
 def long_date(value: dt.date, strings: Mapping[str, str], style: str = "long") -> str:
-    """style "long" names the weekday; "short" does not (patterns in strings.yaml)."""
-    months = strings["date.months"].split(",")
-    weekdays = strings["date.weekdays"].split(",")
+    """A date in the pattern strings.yaml gives for `style` (long, short or log)."""
     return strings[f"date.{style}"].format(
-        weekday=weekdays[value.weekday()].strip(),
-        month=months[value.month - 1].strip(),
+        weekday=_names(strings, "date.weekdays")[value.weekday()],
+        weekday_short=_names(strings, "date.weekdays_short")[value.weekday()],
+        month=_names(strings, "date.months")[value.month - 1],
+        month_number=value.month,
         day=value.day,
         year=value.year,
     )

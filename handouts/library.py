@@ -9,6 +9,9 @@ from pydantic import RootModel
 from .content import Handout, Section, SectionRef, SharedSections, read_yaml, validate
 from .errors import ContentError
 
+#: The language every other strings.yaml must match key for key.
+REFERENCE_LANGUAGE = "en"
+
 
 class Strings(RootModel[dict[str, str]]):
     """Fixed labels of the templates for one language (strings.yaml)."""
@@ -32,15 +35,39 @@ class ContentLibrary:
         )
 
     def languages(self) -> list[str]:
-        found = {d.name for f in self.folders if f.is_dir() for d in f.iterdir() if d.is_dir()}
+        """Every language with a strings.yaml: adding a language is adding data files."""
+        found = {
+            d.name
+            for f in self.folders
+            if f.is_dir()
+            for d in f.iterdir()
+            if (d / "strings.yaml").is_file()
+        }
         return sorted(found)
 
     def strings(self, lang: str) -> dict[str, str]:
         key = ("strings", lang)
         if key not in self._cache:
             doc = read_yaml(self.path(lang, "strings.yaml"))
-            self._cache[key] = validate(Strings, doc).root
+            strings = validate(Strings, doc).root
+            if lang != REFERENCE_LANGUAGE:
+                missing = sorted(set(self.strings(REFERENCE_LANGUAGE)) - set(strings))
+                if missing:
+                    raise ContentError(
+                        f"{doc.path}: missing {len(missing)} label(s) that "
+                        f"{REFERENCE_LANGUAGE}/strings.yaml has",
+                        missing,
+                    )
+            self._cache[key] = strings
         return self._cache[key]  # type: ignore[return-value]
+
+    def assist_lines(self, lang: str) -> list[tuple[str, str]]:
+        """(language, line) offering help in each other language, e.g. for Spanish readers."""
+        return [
+            (other, self.strings(other)["assist.line"])
+            for other in self.languages()
+            if other != lang
+        ]
 
     def shared(self, lang: str) -> dict[str, Section]:
         key = ("shared", lang)

@@ -1,16 +1,79 @@
-"""Reading level of a rendered handout, measured on the text a patient reads."""
+"""Reading level of a rendered handout, measured on the text a patient reads.
+
+Each language's strings.yaml names its measure, limit and direction, so a new
+language brings its own rule as data (e.g. Flesch-Kincaid grade <= 6 for English,
+Fernandez-Huerta >= 70 for Spanish).
+"""
 
 from __future__ import annotations
 
 import re
 import subprocess
 from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
 
 import textstat
 
 from .content import PATTERN_FIELDS, Handout
+from .errors import ContentError
 
-GRADE_LIMIT = {"en": 6.0}
+#: textstat measures a strings.yaml may name; textstat 0.7.3 works offline (pyphen).
+MEASURES = frozenset(
+    {
+        "flesch_kincaid_grade",
+        "flesch_reading_ease",
+        "fernandez_huerta",
+        "szigriszt_pazos",
+        "gutierrez_polini",
+        "crawford",
+        "wiener_sachtextformel",
+        "gunning_fog",
+        "smog_index",
+    }
+)
+_SENTENCE = re.compile(r"[^.!?]+[.!?]+")
+
+
+@dataclass(frozen=True)
+class ReadabilityRule:
+    measure: str
+    limit: float
+    better: str  # "lower" or "higher"
+    textstat_lang: str
+
+    @classmethod
+    def from_strings(cls, strings: Mapping[str, str], where: str) -> ReadabilityRule:
+        try:
+            rule = cls(
+                strings["readability.measure"],
+                float(strings["readability.limit"]),
+                strings["readability.better"],
+                strings["readability.textstat_lang"],
+            )
+        except (KeyError, ValueError) as exc:
+            raise ContentError(f"{where}: readability settings are incomplete ({exc})") from None
+        if rule.measure not in MEASURES:
+            raise ContentError(f"{where}: readability.measure: unknown measure '{rule.measure}'")
+        if rule.better not in ("lower", "higher"):
+            raise ContentError(f"{where}: readability.better: use 'lower' or 'higher'")
+        return rule
+
+    def score(self, text: str) -> float:
+        textstat.set_lang(self.textstat_lang)
+        return float(getattr(textstat, self.measure)(text))
+
+    def passes(self, score: float) -> bool:
+        return score <= self.limit if self.better == "lower" else score >= self.limit
+
+    def describe(self) -> str:
+        sign = "<=" if self.better == "lower" else ">="
+        return f"{self.measure} {sign} {self.limit:g}"
+
+    def hardest_sentences(self, text: str, count: int = 5) -> list[str]:
+        """The sentences that pull the score the wrong way, worst first."""
+        sentences = {" ".join(s.split()) for s in _SENTENCE.findall(text) if len(s.split()) > 3}
+        ranked = sorted(sentences, key=self.score, reverse=self.better == "lower")
+        return ranked[:count]
 
 
 def pdf_text(pdf: bytes) -> str:
@@ -56,6 +119,7 @@ def body_text(
     return "\n".join(kept)
 
 
-def grade(text: str, lang: str = "en") -> float:
+def grade(text: str, lang: str = "en_US") -> float:
+    """Flesch-Kincaid grade, the English measure."""
     textstat.set_lang(lang)
     return float(textstat.flesch_kincaid_grade(text))

@@ -99,7 +99,12 @@ class Renderer:
         strings = self.library.strings(request.language)
         logo = self.clinic.logo_path
         context = build_context(
-            self.clinic, handout, strings, request, logo.resolve().as_uri() if logo else None
+            self.clinic,
+            handout,
+            strings,
+            request,
+            logo.resolve().as_uri() if logo else None,
+            self.library.assist_lines(request.language),
         )
         try:
             return self.env.get_template(PAGE_TEMPLATES[request.phase]).render(context)

@@ -54,6 +54,8 @@ FLAG_NAMES = frozenset(
         "general_anesthesia",
         "awake",
         "escort_stays",
+        "teach_back",
+        "recovery_log",
     }
 )
 
@@ -101,6 +103,8 @@ def flags(clinic: Clinic, procedure: str) -> dict[str, bool]:
         "general_anesthesia": general,
         "awake": not general,
         "escort_stays": protocol.escort_hours > 0,
+        "teach_back": clinic.config.options.teach_back,
+        "recovery_log": clinic.config.options.recovery_log,
     }
 
 

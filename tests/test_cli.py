@@ -130,7 +130,7 @@ def test_list_shows_versions_and_review_dates():
     result = CliRunner().invoke(main, ["list"])
     assert result.exit_code == 0
     lines = result.output.splitlines()
-    assert len(lines) == 5
+    assert len(lines) == 9  # header + 4 handouts x 2 languages
     assert any(
         line.split()[:4] == ["kyphoplasty-post", "en", "1.0", "2026-11-16"] for line in lines
     )
@@ -140,8 +140,13 @@ def test_demo_renders_every_handout(tmp_path):
     result = run_cli("demo", "-o", str(tmp_path / "demo"))
     assert result.returncode == 0, result.stderr
     files = sorted(p.name for p in (tmp_path / "demo").iterdir())
-    assert len(files) == 8
-    assert "vertebroplasty-pre-en.pdf" in files and "kyphoplasty-post-en-sample.pdf" in files
+    assert len(files) == 24  # 8 handouts x (blank, large-print blank, sample patient)
+    for name in (
+        "vertebroplasty-pre-en.pdf",
+        "kyphoplasty-post-es-sample.pdf",
+        "kyphoplasty-pre-es-large.pdf",
+    ):
+        assert name in files
 
 
 def test_python_entry_point_runs_the_same_group():

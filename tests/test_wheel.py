@@ -64,7 +64,7 @@ def test_wheel_installs_and_renders_from_another_folder(tmp_path):
         check=False,
     )
     assert result.returncode == 0, result.stderr
-    assert len(list(out.glob("*.pdf"))) == 8
+    assert len(list(out.glob("*.pdf"))) == 24
     located = subprocess.run(
         [
             str(venv / "bin" / "python"),

@@ -1,0 +1,95 @@
+"""`make-handouts check`: passes on the built-in content, fails with a clear line otherwise."""
+
+from __future__ import annotations
+
+import datetime as dt
+import shutil
+from pathlib import Path
+
+from conftest import run_cli
+
+from handouts.build import Workspace
+from handouts.checks import Finding, contrast_ratio, run_checks
+from handouts.locate import data_dir
+
+
+def test_builtin_content_and_demo_clinic_pass():
+    result = run_cli("check")
+    assert result.returncode == 0, result.stderr
+    assert result.stderr.count("ok   ") == 8
+    assert " error" not in result.stderr.replace("0 error(s)", "")
+
+
+def test_contrast_ratio_matches_wcag():
+    assert round(contrast_ratio("#000000"), 1) == 21.0
+    assert round(contrast_ratio("#ffffff"), 1) == 1.0
+    assert round(contrast_ratio("#767676"), 2) == 4.54
+
+
+def _edit(path: Path, old: str, new: str) -> None:
+    text = path.read_text()
+    assert old in text
+    path.write_text(text.replace(old, new, 1))
+
+
+def test_low_contrast_brand_and_bad_phone_fail(clinic_copy):
+    _edit(clinic_copy / "clinic.toml", 'primary_color = "#1f4e79"', 'primary_color = "#f5c518"')
+    _edit(clinic_copy / "clinic.toml", '"(555) 010-4499"', '"call the desk"')
+    result = run_cli("--clinic", str(clinic_copy), "check")
+    assert result.returncode == 1
+    assert "clinic.toml: brand.primary_color: error: #f5c518 has contrast" in result.stderr
+    assert "clinic.toml: clinic.after_hours_phone: error: does not look like a phone number" in (
+        result.stderr
+    )
+
+
+def _clinic_content(clinic: Path) -> Path:
+    shutil.copytree(data_dir("content"), clinic / "content")
+    return clinic / "content"
+
+
+def test_hard_text_fails_with_score_and_hardest_sentences(clinic_copy):
+    content = _clinic_content(clinic_copy)
+    hard = (
+        "Percutaneous vertebral augmentation necessitates comprehensive preoperative "
+        "anticoagulation management individualized according to institutional protocols."
+    )
+    path = content / "en" / "vertebroplasty-post.yaml"
+    _edit(
+        path,
+        "      - bullets:\n          - An adult must drive you home.",
+        "".join(f"      - p: {hard} Item {i} requires consideration.\n" for i in range(40))
+        + "      - bullets:\n          - An adult must drive you home.",
+    )
+    result = run_cli("--clinic", str(clinic_copy), "check")
+    assert result.returncode == 1
+    line = next(x for x in result.stderr.splitlines() if "vertebroplasty-post.yaml: error" in x)
+    assert "reading level" in line and "needs flesch_kincaid_grade <= 6" in line
+    assert "Percutaneous vertebral augmentation" in line
+    assert "FAIL vertebroplasty-post (en)" in result.stderr
+
+
+def test_missing_required_section_and_stale_review(clinic_copy):
+    content = _clinic_content(clinic_copy)
+    path = content / "en" / "kyphoplasty-post.yaml"
+    _edit(path, "  - use: bone-health\n", "")
+    _edit(path, "last_reviewed: 2026-11-16", "last_reviewed: 2024-01-10")
+    results = run_checks(Workspace.open(clinic_copy), today=dt.date(2026, 11, 21))
+    findings = [str(r) for r in results if isinstance(r, Finding)]
+    assert "en/kyphoplasty-post.yaml: error: required section 'bone-health' is missing" in findings
+    assert any(
+        f.startswith("en/kyphoplasty-post.yaml: warning: last reviewed 2024-01-10")
+        for f in findings
+    )
+
+
+def test_broken_override_template_and_content_error_are_reported(clinic_copy):
+    (clinic_copy / "templates").mkdir()
+    (clinic_copy / "templates" / "_notes.html").write_text("{{ slots.nonexistent.x }}")
+    content = _clinic_content(clinic_copy)
+    _edit(content / "es" / "kyphoplasty-pre.yaml", "{arrive_before_minutes}", "{llegada}")
+    result = run_cli("--clinic", str(clinic_copy), "check")
+    assert result.returncode == 1
+    assert "_notes.html:1" in result.stderr
+    assert "unknown name '{llegada}'" in result.stderr
+    assert "Traceback" not in result.stderr

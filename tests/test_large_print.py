@@ -1,0 +1,102 @@
+"""Large print on all eight handouts: bigger, airier, same words, nothing cut or overlapping."""
+
+from __future__ import annotations
+
+import io
+import re
+import subprocess
+from collections import Counter
+
+import pdfplumber
+import pytest
+from conftest import HANDOUTS, open_pdf
+
+from handouts.build import SAMPLE_PATIENT
+
+EIGHT = [(lang, *key) for lang in ("en", "es") for key in HANDOUTS]
+
+
+def _letters(pdf: bytes, footer: list[str]) -> str:
+    """All letters in document order, without the footer repeated on every page. Line
+    breaks differ between the sizes, so spaces and punctuation are dropped; so are digits,
+    because a numbered list split across pages draws its numbers in another place."""
+    raw = subprocess.run(
+        ["pdftotext", "-raw", "-enc", "UTF-8", "-", "-"], input=pdf, capture_output=True, check=True
+    ).stdout.decode()
+    text = " ".join(raw.split())  # content-stream order: the document order of the HTML
+    text = re.sub(r"(Page|Página) \d+ (of|de) \d+", " ", text)
+    for line in footer:
+        text = text.replace(line, " ")
+    return re.sub(r"[\W\d_]", "", text)
+
+
+def _footer_lines(workspace, lang: str, procedure: str, phase: str) -> list[str]:
+    from handouts.context import HandoutRequest, build_context
+
+    handout = workspace.library.handout(lang, procedure, phase)
+    context = build_context(
+        workspace.clinic,
+        handout,
+        workspace.library.strings(lang),
+        HandoutRequest(procedure, phase, lang),
+        None,
+    )
+    clinic = workspace.clinic.config.clinic
+    return [context["footer_content"], f"{clinic.name} · {clinic.main_phone}"]
+
+
+@pytest.fixture(scope="module")
+def pairs(render):
+    return {
+        (lang, p, ph): (
+            render(p, ph, SAMPLE_PATIENT, lang=lang),
+            render(p, ph, SAMPLE_PATIENT, lang=lang, large=True),
+        )
+        for lang, p, ph in EIGHT
+    }
+
+
+@pytest.mark.parametrize("key", EIGHT, ids="-".join)
+def test_large_print_is_bigger_airier_and_complete(pairs, workspace, key):
+    normal, large = pairs[key]
+    assert len(open_pdf(large).pages) > len(open_pdf(normal).pages)
+    # Same content, in the same order.
+    footer = _footer_lines(workspace, *key)
+    assert _letters(large, footer) == _letters(normal, footer)
+    document = open_pdf(large)
+    assert document.Root.MarkInfo.Marked is True and "/StructTreeRoot" in document.Root
+
+    with pdfplumber.open(io.BytesIO(large)) as pdf:
+        sizes: Counter[float] = Counter()
+        gaps: Counter[float] = Counter()
+        for page in pdf.pages:
+            chars = page.chars
+            sizes.update(round(c["size"], 1) for c in chars)
+            for c in chars:  # nothing cut off the page, and kept inside ~1-inch margins
+                assert c["x0"] >= 0 and c["x1"] <= page.width
+                assert c["top"] >= 0 and c["bottom"] <= page.height
+            body = sorted({round(c["top"], 1) for c in chars if round(c["size"]) == 17})
+            gaps.update(round(b - a) for a, b in zip(body, body[1:], strict=False))
+            _assert_no_overlap(page.extract_words())
+        body_size = sizes.most_common(1)[0][0]
+        assert body_size >= 16
+        line_gap = gaps.most_common(1)[0][0]
+        assert 1.4 <= line_gap / body_size <= 1.7
+        left_edge = min(c["x0"] for p in pdf.pages for c in p.chars)
+        assert left_edge >= 70  # 1-inch margin is 72 pt
+
+
+def _assert_no_overlap(words: list[dict]) -> None:
+    boxes = sorted((w["top"], w["bottom"], w["x0"], w["x1"], w["text"]) for w in words)
+    for i, (_top, bottom, x0, x1, text) in enumerate(boxes):
+        for other_top, _, ox0, ox1, other in boxes[i + 1 :]:
+            if other_top >= bottom - 0.5:
+                break
+            overlap = min(x1, ox1) - max(x0, ox0)
+            assert overlap <= 0.5, f"'{text}' overlaps '{other}'"
+
+
+def test_normal_print_body_is_at_least_12_points(sample_pdfs):
+    with pdfplumber.open(io.BytesIO(sample_pdfs[("kyphoplasty", "pre")])) as pdf:
+        sizes = Counter(round(c["size"]) for p in pdf.pages for c in p.chars)
+    assert sizes.most_common(1)[0][0] >= 12

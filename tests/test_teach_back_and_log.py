@@ -1,0 +1,62 @@
+"""Teach-back checklist (pre) and 14-day recovery log (post), each a clinic option."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from conftest import text_of
+
+from handouts.build import SAMPLE_PATIENT, Workspace
+from handouts.context import HandoutRequest
+
+CHECKLIST_POINTS = [
+    "Why I am having this procedure.",
+    "I will not eat for 8 hours before I arrive.",
+    "Who will drive me home, and who will stay with me.",
+    "Which medicines I need to ask about, like blood thinners.",
+    "When to call the clinic before the procedure.",
+]
+
+
+def test_pre_handouts_end_with_the_teach_back_checklist(workspace, sample_pdfs):
+    for procedure in ("vertebroplasty", "kyphoplasty"):
+        text = text_of(sample_pdfs[(procedure, "pre")])
+        start = text.index("Check what you learned")
+        assert start > text.index("When to call us before your procedure")
+        for point in CHECKLIST_POINTS:
+            assert point in text[start:]
+        assert "Nurse initials" in text[start:]
+    html = workspace.renderer.html(HandoutRequest("kyphoplasty", "pre"))
+    assert html.count('<span class="tick" aria-hidden="true"></span>') == 5
+
+
+def test_post_handouts_end_with_a_dated_recovery_log(workspace, sample_pdfs, render):
+    text = text_of(sample_pdfs[("kyphoplasty", "post")])
+    log = text[text.index("Your 14-day recovery log") :]
+    assert "Pain (0-10)" in log and "Walking (minutes)" in log
+    # Day 1 is the day after the procedure (Tuesday, December 1, 2026).
+    assert "Wed 12/2" in log and "Tue 12/15" in log and "Wed 12/16" not in log
+    assert "Call 911 for chest pain" in log
+    spanish = text_of(render("kyphoplasty", "post", SAMPLE_PATIENT, lang="es"))
+    assert "mié 2/12" in spanish and "mar 15/12" in spanish
+    html = workspace.renderer.html(HandoutRequest("vertebroplasty", "post"))
+    assert html.count('data-slot="recovery_date"></td>') == 14  # blank: write the dates in
+
+
+def test_recovery_dates_cross_month_and_year(workspace):
+    from handouts.patients import PatientDetails
+
+    patient = PatientDetails(procedure_date=dt.date(2026, 12, 25))
+    html = workspace.renderer.html(HandoutRequest("vertebroplasty", "post", patient=patient))
+    assert "Sat 12/26" in html and "Fri 1/8" in html
+
+
+def test_both_pages_can_be_switched_off(clinic_copy):
+    toml = clinic_copy / "clinic.toml"
+    toml.write_text(toml.read_text() + "\n[options]\nteach_back = false\nrecovery_log = false\n")
+    workspace = Workspace.open(clinic_copy)
+    pre = text_of(workspace.renderer.pdf(HandoutRequest("kyphoplasty", "pre")))
+    post = text_of(workspace.renderer.pdf(HandoutRequest("kyphoplasty", "post")))
+    assert "Check what you learned" not in pre and "Nurse initials" not in pre
+    assert "recovery log" not in post
+    assert "When to get help" in post
