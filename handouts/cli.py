@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import logging
+import os
 from pathlib import Path
 
 import click
 
 from . import PHASES, PROCEDURES, __version__
+from .batch import BatchOptions, run_batch
 from .build import Workspace, build_handout, list_rows, render_demo
 from .checks import Finding, Score, run_checks
 from .context import HandoutRequest
@@ -104,6 +106,99 @@ def build(
     path = build_handout(workspace, request, output, html=as_html)
     _log_warnings(workspace)
     log.info("wrote %s", path)
+
+
+@main.command()
+@click.argument("input_file", metavar="INPUT", type=click.Path(dir_okay=False, path_type=Path))
+@click.option(
+    "-o",
+    "--output",
+    "out_dir",
+    required=True,
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Folder for the PDFs.",
+)
+@click.option(
+    "--for",
+    "target",
+    type=click.Choice(["portal"]),
+    default="portal",
+    show_default=True,
+    help="portal: one tagged PDF per record, to attach to messages.",
+)
+@click.option(
+    "--jobs",
+    type=click.IntRange(1, 64),
+    default=None,
+    help="Worker processes (default: the number of CPUs).",
+)
+@click.option(
+    "--resume", is_flag=True, help="Skip records already rendered from the same inputs and content."
+)
+@click.option("--encoding", help="Input encoding, e.g. cp1252 (default: UTF-8).")
+@click.option(
+    "--fhir",
+    type=click.Choice(["url", "data"]),
+    is_flag=False,
+    flag_value="url",
+    default=None,
+    help="Also write a FHIR R4 DocumentReference per PDF; '--fhir data' embeds the PDF as base64.",
+)
+@click.option(
+    "--timeout",
+    type=click.FloatRange(0.1, 3600),
+    default=120,
+    show_default=True,
+    help="Seconds one record may take before it is marked failed.",
+)
+@click.option(
+    "--recycle-after",
+    type=click.IntRange(1),
+    default=200,
+    show_default=True,
+    help="Restart each worker after this many records (keeps memory flat).",
+)
+@click.pass_context
+def batch(
+    ctx: click.Context,
+    input_file: Path,
+    out_dir: Path,
+    target: str,
+    jobs: int | None,
+    resume: bool,
+    encoding: str | None,
+    fhir: str | None,
+    timeout: float,
+    recycle_after: int,
+) -> None:
+    """Render one PDF per patient record of a CSV or JSON file."""
+    warn_if_slow_subsetting()
+    quiet = logging.getLogger("handouts").getEffectiveLevel() > logging.INFO
+    options = BatchOptions(
+        input=input_file,
+        out_dir=out_dir,
+        jobs=jobs or os.cpu_count() or 1,
+        resume=resume,
+        encoding=encoding,
+        fhir=fhir,
+        timeout=timeout,
+        recycle_after=recycle_after,
+        progress="none" if quiet else "auto",
+    )
+    try:
+        result = run_batch(_workspace(ctx), options)
+    except KeyboardInterrupt:
+        click.echo("interrupted: finished files are complete; rerun with --resume", err=True)
+        ctx.exit(130)
+    log.info(
+        "%d rendered, %d already done, %d failed, %d invalid row(s); see %s",
+        result.rendered,
+        result.resumed,
+        result.failed,
+        result.invalid_rows,
+        out_dir / ("errors.csv" if result.errors else "manifest.csv"),
+    )
+    ctx.exit(result.exit_code)
 
 
 @main.command()

@@ -76,20 +76,32 @@ class PatientDetails(BaseModel):
         return not any(getattr(self, name) for name in type(self).model_fields)
 
 
+def validate_patient(
+    fields: Mapping[str, object],
+) -> tuple[PatientDetails | None, list[tuple[str, str]]]:
+    """PatientDetails, or the (field, message) of every bad value; never the value itself."""
+    try:
+        present = {k: v for k, v in fields.items() if v is not None}
+        return PatientDetails.model_validate(present), []
+    except ValidationError as exc:
+        problems = [
+            (".".join(str(p) for p in err["loc"]), err["msg"].removeprefix("Value error, "))
+            for err in exc.errors(include_input=False, include_url=False)
+        ]
+        return None, problems
+
+
 def patient_details(
     fields: Mapping[str, object], name: Callable[[str], str] = str
 ) -> PatientDetails:
-    """Builds PatientDetails, reporting every bad field by name and never by value.
+    """Builds PatientDetails or raises RecordError naming every bad field.
 
     `name` turns a field name into what the user typed (an option or a column).
     """
-    try:
-        return PatientDetails.model_validate({k: v for k, v in fields.items() if v is not None})
-    except ValidationError as exc:
-        problems = []
-        for err in exc.errors(include_input=False, include_url=False):
-            field = name(".".join(str(p) for p in err["loc"]))
-            problems.append(f"{field}: {err['msg'].removeprefix('Value error, ')}")
-        if len(problems) == 1:
-            raise RecordError(problems[0]) from None
-        raise RecordError(f"{len(problems)} invalid values:", problems) from None
+    patient, problems = validate_patient(fields)
+    if patient is not None:
+        return patient
+    lines = [f"{name(field)}: {message}" for field, message in problems]
+    if len(lines) == 1:
+        raise RecordError(lines[0])
+    raise RecordError(f"{len(lines)} invalid values:", lines)

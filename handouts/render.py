@@ -8,6 +8,7 @@ import threading
 import traceback
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 
 import jinja2
@@ -43,6 +44,12 @@ def make_environment(clinic: Clinic) -> SandboxedEnvironment:
         trim_blocks=True,
         lstrip_blocks=True,
     )
+
+
+@dataclass(frozen=True)
+class Rendered:
+    data: bytes
+    pages: int
 
 
 class _WarningCollector(logging.Handler):
@@ -111,7 +118,17 @@ class Renderer:
         except jinja2.TemplateError as exc:
             raise RenderError(f"{_template_location(exc)}: {exc.message}") from None
 
+    def title(self, request: HandoutRequest) -> str:
+        """The handout's title as printed (clinic values filled in), never patient data."""
+        handout = self.library.handout(*_content_key(request))
+        strings = self.library.strings(request.language)
+        return str(build_context(self.clinic, handout, strings, request, None)["title"])
+
     def pdf(self, request: HandoutRequest) -> bytes:
+        return self.render(request).data
+
+    def render(self, request: HandoutRequest) -> Rendered:
+        """The PDF and its page count (for manifests and mail assembly)."""
         html = self.html(request)
         styles = self._styles["large" if request.large_print else "normal"]
         identifier = hashlib.sha256(repr(request.layout_key).encode()).hexdigest()[:32]
@@ -129,7 +146,7 @@ class Renderer:
                 raise RenderError(f"asset failed to load: {exc.__cause__}") from None
         self.warnings = collector.messages
         assert pdf is not None
-        return pdf
+        return Rendered(pdf, len(document.pages))
 
     @contextmanager
     def _collect_warnings(self) -> Iterator[_WarningCollector]:

@@ -1,0 +1,182 @@
+"""`make-handouts batch`: one PDF per patient record, with manifest, errors and resume."""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import json
+import logging
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from . import __version__
+from .build import Workspace
+from .errors import OutputError
+from .manifest import Entry, Journal, read_previous, write_errors, write_manifest
+from .output import TEMP_PREFIX, write_atomic
+from .pool import WorkerPool
+from .progress import Progress
+from .records import Record, RowError, read_input, validate_rows
+from .worker import Task, WorkerSetup, fhir_name, worker_main
+
+log = logging.getLogger("handouts")
+
+
+@dataclass(frozen=True)
+class BatchOptions:
+    input: Path
+    out_dir: Path
+    jobs: int = field(default_factory=lambda: os.cpu_count() or 1)
+    resume: bool = False
+    encoding: str | None = None
+    fhir: str | None = None  # None, "url" or "data"
+    timeout: float = 120.0
+    recycle_after: int = 200
+    progress: str = "auto"  # auto, bar, log or none
+
+
+@dataclass
+class BatchResult:
+    rendered: int = 0
+    resumed: int = 0
+    failed: int = 0
+    invalid_rows: int = 0
+    errors: list[RowError] = field(default_factory=list)
+
+    @property
+    def exit_code(self) -> int:
+        return 1 if self.errors else 0
+
+
+def input_hash(workspace: Workspace, record: Record, fhir: str | None) -> str:
+    """Changes when anything that shapes this record's files changes."""
+    request = record.request
+    handout = workspace.library.handout(request.language, request.procedure, request.phase)
+    basis = {
+        "record_id": record.record_id,
+        "request": [request.procedure, request.phase, request.language, request.large_print],
+        "patient": request.patient.model_dump(mode="json"),
+        "content": [handout.id, handout.version],
+        "clinic": workspace.clinic.config.model_dump(mode="json"),
+        "tool": __version__,
+        "fhir": fhir,
+    }
+    return hashlib.sha256(json.dumps(basis, sort_keys=True).encode()).hexdigest()
+
+
+def prepare_output(out_dir: Path) -> None:
+    """Creates the folder, proves it is writable, and clears temp files of a crashed run."""
+    try:
+        out_dir.mkdir(parents=True, exist_ok=True)
+        write_atomic(out_dir / ".write-test", b"")
+        (out_dir / ".write-test").unlink()
+    except OSError as exc:
+        raise OutputError(f"{out_dir}: cannot write here ({exc.strerror})") from None
+    for leftover in out_dir.glob(f"{TEMP_PREFIX}*"):
+        with contextlib.suppress(OSError):
+            leftover.unlink()
+
+
+def _sha256(path: Path) -> str | None:
+    try:
+        return hashlib.sha256(path.read_bytes()).hexdigest()
+    except OSError:
+        return None
+
+
+def _already_done(out_dir: Path, previous: Entry | None, task: Task, fhir: str | None) -> bool:
+    if previous is None or previous.status not in ("rendered", "resumed"):
+        return False
+    if previous.input_hash != task.input_hash or previous.file != task.record.file_name:
+        return False
+    if fhir and not (out_dir / fhir_name(previous.file)).is_file():
+        return False
+    return _sha256(out_dir / previous.file) == previous.sha256
+
+
+def _failed_entry(task: Task, message: str) -> Entry:
+    r = task.record.request
+    return Entry(
+        task.record.record_id,
+        "",
+        r.procedure,
+        r.phase,
+        r.language,
+        0,
+        0,
+        "",
+        "",
+        "",
+        "failed",
+        message,
+        task.input_hash,
+    )
+
+
+def run_batch(workspace: Workspace, options: BatchOptions) -> BatchResult:
+    """Validates every row, then renders the good ones; bad rows go to errors.csv."""
+    _, rows = read_input(options.input, options.encoding)
+    records, errors = validate_rows(rows, workspace.library.languages())
+    prepare_output(options.out_dir)
+    result = BatchResult(invalid_rows=len({e.row for e in errors}), errors=errors)
+    log.info("%d record(s) read, %d row(s) with errors", len(rows), result.invalid_rows)
+
+    previous = read_previous(options.out_dir) if options.resume else {}
+    entries: dict[str, Entry] = {}
+    tasks = []
+    for record in records:
+        task = Task(record, input_hash(workspace, record, options.fhir))
+        prior = previous.get(record.record_id)
+        if _already_done(options.out_dir, prior, task, options.fhir):
+            assert prior is not None
+            entries[record.record_id] = Entry(**{**prior.__dict__, "status": "resumed"})
+            result.resumed += 1
+        else:
+            tasks.append(task)
+    if options.resume:
+        log.info("resume: %d record(s) already done, %d to render", result.resumed, len(tasks))
+
+    journal = Journal(options.out_dir) if tasks else None
+    finished = False
+    try:
+        _render(workspace, options, tasks, entries, result, journal)
+        finished = True
+    finally:
+        write_errors(options.out_dir, sorted(result.errors, key=lambda e: (e.row, e.column)))
+        write_manifest(options.out_dir, list(entries.values()))
+        if journal:
+            journal.close(remove=finished)
+    return result
+
+
+def _render(
+    workspace: Workspace,
+    options: BatchOptions,
+    tasks: list[Task],
+    entries: dict[str, Entry],
+    result: BatchResult,
+    journal: Journal | None,
+) -> None:
+    if not tasks:
+        return
+    setup = WorkerSetup(workspace.clinic.root, options.out_dir.resolve(), options.fhir)
+    pool = WorkerPool(worker_main, setup, options.jobs, options.timeout, options.recycle_after)
+    progress = Progress(len(tasks), options.progress) if options.progress != "none" else None
+    for task, kind, payload in pool.run(tasks):
+        record = task.record
+        if kind == "output":
+            raise OutputError(f"stopped: {payload}")
+        if kind == "ok":
+            entry = payload
+            result.rendered += 1
+        else:
+            entry = _failed_entry(task, payload)
+            result.failed += 1
+            result.errors.append(RowError(record.row, record.line, "", payload, record.record_id))
+            log.debug("row %d (record %s) failed", record.row, record.record_id)
+        entries[record.record_id] = entry
+        assert journal is not None
+        journal.add(entry)
+        if progress:
+            progress.advance(failed=kind != "ok")

@@ -1,0 +1,97 @@
+"""The batch worker: a warm process (templates, CSS, fonts loaded once) rendering records."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass
+from multiprocessing.connection import Connection
+from pathlib import Path
+
+from .build import Workspace
+from .errors import HandoutError, OutputError
+from .fhir import document_reference
+from .manifest import Entry
+from .output import write_atomic
+from .records import Record
+
+
+@dataclass(frozen=True)
+class WorkerSetup:
+    """Everything a worker needs; sent once when the worker starts."""
+
+    clinic_dir: Path
+    out_dir: Path
+    fhir: str | None = None  # None, "url" or "data"
+
+
+@dataclass(frozen=True)
+class Task:
+    record: Record
+    input_hash: str
+
+
+def fhir_name(pdf_name: str) -> str:
+    return pdf_name.removesuffix(".pdf") + ".fhir.json"
+
+
+def render_record(workspace: Workspace, setup: WorkerSetup, task: Task) -> Entry:
+    """Renders one record and writes its files atomically; returns its manifest entry."""
+    record, request = task.record, task.record.request
+    rendered = workspace.renderer.render(request)
+    handout = workspace.library.handout(request.language, request.procedure, request.phase)
+    write_atomic(setup.out_dir / record.file_name, rendered.data)
+    if setup.fhir:
+        title = workspace.renderer.title(request)
+        resource = document_reference(
+            rendered.data,
+            record.file_name,
+            record.record_id,
+            title,
+            request.language,
+            embed=setup.fhir == "data",
+        )
+        payload = json.dumps(resource, indent=2, ensure_ascii=False).encode("utf-8")
+        write_atomic(setup.out_dir / fhir_name(record.file_name), payload)
+    return Entry(
+        record_id=record.record_id,
+        file=record.file_name,
+        procedure=request.procedure,
+        phase=request.phase,
+        language=request.language,
+        pages=rendered.pages,
+        bytes=len(rendered.data),
+        sha256=hashlib.sha256(rendered.data).hexdigest(),
+        content_id=handout.id,
+        content_version=handout.version,
+        status="rendered",
+        message="",
+        input_hash=task.input_hash,
+    )
+
+
+def worker_main(conn: Connection, setup: WorkerSetup) -> None:
+    """Loop: receive a Task, send ("ok", Entry) or ("failed"/"output", message)."""
+    try:
+        workspace = Workspace.open(setup.clinic_dir)
+        workspace.renderer  # noqa: B018 - warm up: templates, CSS and fonts, once
+    except HandoutError as exc:
+        conn.send(("fatal", exc.format_message()))
+        return
+    conn.send(("ready", None))
+    while True:
+        try:
+            task = conn.recv()
+        except (EOFError, OSError):
+            return  # the batch process is gone
+        if task is None:
+            return
+        try:
+            conn.send(("ok", render_record(workspace, setup, task)))
+        except OutputError as exc:
+            conn.send(("output", exc.format_message()))
+        except HandoutError as exc:
+            conn.send(("failed", exc.format_message()))
+        except Exception as exc:  # noqa: BLE001 - one record must not stop the batch
+            # The type only: an exception's text could quote patient data.
+            conn.send(("failed", f"internal error while rendering ({type(exc).__name__})"))
