@@ -3,21 +3,23 @@
 from __future__ import annotations
 
 import contextlib
+import datetime as dt
 import hashlib
 import json
 import logging
 import os
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from . import __version__
 from .build import Workspace
 from .errors import OutputError
+from .mailing import MailPiece, assemble_mailing, write_previews
 from .manifest import Entry, Journal, read_previous, write_errors, write_manifest
 from .output import TEMP_PREFIX, write_atomic
 from .pool import WorkerPool
 from .progress import Progress
-from .records import Record, RowError, read_input, validate_rows
+from .records import KNOWN_COLUMNS, Record, RowError, read_input, validate_rows
 from .worker import Task, WorkerSetup, fhir_name, worker_main
 
 log = logging.getLogger("handouts")
@@ -34,6 +36,10 @@ class BatchOptions:
     timeout: float = 120.0
     recycle_after: int = 200
     progress: str = "auto"  # auto, bar, log or none
+    target: str = "portal"  # or "mail"
+    duplex: bool = True
+    preview: int = 0  # mail: PNG previews of the first N letters
+    letter_date: dt.date = field(default_factory=dt.date.today)
 
 
 @dataclass
@@ -116,8 +122,12 @@ def _failed_entry(task: Task, message: str) -> Entry:
 
 def run_batch(workspace: Workspace, options: BatchOptions) -> BatchResult:
     """Validates every row, then renders the good ones; bad rows go to errors.csv."""
-    _, rows = read_input(options.input, options.encoding)
-    records, errors = validate_rows(rows, workspace.library.languages())
+    header, rows = read_input(options.input, options.encoding)
+    unknown = sorted(set(header) - KNOWN_COLUMNS)
+    if unknown:
+        log.warning("ignoring unknown column(s): %s", ", ".join(unknown))
+    mail = options.target == "mail"
+    records, errors = validate_rows(rows, workspace.library.languages(), mail=mail)
     prepare_output(options.out_dir)
     result = BatchResult(invalid_rows=len({e.row for e in errors}), errors=errors)
     log.info("%d record(s) read, %d row(s) with errors", len(rows), result.invalid_rows)
@@ -141,6 +151,8 @@ def run_batch(workspace: Workspace, options: BatchOptions) -> BatchResult:
     finished = False
     try:
         _render(workspace, options, tasks, entries, result, journal)
+        if mail:
+            _assemble(workspace, options, records, entries)
         finished = True
     finally:
         write_errors(options.out_dir, sorted(result.errors, key=lambda e: (e.row, e.column)))
@@ -160,7 +172,13 @@ def _render(
 ) -> None:
     if not tasks:
         return
-    setup = WorkerSetup(workspace.clinic.root, options.out_dir.resolve(), options.fhir)
+    setup = WorkerSetup(
+        workspace.clinic.root,
+        options.out_dir.resolve(),
+        options.fhir,
+        options.target,
+        options.letter_date,
+    )
     pool = WorkerPool(worker_main, setup, options.jobs, options.timeout, options.recycle_after)
     progress = Progress(len(tasks), options.progress) if options.progress != "none" else None
     for task, kind, payload in pool.run(tasks):
@@ -180,3 +198,59 @@ def _render(
         journal.add(entry)
         if progress:
             progress.advance(failed=kind != "ok")
+
+
+def _assemble(
+    workspace: Workspace, options: BatchOptions, records: list[Record], entries: dict[str, Entry]
+) -> None:
+    """mailing.pdf: cover sheet, then every good letter in ZIP order; page ranges recorded."""
+    pieces = [
+        MailPiece(r.record_id, r.address.postal_code, options.out_dir / entries[r.record_id].file)
+        for r in records
+        if r.address and r.record_id in entries and entries[r.record_id].status != "failed"
+    ]
+    if not pieces:
+        return
+    zips = sorted(p.zip_code for p in pieces)
+    pages = sum(entries[p.record_id].pages for p in pieces)
+    padded = sum(entries[p.record_id].pages % 2 for p in pieces) if options.duplex else 0
+    cover_pages = 2 if options.duplex else 1  # the cover sheet gets a blank back
+    total = pages + padded + cover_pages
+    cover = render_cover(workspace, options, len(pieces), total, zips)
+    placements = assemble_mailing(pieces, cover, options.duplex, options.out_dir / "mailing.pdf")
+    for record_id, placement in placements.items():
+        entry = entries[record_id]
+        entries[record_id] = replace(
+            entry, mailing_pages=f"{placement.first_page}-{placement.last_page}"
+        )
+    if options.preview:
+        ordered = sorted(pieces, key=lambda p: (p.zip_code, p.record_id))
+        write_previews(
+            [p.path for p in ordered],
+            workspace.clinic.config.mail,
+            options.out_dir,
+            options.preview,
+        )
+
+
+def render_cover(
+    workspace: Workspace, options: BatchOptions, letters: int, pages: int, zips: list[str]
+) -> bytes:
+    renderer = workspace.renderer
+    context = {
+        "clinic": workspace.clinic.config.clinic,
+        "duplex": options.duplex,
+        "prepared": options.letter_date.isoformat(),
+        "letters": letters,
+        "pages": pages,
+        "sheets": (pages + 1) // 2 if options.duplex else pages,
+        "first_zip": zips[0],
+        "last_zip": zips[-1],
+    }
+    html = renderer.env.get_template("mail_cover.html").render(context)
+    styles = [
+        renderer.stylesheet("base.css"),
+        renderer.brand_css,
+        renderer.stylesheet(string="@page { size: letter; margin: 0.75in; }"),
+    ]
+    return renderer.render_html(html, styles, "mail-cover").data

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 import os
 from pathlib import Path
@@ -121,10 +122,32 @@ def build(
 @click.option(
     "--for",
     "target",
-    type=click.Choice(["portal"]),
+    type=click.Choice(["portal", "mail"]),
     default="portal",
     show_default=True,
-    help="portal: one tagged PDF per record, to attach to messages.",
+    help="portal: one tagged PDF per record, to attach to messages. mail: a cover letter "
+    "for a #10 double-window envelope in front of each handout, and mailing.pdf.",
+)
+@click.option(
+    "--duplex/--no-duplex",
+    default=True,
+    show_default=True,
+    help="mail: every letter starts on a front side (blank page after odd page counts).",
+)
+@click.option(
+    "--preview",
+    type=click.IntRange(0, 50),
+    is_flag=False,
+    flag_value=3,
+    default=0,
+    help="mail: write preview-N.png of the first letters (3, or the number given) with the "
+    "envelope windows drawn on, to check the fold before a big run.",
+)
+@click.option(
+    "--letter-date",
+    type=click.DateTime(["%Y-%m-%d"]),
+    default=None,
+    help="mail: the date printed on the letters (default: today).",
 )
 @click.option(
     "--jobs",
@@ -170,8 +193,11 @@ def batch(
     fhir: str | None,
     timeout: float,
     recycle_after: int,
+    duplex: bool,
+    preview: int,
+    letter_date: dt.datetime | None,
 ) -> None:
-    """Render one PDF per patient record of a CSV or JSON file."""
+    """Render one PDF per patient record of a CSV or JSON file (or letters to mail)."""
     warn_if_slow_subsetting()
     quiet = logging.getLogger("handouts").getEffectiveLevel() > logging.INFO
     options = BatchOptions(
@@ -184,6 +210,10 @@ def batch(
         timeout=timeout,
         recycle_after=recycle_after,
         progress="none" if quiet else "auto",
+        target=target,
+        duplex=duplex,
+        preview=preview,
+        letter_date=letter_date.date() if letter_date else dt.date.today(),
     )
     try:
         result = run_batch(_workspace(ctx), options)

@@ -125,11 +125,54 @@ class Options(_Strict):
     )
 
 
+class Window(_Strict):
+    """A window of the envelope, measured on the letter sheet from its top-left corner."""
+
+    left: float = Field(ge=0, le=8.5, description="Inches from the left edge of the sheet.")
+    top: float = Field(ge=0, le=11, description="Inches from the top edge of the sheet.")
+    width: float = Field(gt=0, le=8.5, description="Inches.")
+    height: float = Field(gt=0, le=11, description="Inches.")
+
+    @field_validator("left", "top", "width", "height", mode="before")
+    @classmethod
+    def _int_is_float(cls, value: object) -> object:
+        return float(value) if isinstance(value, int) and not isinstance(value, bool) else value
+
+
+class Mail(_Strict):
+    """#10 double-window envelope, letter tri-folded. Defaults are typical positions:
+    measure your own envelopes and print a --preview before a large run."""
+
+    return_window: Window = Field(
+        default_factory=lambda: Window(left=0.375, top=0.5, width=3.25, height=0.875),
+        description="Upper window: clinic name and return address.",
+    )
+    recipient_window: Window = Field(
+        default_factory=lambda: Window(left=0.875, top=2.125, width=4.0, height=1.125),
+        description="Lower window: the recipient's name and address.",
+    )
+    safety_margin: float = Field(
+        default=0.125,
+        ge=0,
+        le=0.5,
+        description="Inches kept clear inside each window, for paper shifting in the envelope.",
+    )
+    mailer_id: str = Field(
+        default="",
+        pattern=r"^(\d{6}|\d{9})?$",
+        description="USPS Mailer ID (6 or 9 digits); empty: no Intelligent Mail barcode.",
+    )
+    service_type: str = Field(
+        default="040", pattern=r"^\d{3}$", description="IMb service type id (3 digits)."
+    )
+
+
 class ClinicConfig(_Strict):
     clinic: Identity
     brand: Brand = Field(default_factory=Brand)
     protocol: Protocol = Field(default_factory=Protocol)
     options: Options = Field(default_factory=Options)
+    mail: Mail = Field(default_factory=Mail)
 
 
 @dataclass(frozen=True)
@@ -178,6 +221,15 @@ def _check_cross_fields(path: Path, config: ClinicConfig) -> list[str]:
             f"{path}: protocol.clear_liquid_hours: must not be more than fasting_hours "
             f"({p.fasting_hours})"
         )
+    mail = config.mail
+    low, high = mail.return_window, mail.recipient_window
+    if low.top + low.height > high.top:
+        problems.append(f"{path}: mail.return_window: must end above mail.recipient_window")
+    for name, window in (("return_window", low), ("recipient_window", high)):
+        if window.left + window.width > 8.5 or window.top + window.height > 11 / 3:
+            problems.append(f"{path}: mail.{name}: must lie in the top third of the letter")
+        if min(window.width, window.height) <= 2 * mail.safety_margin:
+            problems.append(f"{path}: mail.{name}: smaller than twice the safety margin")
     if p.follow_up_days_min > p.follow_up_days_max:
         problems.append(
             f"{path}: protocol.follow_up_days_min: must not be more than follow_up_days_max"

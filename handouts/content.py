@@ -131,8 +131,17 @@ PATTERN_FIELDS = {
 }
 
 
+#: Fields the cover letter's strings may use besides the clinic values.
+LETTER_FIELDS = frozenset({"name", "date", "time", "clinic_address"})
+
+
 def _allowed_names(loc: Loc) -> frozenset[str]:
-    return PATTERN_FIELDS.get(str(loc[0]), TEXT_NAMES) if len(loc) == 1 else TEXT_NAMES
+    if len(loc) != 1:
+        return TEXT_NAMES
+    key = str(loc[0])
+    if key.startswith("letter."):
+        return TEXT_NAMES | LETTER_FIELDS
+    return PATTERN_FIELDS.get(key, TEXT_NAMES)
 
 
 def name_problems(doc: YamlFile) -> list[str]:

@@ -92,7 +92,11 @@ def build_context(
         "sections": visible_sections(handout, flags(clinic, handout.procedure)),
         "clinic": clinic.config.clinic,
         "logo_url": logo_url,
-        "labels": {k: fmt(v) for k, v in strings.items() if k not in PATTERN_FIELDS},
+        "labels": {
+            k: fmt(v)
+            for k, v in strings.items()
+            if k not in PATTERN_FIELDS and not k.startswith("letter.")
+        },
         "text": fmt,
         "slots": patient_slots(request.patient, strings),
         "large_print": request.large_print,

@@ -28,6 +28,7 @@ MANIFEST_FIELDS = (
     "status",
     "message",
     "input_hash",
+    "mailing_pages",
 )
 ERROR_FIELDS = ("row", "line", "record_id", "column", "message")
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
@@ -50,6 +51,7 @@ class Entry:
     status: str  # rendered | resumed | failed
     message: str
     input_hash: str
+    mailing_pages: str = ""  # "first-last" page numbers of this letter inside mailing.pdf
 
 
 def spreadsheet_safe(value: object) -> str:

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from . import PHASES, PROCEDURES
+from .address import MailAddress, validate_address
 from .context import HandoutRequest
 from .errors import HandoutError
 from .patients import validate_patient
@@ -69,7 +70,7 @@ class Record:
     line: int | None
     record_id: str
     request: HandoutRequest
-    address: tuple[str, ...] = ()
+    address: MailAddress | None = None  # checked only for mail
 
     @property
     def file_name(self) -> str:
@@ -219,19 +220,24 @@ def _json_cell(value: object) -> str:
 # ---------------------------------------------------------------- validation
 
 
-def validate_rows(rows: list[RawRow], languages: list[str]) -> tuple[list[Record], list[RowError]]:
-    """Every row checked before anything renders; duplicates fail all rows that share an id."""
+def validate_rows(
+    rows: list[RawRow], languages: list[str], mail: bool = False
+) -> tuple[list[Record], list[RowError]]:
+    """Every row checked before anything renders; duplicates fail all rows that share an id.
+    With `mail`, a US postal address is required too."""
     records: list[Record] = []
     errors: list[RowError] = []
     for raw in rows:
-        record, problems = _validate_row(raw, languages)
+        record, problems = _validate_row(raw, languages, mail)
         errors += problems
         if record is not None:
             records.append(record)
     return _drop_duplicates(records, errors)
 
 
-def _validate_row(raw: RawRow, languages: list[str]) -> tuple[Record | None, list[RowError]]:
+def _validate_row(
+    raw: RawRow, languages: list[str], mail: bool
+) -> tuple[Record | None, list[RowError]]:
     record_id = raw.cells.get("record_id", "").strip()
     shown_id = record_id if _is_clean_id(record_id) else ""
 
@@ -267,11 +273,14 @@ def _validate_row(raw: RawRow, languages: list[str]) -> tuple[Record | None, lis
         {c: raw.cells[c] for c in PATIENT_COLUMNS if c in raw.cells}
     )
     problems += [problem(column, message) for column, message in patient_problems]
+    address = None
+    if mail:
+        address, address_problems = validate_address(raw.cells)
+        problems += [problem(column, message) for column, message in address_problems]
     if problems:
         return None, problems
     assert patient is not None and large is not None
     request = HandoutRequest(procedure, phase, language, large, patient)
-    address = tuple(raw.cells.get(c, "").strip() for c in ADDRESS_COLUMNS)
     return Record(raw.row, raw.line, record_id, request, address), []
 
 

@@ -85,21 +85,13 @@ class Renderer:
             raise RenderError(f"stylesheet asset failed to load: {exc.__cause__}") from None
 
     def _builtin_styles(self) -> dict[str, list[CSS]]:
-        styles = data_dir("styles")
-        override = self.clinic.override_dir("styles")
-
-        def sheet(name: str) -> CSS:
-            path = override / name if override and (override / name).is_file() else styles / name
-            return self._css(filename=path)
-
         brand = self.clinic.config.brand
-        brand_css = self._css(
+        self.brand_css = self.stylesheet(
             string=f":root {{ --primary: {brand.primary_color}; --accent: {brand.accent_color}; }}"
-            f"@page {{ size: {brand.page_size}; }}",
-            base_url=str(styles) + "/",
+            f"@page {{ size: {brand.page_size}; }}"
         )
-        normal = [sheet(name) for name in STYLESHEETS] + [brand_css]
-        return {"normal": normal, "large": [*normal, sheet(LARGE_PRINT)]}
+        normal = [self.stylesheet(name) for name in STYLESHEETS] + [self.brand_css]
+        return {"normal": normal, "large": [*normal, self.stylesheet(LARGE_PRINT)]}
 
     def html(self, request: HandoutRequest) -> str:
         handout = self.library.handout(*_content_key(request))
@@ -129,24 +121,32 @@ class Renderer:
 
     def render(self, request: HandoutRequest) -> Rendered:
         """The PDF and its page count (for manifests and mail assembly)."""
-        html = self.html(request)
         styles = self._styles["large" if request.large_print else "normal"]
-        identifier = hashlib.sha256(repr(request.layout_key).encode()).hexdigest()[:32]
+        return self.render_html(self.html(request), styles, repr(request.layout_key))
+
+    def render_html(self, html: str, styles: list[CSS], layout: str) -> Rendered:
+        """HTML to PDF/UA-1 with the shared fonts and fetcher; `layout` seeds the /ID."""
+        identifier = hashlib.sha256(layout.encode()).hexdigest()[:32]
         with self._collect_warnings() as collector:
             try:
                 document = HTML(
                     string=html, base_url=self.clinic.root.as_uri() + "/", url_fetcher=self.fetcher
-                ).render(
-                    stylesheets=styles,
-                    font_config=self.fonts,
-                    pdf_variant="pdf/ua-1",
-                )
+                ).render(stylesheets=styles, font_config=self.fonts, pdf_variant="pdf/ua-1")
                 pdf = document.write_pdf(pdf_identifier=identifier.encode(), pdf_variant="pdf/ua-1")
             except FatalURLFetchingError as exc:
                 raise RenderError(f"asset failed to load: {exc.__cause__}") from None
         self.warnings = collector.messages
         assert pdf is not None
         return Rendered(pdf, len(document.pages))
+
+    def stylesheet(self, name: str | None = None, string: str | None = None) -> CSS:
+        """A built-in (or clinic-overridden) stylesheet by file name, or CSS text."""
+        if string is not None:
+            return self._css(string=string, base_url=str(data_dir("styles")) + "/")
+        assert name is not None
+        override = self.clinic.override_dir("styles")
+        path = override / name if override and (override / name).is_file() else None
+        return self._css(filename=path or data_dir("styles") / name)
 
     @contextmanager
     def _collect_warnings(self) -> Iterator[_WarningCollector]:

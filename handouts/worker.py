@@ -2,18 +2,25 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
+import io
 import json
 from dataclasses import dataclass
 from multiprocessing.connection import Connection
 from pathlib import Path
 
+import pikepdf
+
 from .build import Workspace
-from .errors import HandoutError, OutputError
+from .errors import HandoutError, OutputError, RecordError
 from .fhir import document_reference
+from .letter import LetterJob, render_letter
+from .mailing import preflight_letter
 from .manifest import Entry
 from .output import write_atomic
 from .records import Record
+from .render import Rendered
 
 
 @dataclass(frozen=True)
@@ -23,6 +30,8 @@ class WorkerSetup:
     clinic_dir: Path
     out_dir: Path
     fhir: str | None = None  # None, "url" or "data"
+    target: str = "portal"  # or "mail": cover letter + handout, preflighted
+    letter_date: dt.date | None = None
 
 
 @dataclass(frozen=True)
@@ -39,6 +48,8 @@ def render_record(workspace: Workspace, setup: WorkerSetup, task: Task) -> Entry
     """Renders one record and writes its files atomically; returns its manifest entry."""
     record, request = task.record, task.record.request
     rendered = workspace.renderer.render(request)
+    if setup.target == "mail":
+        rendered = with_cover_letter(workspace, setup, task, rendered)
     handout = workspace.library.handout(request.language, request.procedure, request.phase)
     write_atomic(setup.out_dir / record.file_name, rendered.data)
     if setup.fhir:
@@ -68,6 +79,28 @@ def render_record(workspace: Workspace, setup: WorkerSetup, task: Task) -> Entry
         message="",
         input_hash=task.input_hash,
     )
+
+
+def with_cover_letter(
+    workspace: Workspace, setup: WorkerSetup, task: Task, handout: Rendered
+) -> Rendered:
+    """Cover letter + handout in one PDF, refused if the preflight finds a problem."""
+    address = task.record.address
+    assert address is not None and setup.letter_date is not None
+    job = LetterJob(task.record.request, address, setup.letter_date, task.record.row)
+    letter = render_letter(workspace.renderer, job)
+    ident = workspace.clinic.config.clinic
+    problems = preflight_letter(
+        letter.data, workspace.clinic.config.mail, address.lines, [ident.name, *ident.address]
+    )
+    if problems:
+        raise RecordError("preflight: " + "; ".join(problems))
+    merged = pikepdf.new()
+    for part in (letter.data, handout.data):
+        merged.pages.extend(pikepdf.open(io.BytesIO(part)).pages)
+    buffer = io.BytesIO()
+    merged.save(buffer, deterministic_id=True)
+    return Rendered(buffer.getvalue(), letter.pages + handout.pages)
 
 
 def worker_main(conn: Connection, setup: WorkerSetup) -> None:

@@ -113,8 +113,15 @@ def test_csv_variants_crlf_bom_quotes_and_json(tmp_path):
     pdf = text_of((out / "R1-kyphoplasty-pre-en.pdf").read_bytes())
     assert "Smith, Jane" in pdf and "line, two" in pdf
 
-    records = [{"Record ID": "J1", "procedure": "kyphoplasty", "phase": "post",
-                "large_print": True, "patient_name": "Jon"}]
+    records = [
+        {
+            "Record ID": "J1",
+            "procedure": "kyphoplasty",
+            "phase": "post",
+            "large_print": True,
+            "patient_name": "Jon",
+        }
+    ]
     json_path = tmp_path / "j"
     json_path.mkdir()
     result, out = _batch(json_path, json.dumps(records), name="in.json")
@@ -155,16 +162,22 @@ def test_file_level_problems_stop_before_writing(tmp_path, content, message):
 
 
 def test_row_problems_never_stop_the_good_rows(tmp_path):
-    text = HEADER + "\n".join([
-        "G1,kyphoplasty,pre,en,Ok One,2026-12-01,07:30,",
-        "D1,kyphoplasty,pre,en,Dup A,2026-12-01,07:30,",
-        "D1,kyphoplasty,post,en,Dup B,2026-12-01,07:30,",
-        "L1,kyphoplasty,pre,en," + "x" * 1500 + ",2026-12-01,07:30,",
-        "X1,kyphoplasty,pre,fr,Nobody,2026-12-01,07:30,",
-        'Q1,kyphoplasty,pre,en,"Broken quote,2026-12-01,07:30,',
-        "G2,vertebroplasty,post,en,Ok Two,2026-12-02,,",
-        "G3,kyphoplasty,post,es,Ok Three,2026-12-03,,",
-    ]) + "\n"
+    text = (
+        HEADER
+        + "\n".join(
+            [
+                "G1,kyphoplasty,pre,en,Ok One,2026-12-01,07:30,",
+                "D1,kyphoplasty,pre,en,Dup A,2026-12-01,07:30,",
+                "D1,kyphoplasty,post,en,Dup B,2026-12-01,07:30,",
+                "L1,kyphoplasty,pre,en," + "x" * 1500 + ",2026-12-01,07:30,",
+                "X1,kyphoplasty,pre,fr,Nobody,2026-12-01,07:30,",
+                'Q1,kyphoplasty,pre,en,"Broken quote,2026-12-01,07:30,',
+                "G2,vertebroplasty,post,en,Ok Two,2026-12-02,,",
+                "G3,kyphoplasty,post,es,Ok Three,2026-12-03,,",
+            ]
+        )
+        + "\n"
+    )
     result, out = _batch(tmp_path, text)
     assert result.returncode == 1
     assert sorted(_manifest(out)) == ["G1", "G2", "G3"]
@@ -203,9 +216,10 @@ def test_fhir_document_references_validate(tmp_path):
     assert attachment.url == "F1-kyphoplasty-pre-es.pdf"
     assert attachment.size == len(pdf)
     assert attachment.hash == hashlib.sha1(pdf).digest()  # the model decodes base64
-    assert resource["content"][0]["attachment"]["hash"] == base64.b64encode(
-        hashlib.sha1(pdf).digest()
-    ).decode()
+    assert (
+        resource["content"][0]["attachment"]["hash"]
+        == base64.b64encode(hashlib.sha1(pdf).digest()).decode()
+    )
     assert attachment.title == "Cómo prepararse para su cifoplastia"
     assert "Ana" not in json.dumps(resource)
 
@@ -237,16 +251,21 @@ def test_unwritable_output_is_a_clear_error(tmp_path):
 
 
 def test_resume_after_kill_renders_only_what_is_missing(tmp_path):
-    rows = [f"K{i:02d},kyphoplasty,{'pre' if i % 2 else 'post'},en,P{i},2026-12-01,07:30,"
-            for i in range(14)]
+    rows = [
+        f"K{i:02d},kyphoplasty,{'pre' if i % 2 else 'post'},en,P{i},2026-12-01,07:30,"
+        for i in range(14)
+    ]
     source = tmp_path / "in.csv"
     source.write_text(HEADER + "\n".join(rows) + "\n")
     out = tmp_path / "out"
     out.mkdir()
     (out / ".handout-tmp-stale.part").write_bytes(b"half a pdf")
     exe = Path(sys.executable).with_name("make-handouts")
-    process = subprocess.Popen([str(exe), "batch", str(source), "-o", str(out), "--jobs", "1"],
-                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    process = subprocess.Popen(
+        [str(exe), "batch", str(source), "-o", str(out), "--jobs", "1"],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     deadline = time.monotonic() + 120
     while len(list(out.glob("K*.pdf"))) < 4 and time.monotonic() < deadline:
         time.sleep(0.05)
@@ -289,21 +308,26 @@ def test_resume_rerenders_when_the_inputs_change(tmp_path):
 
 def test_no_patient_data_in_logs_errors_names_or_metadata(tmp_path):
     canaries = ["Zzcanaryname Qqsurname", "77 Canary Lane", "Canaryville", "2026-11-29"]
-    text = ("record_id,procedure,phase,patient_name,procedure_date,address_line1,city,notes\n"
-            f"P1,kyphoplasty,pre,{canaries[0]},{canaries[3]},{canaries[1]},{canaries[2]},n\n"
-            f"P2,kyphoplasty,pre,{canaries[0]},29/11/2026,{canaries[1]},{canaries[2]},n\n"
-            f"P3,kyphoplasty,bogus,{canaries[0]},{canaries[3]},{canaries[1]},{canaries[2]},n\n")
+    text = (
+        "record_id,procedure,phase,patient_name,procedure_date,address_line1,city,notes\n"
+        f"P1,kyphoplasty,pre,{canaries[0]},{canaries[3]},{canaries[1]},{canaries[2]},n\n"
+        f"P2,kyphoplasty,pre,{canaries[0]},29/11/2026,{canaries[1]},{canaries[2]},n\n"
+        f"P3,kyphoplasty,bogus,{canaries[0]},{canaries[3]},{canaries[1]},{canaries[2]},n\n"
+    )
     result, out = _batch(tmp_path, text, "--jobs", "1")
     verbose = run_cli("-v", "batch", str(tmp_path / "in.csv"), "-o", str(tmp_path / "v"))
     assert result.returncode == 1
     logs = result.stdout + result.stderr + verbose.stdout + verbose.stderr
     files = " ".join(p.name for p in out.rglob("*"))
-    tables = "".join((out / n).read_text() for n in ("errors.csv", "manifest.csv",
-                                                     "manifest.json"))
+    tables = "".join((out / n).read_text() for n in ("errors.csv", "manifest.csv", "manifest.json"))
     pdf = open_pdf((out / "P1-kyphoplasty-pre-en.pdf").read_bytes())
     metadata = str(dict(pdf.docinfo)) + pdf.Root.Metadata.read_bytes().decode()
     for canary in [*canaries, "Zzcanaryname", "29/11/2026", "November 29"]:
-        for where, text_found in (("logs", logs), ("file names", files),
-                                  ("tables", tables), ("metadata", metadata)):
+        for where, text_found in (
+            ("logs", logs),
+            ("file names", files),
+            ("tables", tables),
+            ("metadata", metadata),
+        ):
             assert canary not in text_found, (canary, where)
     assert "Zzcanaryname Qqsurname" in text_of((out / "P1-kyphoplasty-pre-en.pdf").read_bytes())

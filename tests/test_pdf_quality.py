@@ -8,33 +8,15 @@ from conftest import HANDOUTS, open_pdf, text_of
 
 from handouts.build import SAMPLE_PATIENT
 from handouts.patients import PatientDetails
+from handouts.pdfcheck import font_names, fonts_embedded
 from handouts.readability import body_text, grade, pdf_text
-
-
-def _fonts(pdf):
-    for page in pdf.pages:
-        for font in (page.Resources.get("/Font") or {}).values():
-            yield font
-        for xobject in (page.Resources.get("/XObject") or {}).values():
-            for font in (xobject.get("/Resources", {}).get("/Font") or {}).values():
-                yield font
-
-
-def _embedded(font) -> bool:
-    descriptors = [d.FontDescriptor for d in font.get("/DescendantFonts", [])]
-    if "/FontDescriptor" in font:
-        descriptors.append(font.FontDescriptor)
-    return bool(descriptors) and all(
-        any(k in d for k in ("/FontFile", "/FontFile2", "/FontFile3")) for d in descriptors
-    )
 
 
 @pytest.mark.parametrize("key", HANDOUTS, ids="-".join)
 def test_all_fonts_embedded(sample_pdfs, key):
     pdf = open_pdf(sample_pdfs[key])
-    fonts = list(_fonts(pdf))
-    assert fonts
-    assert all(_embedded(f) for f in fonts)
+    assert font_names(pdf)
+    assert fonts_embedded(pdf)
 
 
 @pytest.mark.parametrize("key", HANDOUTS, ids="-".join)
@@ -122,12 +104,9 @@ def test_identical_inputs_give_identical_bytes(workspace):
 def test_names_in_any_script_render_without_missing_glyphs(render, name):
     pdf = render("kyphoplasty", "pre", PatientDetails(patient_name=name))
     assert name in text_of(pdf)
-    document = open_pdf(pdf)
-    fonts = list(_fonts(document))
-    assert all(_embedded(f) for f in fonts)
+    assert fonts_embedded(open_pdf(pdf))
 
 
 def test_body_font_is_atkinson_hyperlegible(sample_pdfs):
-    pdf = open_pdf(sample_pdfs[("vertebroplasty", "pre")])
-    names = {str(f.BaseFont) for f in _fonts(pdf)}
+    names = font_names(open_pdf(sample_pdfs[("vertebroplasty", "pre")]))
     assert any("Atkinson-Hyperlegible-Next" in n and "Bold" not in n for n in names)

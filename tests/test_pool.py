@@ -9,8 +9,10 @@ from handouts.pool import WorkerPool
 
 def test_crash_and_hang_fail_only_their_task():
     pool = WorkerPool(echo_pid, None, jobs=2, timeout=2, recycle_after=100)
-    results = {task: (kind, payload) for task, kind, payload in
-               pool.run(["a", "crash", "b", "hang", "c", "d"])}
+    results = {
+        task: (kind, payload)
+        for task, kind, payload in pool.run(["a", "crash", "b", "hang", "c", "d"])
+    }
     assert results["crash"] == ("failed", "the renderer process stopped unexpectedly")
     assert results["hang"][0] == "failed" and "longer than 2 s" in results["hang"][1]
     for task in "abcd":

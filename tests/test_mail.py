@@ -1,0 +1,294 @@
+"""Mailing: window-envelope letters, preflight, ZIP order, duplex padding, previews."""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+import json
+from pathlib import Path
+
+import pdfplumber
+import pikepdf
+import pytest
+from conftest import run_cli, text_of
+
+from handouts.address import validate_address
+from handouts.build import SAMPLE_PATIENT, Workspace
+from handouts.clinic import Window
+from handouts.context import HandoutRequest
+from handouts.letter import LetterJob, render_letter
+from handouts.mailing import preflight_letter
+
+HEADER = (
+    "record_id,procedure,phase,language,patient_name,procedure_date,arrival_time,"
+    "address_line1,address_line2,city,state,postal_code\n"
+)
+ROWS = [
+    "M1,kyphoplasty,pre,en,Maria Garcia,2026-12-01,07:30,12 Elm St,,Springfield,IL,62704",
+    "M2,vertebroplasty,pre,es,José Hernández,2026-12-02,8:15 AM,45 Oak Ave,Apt 3,Chicago,IL,"
+    "60601-1234",
+    "M3,kyphoplasty,post,en,Bartholomew Alexander Featherstonehaugh-Montgomery III,2026-12-03,,"
+    "1234 North Westminster Boulevard Extension,Building 7 Apartment 1402 Rear Entrance,"
+    "Rancho Palos Verdes,CA,90275",
+    "M4,kyphoplasty,pre,en,No State,2026-12-03,09:00,1 Main St,,Town,,12345",
+    "M5,kyphoplasty,pre,en,Bad Zip,2026-12-03,09:00,1 Main St,,Town,NY,1234",
+    "M6,vertebroplasty,post,en,Ann Lee,2026-12-04,,9 Pine Rd,Unit 2,Boston,MA,02118",
+]
+NAMES = {
+    "M1": "Maria Garcia",
+    "M2": "José Hernández",
+    "M3": "Featherstonehaugh-Montgomery",
+    "M6": "Ann Lee",
+}
+
+
+def _mail(tmp_path: Path, *args: str, rows: list[str] = ROWS, clinic: Path | None = None):
+    source = tmp_path / "mail.csv"
+    source.write_text(HEADER + "\n".join(rows) + "\n")
+    out = tmp_path / "out"
+    prefix = ["--clinic", str(clinic)] if clinic else []
+    result = run_cli(
+        *prefix,
+        "batch",
+        str(source),
+        "-o",
+        str(out),
+        "--for",
+        "mail",
+        "--letter-date",
+        "2026-11-21",
+        *args,
+    )
+    return result, out
+
+
+@pytest.fixture(scope="module")
+def mailed(tmp_path_factory):
+    return _mail(tmp_path_factory.mktemp("mail"), "--preview")
+
+
+def _manifest(out: Path) -> dict[str, dict]:
+    return {r["record_id"]: r for r in json.loads((out / "manifest.json").read_text())["records"]}
+
+
+def test_bad_addresses_fail_their_row_only(mailed):
+    result, out = mailed
+    assert result.returncode == 1
+    errors = (out / "errors.csv").read_text().splitlines()
+    assert "4,5,M4,state,required for mail" in errors
+    assert any(e.startswith("5,6,M5,postal_code,") for e in errors)
+    assert sorted(r for r, e in _manifest(out).items() if e["status"] == "rendered") == [
+        "M1",
+        "M2",
+        "M3",
+        "M6",
+    ]
+
+
+def test_mailing_file_is_in_zip_order_with_duplex_padding(mailed):
+    _, out = mailed
+    manifest = _manifest(out)
+    mailing = pikepdf.open(out / "mailing.pdf")
+    with pdfplumber.open(out / "mailing.pdf") as plumber:
+        texts = [" ".join((p.extract_text() or "").split()) for p in plumber.pages]
+    assert "Mail room" in texts[0] and texts[1] == ""  # cover sheet, blank back
+    ranges = []
+    for record_id, name in NAMES.items():
+        first, last = map(int, manifest[record_id]["mailing_pages"].split("-"))
+        assert last - first + 1 == manifest[record_id]["pages"]
+        assert first % 2 == 1  # starts on a front side
+        assert name in texts[first - 1]  # its own cover letter
+        for page in range(first, last + 1):  # nobody else's name in this letter
+            assert all(
+                other not in texts[page - 1] for rid, other in NAMES.items() if rid != record_id
+            )
+        if (last - first + 1) % 2:
+            assert texts[last] == ""  # the blank back page after an odd letter
+        ranges.append((first, record_id))
+    assert [rid for _, rid in sorted(ranges)] == ["M6", "M2", "M1", "M3"]  # 02118 < 60601 < ...
+    assert (
+        len(mailing.pages)
+        == max(
+            int(e["mailing_pages"].split("-")[1]) for e in manifest.values() if e["mailing_pages"]
+        )
+        + 1
+    )
+    cover = texts[0]
+    assert "Letters 4" in cover and f"Pages in this file {len(mailing.pages)}" in cover
+    assert f"Sheets of paper {len(mailing.pages) // 2}" in cover
+    assert "from 02118 to 90275" in cover
+
+
+def test_no_duplex_adds_no_blank_pages(tmp_path):
+    result, out = _mail(tmp_path, "--no-duplex", rows=ROWS[:2])
+    assert result.returncode == 0, result.stderr
+    manifest = _manifest(out)
+    assert manifest["M2"]["mailing_pages"] == f"2-{1 + manifest['M2']['pages']}"
+    total = 1 + sum(e["pages"] for e in manifest.values())
+    assert len(pikepdf.open(out / "mailing.pdf").pages) == total
+
+
+def test_each_letter_is_its_own_pdf_with_cover_letter_first(mailed):
+    _, out = mailed
+    letter = (out / "M2-vertebroplasty-pre-es.pdf").read_bytes()
+    with pdfplumber.open(io.BytesIO(letter)) as plumber:
+        first = plumber.pages[0].extract_text()
+        second = plumber.pages[1].extract_text()
+    assert "Estimado/a José Hernández:" in first
+    assert "miércoles, 2 de diciembre de 2026" in first and "8:15 a. m." in first
+    assert "Cómo prepararse para su vertebroplastia" in second
+
+
+def _words_in(pdf: bytes, window: Window) -> list[str]:
+    with pdfplumber.open(io.BytesIO(pdf)) as plumber:
+        words = plumber.pages[0].extract_words()
+    x0, top = window.left * 72, window.top * 72
+    x1, bottom = x0 + window.width * 72, top + window.height * 72
+    return [
+        w["text"]
+        for w in words
+        if w["x1"] > x0 and w["x0"] < x1 and w["bottom"] > top and w["top"] < bottom
+    ]
+
+
+def test_windows_show_only_the_addresses(mailed, workspace):
+    _, out = mailed
+    mail = workspace.clinic.config.mail
+    pdf = (out / "M3-kyphoplasty-post-en.pdf").read_bytes()
+    shown = " ".join(_words_in(pdf, mail.recipient_window))
+    assert "Featherstonehaugh-Montgomery" in shown and "90275" in shown
+    upper = " ".join(_words_in(pdf, mail.return_window))
+    assert upper == "Riverbend Spine Center 1200 Riverbend Parkway, Suite 300 Springfield, IL 62704"
+    for secret in ("kyphoplasty", "Kyphoplasty", "fracture", "procedure", "December"):
+        assert secret not in shown and secret not in upper
+
+
+def test_preview_images_show_the_first_letters(mailed):
+    _, out = mailed
+    from PIL import Image
+
+    previews = sorted(out.glob("preview-*.png"))
+    assert [p.name for p in previews] == ["preview-1.png", "preview-2.png", "preview-3.png"]
+    image = Image.open(previews[0]).convert("RGB")
+    assert image.size == (612, 792)
+    assert image.getpixel((int(0.875 * 72), int(2.6 * 72))) == (214, 39, 40)  # window outline
+
+
+def _letter(workspace: Workspace, address_cells: dict[str, str], lang: str = "en") -> bytes:
+    address, problems = validate_address(address_cells)
+    assert not problems
+    job = LetterJob(
+        HandoutRequest("kyphoplasty", "pre", lang, False, SAMPLE_PATIENT),
+        address,
+        dt.date(2026, 11, 21),
+        7,
+    )
+    return render_letter(workspace.renderer, job).data
+
+
+ADDRESS = {
+    "patient_name": "Maria Garcia",
+    "address_line1": "12 Elm St",
+    "city": "Springfield",
+    "state": "il",
+    "postal_code": "627041234",
+}
+
+
+def test_preflight_passes_and_fails_when_the_address_moves(workspace, clinic_copy):
+    mail = workspace.clinic.config.mail
+    clinic = workspace.clinic.config.clinic
+    returned = [clinic.name, *clinic.address]
+    address, _ = validate_address(ADDRESS)
+    pdf = _letter(workspace, ADDRESS)
+    assert preflight_letter(pdf, mail, address.lines, returned) == []
+    assert address.postal_code == "62704-1234" and address.state == "IL"
+
+    (clinic_copy / "styles").mkdir()
+    (clinic_copy / "styles" / "letter.css").write_text(
+        (Path(__file__).parents[1] / "styles" / "letter.css").read_text()
+        + "\n.window-recipient { margin-left: 2in; }\n"
+    )
+    moved = _letter(Workspace.open(clinic_copy), ADDRESS)
+    problems = preflight_letter(moved, mail, address.lines, returned)
+    assert "the address is not fully inside the recipient window's safe zone" in problems
+    assert all("Garcia" not in p for p in problems)
+
+
+def test_moved_address_fails_the_row_in_a_batch(tmp_path, clinic_copy):
+    (clinic_copy / "styles").mkdir()
+    (clinic_copy / "styles" / "letter.css").write_text(
+        (Path(__file__).parents[1] / "styles" / "letter.css").read_text()
+        + "\n.letter-body { top: 2.3in; }\n"  # body text sliding into the window
+    )
+    result, out = _mail(tmp_path, rows=ROWS[:1], clinic=clinic_copy)
+    assert result.returncode == 1
+    assert (
+        "preflight: the recipient window shows text other than the address"
+        in (out / "errors.csv").read_text()
+    )
+    assert not (out / "mailing.pdf").exists()
+
+
+def test_intelligent_mail_barcode_only_with_a_mailer_id(workspace, clinic_copy):
+    def bars(pdf: bytes) -> int:
+        with pdfplumber.open(io.BytesIO(pdf)) as plumber:
+            page = plumber.pages[0]
+            window = workspace.clinic.config.mail.recipient_window
+            return sum(
+                1
+                for r in page.rects
+                if window.top * 72 < r["top"] < (window.top + window.height) * 72
+            )
+
+    assert bars(_letter(workspace, ADDRESS)) == 0
+    toml = clinic_copy / "clinic.toml"
+    toml.write_text(toml.read_text() + '\n[mail]\nmailer_id = "123456"\n')
+    with_barcode = _letter(Workspace.open(clinic_copy), ADDRESS)
+    assert bars(with_barcode) == 65
+    mail = Workspace.open(clinic_copy).clinic.config.mail
+    address, _ = validate_address(ADDRESS)
+    assert (
+        preflight_letter(
+            with_barcode,
+            mail,
+            address.lines,
+            [
+                "Riverbend",
+                "Spine",
+                "Center",
+                "1200 Riverbend Parkway, Suite 300",
+                "Springfield, IL 62704",
+            ],
+        )
+        == []
+    )
+
+
+@pytest.mark.parametrize(
+    ("cells", "problem"),
+    [
+        ({**ADDRESS, "state": ""}, ("state", "required for mail")),
+        ({**ADDRESS, "state": "XX"}, ("state", "use the 2-letter USPS state code, e.g. IL")),
+        (
+            {**ADDRESS, "postal_code": "6270"},
+            ("postal_code", "use a 5-digit ZIP or ZIP+4, e.g. 62704 or 62704-1234"),
+        ),
+        ({**ADDRESS, "address_line1": ""}, ("address_line1", "required for mail")),
+        ({**ADDRESS, "patient_name": "x" * 70}, ("patient_name", "longer than 64 characters")),
+    ],
+)
+def test_address_validation(cells, problem):
+    address, problems = validate_address(cells)
+    assert address is None and problem in problems
+
+
+def test_spanish_letter_and_accents_fit(workspace):
+    pdf = _letter(
+        workspace,
+        {**ADDRESS, "patient_name": "María José Ñúñez de la Peña", "address_line2": "Apto. 4B"},
+        lang="es",
+    )
+    text = text_of(pdf)
+    assert "Estimado/a María José Ñúñez de la Peña:" in text
+    assert "Apto. 4B" in text
