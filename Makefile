@@ -6,6 +6,8 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 SYSTEM_PACKAGES := libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 poppler-utils qpdf fonts-dejavu-core
+# The browser test drives Debian's chromium (never a downloaded browser build).
+TEST_PACKAGES := chromium
 
 .PHONY: demo test setup system-deps lint clean
 
@@ -13,6 +15,7 @@ demo: setup
 	$(BIN)/make-handouts demo -o out/demo
 
 test: setup
+	@$(MAKE) --no-print-directory system-deps SYSTEM_PACKAGES="$(TEST_PACKAGES)"
 	$(BIN)/python -m pytest -q $(PYTEST_ARGS)
 
 setup: system-deps $(STAMP)

@@ -232,6 +232,33 @@ def batch(
 
 
 @main.command()
+@click.option(
+    "--host",
+    default="127.0.0.1",
+    show_default=True,
+    help="Address to listen on. Anything but loopback exposes patient data.",
+)
+@click.option("--port", type=click.IntRange(1, 65535), default=8080, show_default=True)
+@click.option(
+    "--threads",
+    type=click.IntRange(1, 32),
+    default=4,
+    show_default=True,
+    help="Requests rendered at the same time.",
+)
+@click.pass_context
+def serve(ctx: click.Context, host: str, port: int, threads: int) -> None:
+    """Start the nurse-station web form (preview, download, print)."""
+    from .web import serve as run_server
+    from .web import warning_for
+
+    warn_if_slow_subsetting()
+    if warning := warning_for(host):
+        click.echo(warning, err=True)
+    run_server(ctx.obj, host, port, threads)
+
+
+@main.command()
 @click.pass_context
 def check(ctx: click.Context) -> None:
     """Lint content, templates and clinic config; exit 1 on any error."""

@@ -1,0 +1,173 @@
+"""The nurse-station web form over HTTP: routes, status codes, headers, errors, escaping."""
+
+from __future__ import annotations
+
+import logging
+import threading
+import urllib.parse
+import urllib.request
+from concurrent.futures import ThreadPoolExecutor
+
+import pytest
+from conftest import open_pdf, text_of
+
+from handouts.web import create_app, warning_for
+
+NAME = "Zelda Quixote-Nakamura"
+
+
+@pytest.fixture(scope="module")
+def client():
+    app = create_app()
+    app.testing = True
+    return app.test_client()
+
+
+def _post(client, **fields):
+    data = {"procedure": "kyphoplasty", "phase": "pre", "language": "en", **fields}
+    return client.post("/handout", data=data)
+
+
+def test_form_has_labelled_fields_and_the_handout_list(client):
+    response = client.get("/")
+    assert response.status_code == 200
+    html = response.get_data(as_text=True)
+    for field in (
+        "language",
+        "large_print",
+        "patient_name",
+        "procedure_date",
+        "arrival_time",
+        "physician",
+        "levels",
+        "notes",
+    ):
+        assert f'<label for="{field}">' in html or f'id="{field}"' in html
+        assert f'id="{field}"' in html
+    assert 'type="date" id="procedure_date"' in html and 'type="time" id="arrival_time"' in html
+    assert html.count('type="radio" name="procedure"') == 2
+    assert "Riverbend Spine Center" in html and 'src="/logo"' in html
+    assert "Cómo prepararse para su cifoplastia" in html and "translation-pending" in html
+    assert response.headers["Cache-Control"] == "no-store"
+
+
+def test_personalized_pdf_inline_and_as_download(client):
+    response = _post(client, patient_name=NAME, procedure_date="2026-12-01", arrival_time="07:30")
+    assert response.status_code == 200
+    assert response.mimetype == "application/pdf"
+    assert response.headers["Content-Disposition"] == 'inline; filename="kyphoplasty-pre-en.pdf"'
+    assert response.headers["Cache-Control"] == "no-store"
+    text = text_of(response.data)
+    assert NAME in text and "Getting ready for your kyphoplasty" in text
+    download = _post(client, patient_name=NAME, download="1", language="es", large_print="1")
+    assert download.headers["Content-Disposition"] == (
+        'attachment; filename="kyphoplasty-pre-es-large.pdf"'
+    )
+    assert NAME not in download.headers["Content-Disposition"]
+    assert len(open_pdf(download.data).pages) > 4
+
+
+def test_blank_handout_needs_no_patient_fields(client):
+    response = client.post("/handout", data={"procedure": "vertebroplasty", "phase": "post"})
+    assert response.status_code == 200
+    assert "Caring for yourself after vertebroplasty" in text_of(response.data)
+
+
+@pytest.mark.parametrize(
+    ("fields", "field", "message"),
+    [
+        ({"procedure_date": "2026-13-45"}, "procedure_date", "Not a valid date"),
+        ({"arrival_time": "25:00"}, "arrival_time", "Not a valid time"),
+        ({"procedure": "fusion"}, "procedure", "Choose vertebroplasty or kyphoplasty."),
+        ({"language": "xx"}, "language", "Choose one of the languages in the list."),
+        ({"patient_name": "x" * 150}, "patient_name", "at most 100 characters"),
+        ({"notes": "y" * 5000}, "notes", "This is too long (at most 2000 characters)."),
+    ],
+)
+def test_bad_values_return_the_form_with_errors_and_typed_values(client, fields, field, message):
+    response = _post(client, physician="Dr. Typed Value", **fields)
+    assert response.status_code == 400
+    html = response.get_data(as_text=True)
+    assert f'<p class="error" id="{field}-error">' in html and message in html
+    assert 'aria-invalid="true"' in html
+    assert 'value="Dr. Typed Value"' in html  # what was typed is kept
+    assert response.headers["Cache-Control"] == "no-store"
+
+
+def test_oversized_request_is_a_400_not_a_500(client):
+    response = client.post("/handout", data={"procedure": "kyphoplasty", "notes": "z" * 100_000})
+    assert response.status_code == 400
+    assert "The form is too large" in response.get_data(as_text=True)
+
+
+def test_markup_is_escaped_in_the_form_and_literal_in_the_pdf(client):
+    attack = '"><script>alert(1)</script>'
+    response = _post(client, patient_name=attack, arrival_time="nope")
+    html = response.get_data(as_text=True)
+    assert response.status_code == 400
+    assert "<script>alert(1)</script>" not in html
+    assert "&lt;script&gt;" in html or "&#34;&gt;&lt;script&gt;" in html
+    pdf = _post(client, patient_name=attack)
+    assert attack in text_of(pdf.data)
+
+
+def test_nothing_about_the_patient_is_logged(client, caplog):
+    caplog.set_level(logging.DEBUG)
+    _post(client, patient_name=NAME, procedure_date="1961-04-12", notes="canary-note")
+    _post(client, patient_name=NAME, procedure_date="1961-13-12")
+    logged = " ".join(r.getMessage() for r in caplog.records)
+    for value in (NAME, "1961", "canary-note"):
+        assert value not in logged
+
+
+def test_other_routes(client):
+    assert client.get("/logo").mimetype == "image/svg+xml"
+    assert "--primary: #1f4e79" in client.get("/brand.css").get_data(as_text=True)
+    assert client.get("/fonts/AtkinsonHyperlegibleNext-Regular.ttf").status_code == 200
+    assert client.get("/fonts/..%2Fbase.css").status_code == 404
+    script = client.get("/static/form.js")
+    assert script.status_code == 200 and "print()" in script.get_data(as_text=True)
+    script.close()
+    assert client.get("/handout").status_code == 405
+    assert client.get("/nope").status_code == 404
+
+
+def test_binding_beyond_loopback_warns():
+    assert warning_for("127.0.0.1") is None and warning_for("::1") is None
+    warning = warning_for("0.0.0.0")
+    assert warning and "authentication and TLS" in warning and "cross the network" in warning
+
+
+def test_concurrent_requests_each_get_their_own_patient():
+    import waitress.server
+
+    app = create_app()
+    server = waitress.server.create_server(app, host="127.0.0.1", port=0, threads=4)
+    port = server.effective_port
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    try:
+
+        def fetch(i: int) -> tuple[int, bytes]:
+            body = urllib.parse.urlencode(
+                {
+                    "procedure": "kyphoplasty",
+                    "phase": "post",
+                    "patient_name": f"Patient Number {i:03d}",
+                }
+            ).encode()
+            with urllib.request.urlopen(
+                f"http://127.0.0.1:{port}/handout", body, timeout=120
+            ) as response:
+                return i, response.read()
+
+        with ThreadPoolExecutor(max_workers=4) as pool:
+            results = list(pool.map(fetch, range(8)))
+        for i, pdf in results:
+            text = text_of(pdf)
+            assert f"Patient Number {i:03d}" in text
+            assert sum(f"Patient Number {j:03d}" in text for j in range(8)) == 1
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=30) as response:
+            assert response.status == 200
+    finally:
+        server.close()
