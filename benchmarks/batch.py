@@ -29,17 +29,35 @@ def make_records(path: Path, count: int) -> None:
     rng = random.Random(42)
     with open(path, "w", newline="", encoding="utf-8") as handle:
         writer = csv.writer(handle)
-        writer.writerow(["record_id", "procedure", "phase", "language", "patient_name",
-                         "procedure_date", "arrival_time", "physician", "levels", "notes"])
+        writer.writerow(
+            [
+                "record_id",
+                "procedure",
+                "phase",
+                "language",
+                "patient_name",
+                "procedure_date",
+                "arrival_time",
+                "physician",
+                "levels",
+                "notes",
+            ]
+        )
         for i in range(count):
-            writer.writerow([
-                f"R{i:05d}", rng.choice(["vertebroplasty", "kyphoplasty"]),
-                rng.choice(["pre", "post"]), rng.choice(["en", "en", "es"]),
-                f"{rng.choice(FIRST)} {rng.choice(LAST)}", f"2026-12-{rng.randint(1, 28):02d}",
-                f"{rng.randint(6, 11)}:{rng.choice(['00', '15', '30', '45'])}",
-                "Dr. Okafor", rng.choice(["L1", "T12, L1", "L2"]),
-                rng.choice(["", "Bring your brace.", "Use entrance B."]),
-            ])
+            writer.writerow(
+                [
+                    f"R{i:05d}",
+                    rng.choice(["vertebroplasty", "kyphoplasty"]),
+                    rng.choice(["pre", "post"]),
+                    rng.choice(["en", "en", "es"]),
+                    f"{rng.choice(FIRST)} {rng.choice(LAST)}",
+                    f"2026-12-{rng.randint(1, 28):02d}",
+                    f"{rng.randint(6, 11)}:{rng.choice(['00', '15', '30', '45'])}",
+                    "Dr. Okafor",
+                    rng.choice(["L1", "T12, L1", "L2"]),
+                    rng.choice(["", "Bring your brace.", "Use entrance B."]),
+                ]
+            )
 
 
 def peak_rss_mb() -> float:
@@ -67,12 +85,14 @@ def run_naive(source: Path, out: Path) -> int:
         html = workspace.renderer.html(record.request)
         fonts = FontConfiguration()
         fetcher = AssetFetcher([styles, data_dir("templates"), workspace.clinic.root])
-        sheets = [CSS(filename=styles / name, font_config=fonts, url_fetcher=fetcher)
-                  for name in ("base.css", "print.css")]
+        sheets = [
+            CSS(filename=styles / name, font_config=fonts, url_fetcher=fetcher)
+            for name in ("base.css", "print.css")
+        ]
         sheets.append(CSS(string=":root{--primary:#1f4e79;--accent:#2e7d5b}"))
-        pdf = HTML(string=html, base_url=workspace.clinic.root.as_uri() + "/",
-                   url_fetcher=fetcher).write_pdf(stylesheets=sheets, font_config=fonts,
-                                                  pdf_variant="pdf/ua-1")
+        pdf = HTML(
+            string=html, base_url=workspace.clinic.root.as_uri() + "/", url_fetcher=fetcher
+        ).write_pdf(stylesheets=sheets, font_config=fonts, pdf_variant="pdf/ua-1")
         (out / record.file_name).write_bytes(pdf)
     return len(records)
 
@@ -94,9 +114,23 @@ def child(mode: str, source: Path, out: Path, jobs: int) -> None:
 
 def measure(mode: str, source: Path, work: Path, jobs: int) -> dict:
     out = work / f"{mode}-{jobs}"
-    done = subprocess.run([sys.executable, __file__, "--child", mode, "--source", str(source),
-                           "--out", str(out), "--jobs", str(jobs)],
-                          capture_output=True, text=True, check=True)
+    done = subprocess.run(
+        [
+            sys.executable,
+            __file__,
+            "--child",
+            mode,
+            "--source",
+            str(source),
+            "--out",
+            str(out),
+            "--jobs",
+            str(jobs),
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
     return json.loads(done.stdout.strip().splitlines()[-1])
 
 
@@ -126,8 +160,10 @@ def main() -> None:
     print(f"{'mode':<18} {'records':>8} {'seconds':>8} {'rec/s':>7} {'vs naive':>9} {'peak MB':>8}")
     for name, r in results.items():
         rate = r["records"] / r["seconds"]
-        print(f"{name:<18} {r['records']:>8} {r['seconds']:>8.1f} {rate:>7.2f} "
-              f"{rate / base:>8.2f}x {r['peak_mb']:>8.0f}")
+        print(
+            f"{name:<18} {r['records']:>8} {r['seconds']:>8.1f} {rate:>7.2f} "
+            f"{rate / base:>8.2f}x {r['peak_mb']:>8.0f}"
+        )
 
 
 if __name__ == "__main__":

@@ -101,7 +101,7 @@ class MailAddress:
 
     @property
     def lines(self) -> list[str]:
-        last = f"{self.city} {self.state}  {self.postal_code}"
+        last = f"{self.city} {self.state} {self.postal_code}"
         return [line for line in (self.name, self.line1, self.line2, last) if line]
 
     @property

@@ -14,6 +14,7 @@ from pathlib import Path
 from . import __version__
 from .build import Workspace
 from .errors import OutputError
+from .fastpath import FastMail, Stamped
 from .mailing import MailPiece, assemble_mailing, write_previews
 from .manifest import Entry, Journal, read_previous, write_errors, write_manifest
 from .output import TEMP_PREFIX, write_atomic
@@ -40,6 +41,7 @@ class BatchOptions:
     duplex: bool = True
     preview: int = 0  # mail: PNG previews of the first N letters
     letter_date: dt.date = field(default_factory=dt.date.today)
+    engine: str = "auto"  # full, fast (mail only) or auto (fast for mail, full for portal)
 
 
 @dataclass
@@ -149,10 +151,13 @@ def run_batch(workspace: Workspace, options: BatchOptions) -> BatchResult:
 
     journal = Journal(options.out_dir) if tasks else None
     finished = False
+    stamped = None
     try:
+        if mail and options.engine in ("fast", "auto") and tasks:
+            stamped, tasks = _stamp(workspace, options, tasks, entries, result, journal)
         _render(workspace, options, tasks, entries, result, journal)
         if mail:
-            _assemble(workspace, options, records, entries)
+            _assemble(workspace, options, records, entries, stamped)
         finished = True
     finally:
         write_errors(options.out_dir, sorted(result.errors, key=lambda e: (e.row, e.column)))
@@ -200,12 +205,49 @@ def _render(
             progress.advance(failed=kind != "ok")
 
 
+def _stamp(
+    workspace: Workspace,
+    options: BatchOptions,
+    tasks: list[Task],
+    entries: dict[str, Entry],
+    result: BatchResult,
+    journal: Journal | None,
+) -> tuple[Stamped, list[Task]]:
+    """The fast path: stamped letters for every record it can take; the rest stay tasks."""
+    fast = FastMail(workspace, options.letter_date, options.out_dir)
+    stamped, full = fast.stamp([t.record for t in tasks])
+    hashes = {t.record.record_id: t.input_hash for t in tasks}
+    progress = (
+        Progress(len(stamped.letters), options.progress) if options.progress != "none" else None
+    )
+    for entry in fast.write_letters(stamped, hashes):
+        entries[entry.record_id] = entry
+        result.rendered += 1
+        assert journal is not None
+        journal.add(entry)
+        if progress:
+            progress.advance()
+    log.info("fast path: %d stamped, %d need a full render", len(stamped.letters), len(full))
+    remaining = {r.record_id for r in full}
+    return stamped, [t for t in tasks if t.record.record_id in remaining]
+
+
 def _assemble(
-    workspace: Workspace, options: BatchOptions, records: list[Record], entries: dict[str, Entry]
+    workspace: Workspace,
+    options: BatchOptions,
+    records: list[Record],
+    entries: dict[str, Entry],
+    stamped: Stamped | None,
 ) -> None:
     """mailing.pdf: cover sheet, then every good letter in ZIP order; page ranges recorded."""
+    by_id = {s.record.record_id: s for s in stamped.letters} if stamped else {}
     pieces = [
-        MailPiece(r.record_id, r.address.postal_code, options.out_dir / entries[r.record_id].file)
+        MailPiece(
+            r.record_id,
+            r.address.postal_code,
+            options.out_dir / entries[r.record_id].file,
+            by_id.get(r.record_id),
+        )
         for r in records
         if r.address and r.record_id in entries and entries[r.record_id].status != "failed"
     ]
@@ -217,7 +259,14 @@ def _assemble(
     cover_pages = 2 if options.duplex else 1  # the cover sheet gets a blank back
     total = pages + padded + cover_pages
     cover = render_cover(workspace, options, len(pieces), total, zips)
-    placements = assemble_mailing(pieces, cover, options.duplex, options.out_dir / "mailing.pdf")
+    placements = assemble_mailing(
+        pieces,
+        cover,
+        options.duplex,
+        options.out_dir / "mailing.pdf",
+        stamped.templates if stamped else None,
+        stamped.overlay if stamped else b"",
+    )
     for record_id, placement in placements.items():
         entry = entries[record_id]
         entries[record_id] = replace(
@@ -226,7 +275,7 @@ def _assemble(
     if options.preview:
         ordered = sorted(pieces, key=lambda p: (p.zip_code, p.record_id))
         write_previews(
-            [p.path for p in ordered],
+            [p.path for p in ordered if p.path is not None],
             workspace.clinic.config.mail,
             options.out_dir,
             options.preview,

@@ -144,6 +144,15 @@ def build(
     "envelope windows drawn on, to check the fold before a big run.",
 )
 @click.option(
+    "--engine",
+    type=click.Choice(["auto", "full", "fast"]),
+    default="auto",
+    show_default=True,
+    help="full: WeasyPrint per record. fast: render each layout once and stamp the patient "
+    "values (mail only; portal PDFs stay fully rendered to keep them tagged). auto: fast "
+    "for mail, full for portal.",
+)
+@click.option(
     "--letter-date",
     type=click.DateTime(["%Y-%m-%d"]),
     default=None,
@@ -196,6 +205,7 @@ def batch(
     duplex: bool,
     preview: int,
     letter_date: dt.datetime | None,
+    engine: str,
 ) -> None:
     """Render one PDF per patient record of a CSV or JSON file (or letters to mail)."""
     warn_if_slow_subsetting()
@@ -214,7 +224,13 @@ def batch(
         duplex=duplex,
         preview=preview,
         letter_date=letter_date.date() if letter_date else dt.date.today(),
+        engine=engine,
     )
+    if engine == "fast" and target == "portal":
+        raise click.UsageError(
+            "--engine fast is for --for mail: portal PDFs keep the full render so they stay "
+            "tagged for screen readers"
+        )
     try:
         result = run_batch(_workspace(ctx), options)
     except KeyboardInterrupt:

@@ -132,7 +132,7 @@ PATTERN_FIELDS = {
 
 
 #: Fields the cover letter's strings may use besides the clinic values.
-LETTER_FIELDS = frozenset({"name", "date", "time", "clinic_address"})
+LETTER_FIELDS = frozenset({"clinic_address"})
 
 
 def _allowed_names(loc: Loc) -> frozenset[str]:

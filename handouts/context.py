@@ -82,9 +82,18 @@ def build_context(
     request: HandoutRequest,
     logo_url: str | None,
     assist_lines: Sequence[tuple[str, str]] = (),
+    slot_text: str | None = None,
 ) -> dict[str, Any]:
+    """`slot_text` replaces every filled patient value (the stamping fast path renders the
+    layout with "" and measures it with a probe); None prints the real values."""
     values = text_values(clinic, handout.procedure, strings)
     fmt = TextFormatter(values)
+    slots = patient_slots(request.patient, strings)
+    filled = {name: bool(value) for name, value in slots.items()}
+    days = recovery_days(request.patient, strings)
+    if slot_text is not None:
+        slots = {name: slot_text if value else "" for name, value in slots.items()}
+        days = [slot_text if day else "" for day in days]
     return {
         "lang": handout.language,
         "handout": handout,
@@ -98,7 +107,8 @@ def build_context(
             if k not in PATTERN_FIELDS and not k.startswith("letter.")
         },
         "text": fmt,
-        "slots": patient_slots(request.patient, strings),
+        "slots": slots,
+        "filled": filled,
         "large_print": request.large_print,
         "footer_content": strings["footer.content"].format(
             id=handout.id,
@@ -108,7 +118,7 @@ def build_context(
         "footer_page": page_label(strings["footer.page"]),
         "assist_lines": [(lang, fmt(line)) for lang, line in assist_lines],
         "options": clinic.config.options,
-        "recovery_days": recovery_days(request.patient, strings),
+        "recovery_days": days,
     }
 
 

@@ -36,18 +36,25 @@ class LetterJob:
 _PITCH, _BAR, _FULL, _TRACK = 1 / 22, 0.02, 0.145, 0.05
 
 
+def imb_bars(mail: Mail, address: MailAddress, serial: int) -> str | None:
+    """The 65 IMb bar states (A, D, F, T) from ReportLab's encoder; None without a Mailer ID."""
+    if not mail.mailer_id:
+        return None
+    serial_digits = 15 - len(mail.mailer_id)  # 6-digit IDs get 9-digit serials, 9 get 6
+    serial_text = f"{serial % 10**serial_digits:0{serial_digits}d}"
+    tracking = f"00{mail.service_type}{mail.mailer_id}{serial_text}"
+    return str(USPS_4State(value=tracking, routing=address.routing).barcodes)
+
+
 def imb_svg(mail: Mail, address: MailAddress, serial: int) -> Markup | None:
     """USPS Intelligent Mail barcode as inline SVG, or None without a Mailer ID.
 
     ReportLab encodes the 65 bars (A ascender, D descender, F full, T tracker); the SVG
     is drawn here so it carries no styles that WeasyPrint would warn about.
     """
-    if not mail.mailer_id:
+    bars = imb_bars(mail, address, serial)
+    if bars is None:
         return None
-    serial_digits = 15 - len(mail.mailer_id)  # 6-digit IDs get 9-digit serials, 9 get 6
-    serial_text = f"{serial % 10**serial_digits:0{serial_digits}d}"
-    tracking = f"00{mail.service_type}{mail.mailer_id}{serial_text}"
-    bars = USPS_4State(value=tracking, routing=address.routing).barcodes
     middle_top, middle_bottom = (_FULL - _TRACK) / 2, (_FULL + _TRACK) / 2
     spans = {
         "F": (0, _FULL),
@@ -103,8 +110,9 @@ def fit_recipient(mail: Mail, address: MailAddress, barcode: bool) -> FittedAddr
     return fitted
 
 
-def render_letter(renderer: Renderer, job: LetterJob) -> Rendered:
-    """The cover letter page, in the record's language."""
+def letter_context(renderer: Renderer, job: LetterJob, slot_text: str | None = None) -> dict:
+    """Template context of a cover letter; `slot_text` stands in for every patient value
+    (the stamping fast path renders "" for the layout and a probe to measure it)."""
     clinic, request = renderer.clinic, job.request
     mail = clinic.config.mail
     strings = renderer.library.strings(request.language)
@@ -112,44 +120,60 @@ def render_letter(renderer: Renderer, job: LetterJob) -> Rendered:
     fitted = fit_recipient(mail, job.address, barcode is not None)
     slots = patient_slots(request.patient, strings)
     values = text_values(clinic, request.procedure, strings) | {
-        "name": job.address.name,
-        "date": slots["procedure_date"],
-        "time": slots["arrival_time"],
-        "clinic_address": ", ".join(clinic.config.clinic.address),
+        "clinic_address": ", ".join(clinic.config.clinic.address)
     }
     fmt = TextFormatter(values)
-    phase = request.phase
-    if slots["procedure_date"] and slots["arrival_time"]:
-        when = strings[f"letter.{phase}.when"]
-    elif slots["procedure_date"]:
-        when = strings[f"letter.{phase}.when_no_time"]
-    else:
-        when = strings[f"letter.{phase}.when_unknown"]
+    call_you = strings["letter.call_you"]
+    fields = [
+        (strings["letter.name"], job.address.name, "name"),
+        (strings["letter.date"], slots["procedure_date"] or call_you, "date"),
+    ]
+    if request.phase == "pre":
+        fields.append((strings["letter.time"], slots["arrival_time"] or call_you, "time"))
+    lines = fitted.lines
+    if slot_text is not None:
+        fields = [(label, slot_text, slot) for label, _, slot in fields]
+        lines = [slot_text] if slot_text else []
+        barcode = None
     logo = clinic.logo_path
-    context = {
+    return {
         "lang": request.language,
         "title": strings["letter.title"],
         "clinic": clinic.config.clinic,
         "logo_url": logo.resolve().as_uri() if logo else None,
         "logo_alt": fmt(strings["logo.alt"]),
-        "address_lines": fitted.lines,
+        "address_lines": lines,
+        "address_size": fitted.size,
         "address_class": f"addr-{int(fitted.size * 10)}",
         "imb": barcode,
         "letter_date": long_date(job.letter_date, strings, "short"),
+        "greeting": fmt(strings["letter.greeting"]),
+        "intro": fmt(strings[f"letter.{request.phase}.intro"]),
+        "fields": fields,
         "paragraphs": [
-            fmt(strings["letter.greeting"]),
-            fmt(when),
             fmt(strings["letter.where"]),
-            fmt(strings[f"letter.{phase}.enclosed"]),
+            fmt(strings[f"letter.{request.phase}.enclosed"]),
             fmt(strings["letter.questions"]),
         ],
         "closing": fmt(strings["letter.closing"]),
     }
-    html = renderer.env.get_template("letter.html").render(context)
-    styles = [
+
+
+def letter_html(renderer: Renderer, job: LetterJob, slot_text: str | None = None) -> str:
+    return renderer.env.get_template("letter.html").render(letter_context(renderer, job, slot_text))
+
+
+def letter_styles(renderer: Renderer) -> list:
+    mail = renderer.clinic.config.mail
+    return [
         renderer.stylesheet("base.css"),
         renderer.stylesheet("letter.css"),
         renderer.brand_css,
         renderer.stylesheet(string=geometry_css(mail)),
     ]
-    return renderer.render_html(html, styles, f"letter:{request.language}")
+
+
+def render_letter(renderer: Renderer, job: LetterJob) -> Rendered:
+    """The cover letter page, in the record's language."""
+    html = letter_html(renderer, job)
+    return renderer.render_html(html, letter_styles(renderer), f"letter:{job.request.language}")

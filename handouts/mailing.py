@@ -9,6 +9,7 @@ from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pdfplumber
 import pikepdf
@@ -78,11 +79,13 @@ def preflight_letter(
 
 @dataclass(frozen=True)
 class MailPiece:
-    """One letter ready for the mailing file."""
+    """One letter ready for the mailing file: a PDF file, or a stamped letter whose
+    pages are its layout class's shared pages plus its own overlay."""
 
     record_id: str
     zip_code: str
-    path: Path
+    path: Path | None = None
+    stamped: Any = None  # fastpath.StampedLetter
 
 
 @dataclass(frozen=True)
@@ -92,29 +95,89 @@ class Placement:
     padded: bool
 
 
-def assemble_mailing(
-    pieces: list[MailPiece], cover: bytes, duplex: bool, target: Path
-) -> dict[str, Placement]:
-    """All letters in ZIP order after the cover sheet; with duplex, each starts on a front."""
-    mailing = pikepdf.new()
-    placements: dict[str, Placement] = {}
+class _Assembly:
+    """Builds mailing.pdf; each static layout page is stored once as a form XObject."""
 
-    def append(source: pikepdf.Pdf) -> tuple[int, int, bool]:
-        first = len(mailing.pages) + 1
-        mailing.pages.extend(source.pages)
-        padded = duplex and len(source.pages) % 2 == 1
+    def __init__(self, duplex: bool, templates: dict, overlay: bytes) -> None:
+        self.pdf = pikepdf.new()
+        self.duplex = duplex
+        self.templates = templates
+        self.overlay = pikepdf.open(io.BytesIO(overlay)) if overlay else None
+        self._sources: dict[int, pikepdf.Pdf] = {}
+        self._forms: dict[tuple, Any] = {}
+
+    def _pad(self, count: int) -> bool:
+        padded = self.duplex and count % 2 == 1
         if padded:
-            mailing.add_blank_page(page_size=LETTER_SIZE)
-        return first, first + len(source.pages) - 1, padded
+            self.pdf.add_blank_page(page_size=LETTER_SIZE)
+        return padded
 
-    cover_pdf = pikepdf.open(io.BytesIO(cover))
-    append(cover_pdf)
+    def keep(self, path: Path) -> pikepdf.Pdf:
+        source = pikepdf.open(path)
+        self._sources[id(source)] = source
+        return source
+
+    def add_file(self, source: pikepdf.Pdf) -> Placement:
+        first = len(self.pdf.pages) + 1
+        self.pdf.pages.extend(source.pages)
+        return Placement(first, first + len(source.pages) - 1, self._pad(len(source.pages)))
+
+    def _static_form(self, layout: tuple, index: int) -> Any:
+        key = (layout, index)
+        if key not in self._forms:
+            for template in self.templates[layout]:
+                if index < len(template.sizes):
+                    break
+                index -= len(template.sizes)
+            source = self._sources.setdefault(id(template), pikepdf.open(io.BytesIO(template.pdf)))
+            self._forms[key] = self.pdf.copy_foreign(source.pages[index].as_form_xobject())
+        return self._forms[key]
+
+    def add_stamped(self, letter: Any) -> Placement:
+        assert self.overlay is not None
+        first = len(self.pdf.pages) + 1
+        for i in range(letter.pages):
+            static = self._static_form(letter.layout, i)
+            overlay = self.pdf.copy_foreign(
+                self.overlay.pages[letter.overlay_first + i].as_form_xobject()
+            )
+            box = static.BBox
+            page = pikepdf.Dictionary(
+                Type=pikepdf.Name.Page,
+                MediaBox=pikepdf.Array([0, 0, box[2], box[3]]),
+                Resources=pikepdf.Dictionary(XObject=pikepdf.Dictionary(S=static, O=overlay)),
+                Contents=self.pdf.make_stream(b"q /S Do Q q /O Do Q"),
+            )
+            self.pdf.pages.append(pikepdf.Page(page))
+        return Placement(first, first + letter.pages - 1, self._pad(letter.pages))
+
+
+def assemble_mailing(
+    pieces: list[MailPiece],
+    cover: bytes,
+    duplex: bool,
+    target: Path,
+    templates: dict | None = None,
+    overlay: bytes = b"",
+) -> dict[str, Placement]:
+    """The cover sheet, then every letter in ZIP order; with duplex, each starts on a front.
+
+    Stamped letters reference their layout's shared pages, so the file grows by a small
+    overlay per letter instead of a whole handout."""
+    assembly = _Assembly(duplex, templates or {}, overlay)
+    assembly.add_file(pikepdf.open(io.BytesIO(cover)))
+    placements: dict[str, Placement] = {}
     for piece in sorted(pieces, key=lambda p: (p.zip_code, p.record_id)):
-        with pikepdf.open(piece.path) as letter:
-            first, last, padded = append(letter)
-        placements[piece.record_id] = Placement(first, last, padded)
+        if piece.stamped is not None:
+            placements[piece.record_id] = assembly.add_stamped(piece.stamped)
+        else:
+            assert piece.path is not None
+            # The source stays open until the save: page contents are copied then.
+            placements[piece.record_id] = assembly.add_file(assembly.keep(piece.path))
     buffer = io.BytesIO()
-    mailing.save(buffer, deterministic_id=True)
+    assembly.pdf.save(
+        buffer, deterministic_id=True, object_stream_mode=pikepdf.ObjectStreamMode.generate
+    )
     write_atomic(target, buffer.getvalue())
     return placements
 

@@ -29,6 +29,7 @@ MANIFEST_FIELDS = (
     "message",
     "input_hash",
     "mailing_pages",
+    "engine",
 )
 ERROR_FIELDS = ("row", "line", "record_id", "column", "message")
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
@@ -52,6 +53,7 @@ class Entry:
     message: str
     input_hash: str
     mailing_pages: str = ""  # "first-last" page numbers of this letter inside mailing.pdf
+    engine: str = "full"  # full (WeasyPrint per record) or fast (stamped on a shared layout)
 
 
 def spreadsheet_safe(value: object) -> str:

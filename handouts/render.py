@@ -93,6 +93,13 @@ class Renderer:
         normal = [self.stylesheet(name) for name in STYLESHEETS] + [self.brand_css]
         return {"normal": normal, "large": [*normal, self.stylesheet(LARGE_PRINT)]}
 
+    def styles(self, large_print: bool) -> list[CSS]:
+        return self._styles["large" if large_print else "normal"]
+
+    def logo_url(self) -> str | None:
+        logo = self.clinic.logo_path
+        return logo.resolve().as_uri() if logo else None
+
     def html(self, request: HandoutRequest) -> str:
         handout = self.library.handout(*_content_key(request))
         strings = self.library.strings(request.language)
@@ -136,6 +143,7 @@ class Renderer:
             except FatalURLFetchingError as exc:
                 raise RenderError(f"asset failed to load: {exc.__cause__}") from None
         self.warnings = collector.messages
+        self.last_document = document  # the stamping fast path measures its layout
         assert pdf is not None
         return Rendered(pdf, len(document.pages))
 

@@ -134,8 +134,9 @@ def test_each_letter_is_its_own_pdf_with_cover_letter_first(mailed):
     with pdfplumber.open(io.BytesIO(letter)) as plumber:
         first = plumber.pages[0].extract_text()
         second = plumber.pages[1].extract_text()
-    assert "Estimado/a José Hernández:" in first
-    assert "miércoles, 2 de diciembre de 2026" in first and "8:15 a. m." in first
+    assert "Hola:" in first and "Paciente José Hernández" in first
+    assert "Fecha miércoles, 2 de diciembre de 2026" in first
+    assert "Hora de llegada 8:15 a. m." in first
     assert "Cómo prepararse para su vertebroplastia" in second
 
 
@@ -290,5 +291,5 @@ def test_spanish_letter_and_accents_fit(workspace):
         lang="es",
     )
     text = text_of(pdf)
-    assert "Estimado/a María José Ñúñez de la Peña:" in text
+    assert "Paciente María José Ñúñez de la Peña" in text
     assert "Apto. 4B" in text
