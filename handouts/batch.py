@@ -8,6 +8,7 @@ import hashlib
 import json
 import logging
 import os
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
@@ -151,13 +152,22 @@ def run_batch(workspace: Workspace, options: BatchOptions) -> BatchResult:
 
     journal = Journal(options.out_dir) if tasks else None
     finished = False
-    stamped = None
+    stamped, stamped_files = None, None
     try:
         if mail and options.engine in ("fast", "auto") and tasks:
-            stamped, tasks = _stamp(workspace, options, tasks, entries, result, journal)
+            stamped, tasks, stamped_files = _stamp(workspace, options, tasks, entries, result)
         _render(workspace, options, tasks, entries, result, journal)
-        if mail:
-            _assemble(workspace, options, records, entries, stamped)
+        pieces = _assemble(workspace, options, records, entries, stamped) if mail else []
+        if stamped_files:
+            stamped_files(journal)
+        if pieces and options.preview:
+            ordered = sorted(pieces, key=lambda p: (p.zip_code, p.record_id))
+            write_previews(
+                [p.path for p in ordered if p.path is not None],
+                workspace.clinic.config.mail,
+                options.out_dir,
+                options.preview,
+            )
         finished = True
     finally:
         write_errors(options.out_dir, sorted(result.errors, key=lambda e: (e.row, e.column)))
@@ -211,25 +221,36 @@ def _stamp(
     tasks: list[Task],
     entries: dict[str, Entry],
     result: BatchResult,
-    journal: Journal | None,
-) -> tuple[Stamped, list[Task]]:
-    """The fast path: stamped letters for every record it can take; the rest stay tasks."""
+) -> tuple[Stamped, list[Task], Callable[[Journal | None], None]]:
+    """The fast path: stamped letters for every record it can take (their files are
+    written in the background; call the returned function to wait and journal them);
+    the records it cannot take stay tasks for the full render."""
     fast = FastMail(workspace, options.letter_date, options.out_dir)
     stamped, full = fast.stamp([t.record for t in tasks])
     hashes = {t.record.record_id: t.input_hash for t in tasks}
-    progress = (
-        Progress(len(stamped.letters), options.progress) if options.progress != "none" else None
-    )
-    for entry in fast.write_letters(stamped, hashes):
-        entries[entry.record_id] = entry
-        result.rendered += 1
-        assert journal is not None
-        journal.add(entry)
-        if progress:
-            progress.advance()
+    helpers = min(options.jobs, 1 + len(stamped.letters) // 200)
+    pending = fast.start_writes(stamped, helpers)
+    for letter in stamped.letters:  # sizes and hashes are filled in when written
+        entries[letter.record.record_id] = fast.entry(
+            letter, 0, "", hashes[letter.record.record_id]
+        )
     log.info("fast path: %d stamped, %d need a full render", len(stamped.letters), len(full))
+
+    def finish(journal: Journal | None) -> None:
+        written = pending()
+        progress = Progress(len(written), options.progress) if options.progress != "none" else None
+        for letter in stamped.letters:
+            record_id = letter.record.record_id
+            size, digest = written[letter.record.file_name]
+            entries[record_id] = replace(entries[record_id], bytes=size, sha256=digest)
+            result.rendered += 1
+            if journal is not None:
+                journal.add(entries[record_id])
+            if progress:
+                progress.advance()
+
     remaining = {r.record_id for r in full}
-    return stamped, [t for t in tasks if t.record.record_id in remaining]
+    return stamped, [t for t in tasks if t.record.record_id in remaining], finish
 
 
 def _assemble(
@@ -238,7 +259,7 @@ def _assemble(
     records: list[Record],
     entries: dict[str, Entry],
     stamped: Stamped | None,
-) -> None:
+) -> list[MailPiece]:
     """mailing.pdf: cover sheet, then every good letter in ZIP order; page ranges recorded."""
     by_id = {s.record.record_id: s for s in stamped.letters} if stamped else {}
     pieces = [
@@ -252,7 +273,7 @@ def _assemble(
         if r.address and r.record_id in entries and entries[r.record_id].status != "failed"
     ]
     if not pieces:
-        return
+        return []
     zips = sorted(p.zip_code for p in pieces)
     pages = sum(entries[p.record_id].pages for p in pieces)
     padded = sum(entries[p.record_id].pages % 2 for p in pieces) if options.duplex else 0
@@ -272,14 +293,7 @@ def _assemble(
         entries[record_id] = replace(
             entry, mailing_pages=f"{placement.first_page}-{placement.last_page}"
         )
-    if options.preview:
-        ordered = sorted(pieces, key=lambda p: (p.zip_code, p.record_id))
-        write_previews(
-            [p.path for p in ordered if p.path is not None],
-            workspace.clinic.config.mail,
-            options.out_dir,
-            options.preview,
-        )
+    return pieces
 
 
 def render_cover(

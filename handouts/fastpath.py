@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
-import hashlib
 import io
 import logging
+import multiprocessing
+from collections.abc import Callable
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -14,9 +16,9 @@ from reportlab.pdfgen.canvas import Canvas
 from .build import Workspace
 from .errors import RecordError
 from .letter import LetterJob, imb_bars, letter_context
+from .letterfiles import write_stamped
 from .mailing import preflight_letter
 from .manifest import Entry
-from .output import write_atomic
 from .records import Record
 from .stamp import (
     Template,
@@ -39,6 +41,7 @@ class StampedLetter:
     layout: tuple  # (letter class, handout class)
     overlay_first: int  # first page of this letter in the shared overlay PDF
     pages: int
+    inked: tuple[bool, ...] = ()  # which pages carry patient values
 
 
 @dataclass
@@ -106,11 +109,13 @@ class FastMail:
                 full.append(record)
                 continue
             mail = self.workspace.clinic.config.mail
-            draw_pages(canvas, letter, letter_stamps, imb_bars(mail, record.address, record.row))
-            draw_pages(canvas, handout, handout_stamps)
+            inked = draw_pages(
+                canvas, letter, letter_stamps, imb_bars(mail, record.address, record.row)
+            )
+            inked += draw_pages(canvas, handout, handout_stamps)
             pages = len(letter.sizes) + len(handout.sizes)
             stamped.templates[(lkey, hkey)] = (letter, handout)
-            stamped.letters.append(StampedLetter(record, (lkey, hkey), cursor, pages))
+            stamped.letters.append(StampedLetter(record, (lkey, hkey), cursor, pages, tuple(inked)))
             cursor += pages
         if stamped.letters:
             canvas.save()
@@ -127,40 +132,55 @@ class FastMail:
             self._combined[layout] = buffer.getvalue()
         return self._combined[layout]
 
-    def write_letters(self, stamped: Stamped, hashes: dict[str, str]) -> list[Entry]:
-        """Each letter as its own PDF (same names as the full render), written atomically."""
+    def start_writes(self, stamped: Stamped, jobs: int = 1) -> Callable[[], dict[str, tuple]]:
+        """Starts writing each letter as its own PDF (same names as the full render) in
+        `jobs` helper processes; the returned function waits and gives (bytes, sha256)
+        per file. The caller assembles mailing.pdf meanwhile."""
         if not stamped.letters:
-            return []
-        overlay = pikepdf.open(io.BytesIO(stamped.overlay))
-        entries = []
-        for letter in stamped.letters:
-            document = pikepdf.open(io.BytesIO(self._static(letter.layout, stamped)))
-            for i, page in enumerate(document.pages):
-                page.add_overlay(overlay.pages[letter.overlay_first + i], None)
-            buffer = io.BytesIO()
-            document.save(buffer, deterministic_id=True)
-            data = buffer.getvalue()
-            write_atomic(self.out_dir / letter.record.file_name, data)
-            request = letter.record.request
-            handout = self.renderer.library.handout(
-                request.language, request.procedure, request.phase
-            )
-            entries.append(
-                Entry(
-                    record_id=letter.record.record_id,
-                    file=letter.record.file_name,
-                    procedure=request.procedure,
-                    phase=request.phase,
-                    language=request.language,
-                    pages=letter.pages,
-                    bytes=len(data),
-                    sha256=hashlib.sha256(data).hexdigest(),
-                    content_id=handout.id,
-                    content_version=handout.version,
-                    status="rendered",
-                    message="",
-                    input_hash=hashes[letter.record.record_id],
-                    engine="fast",
-                )
-            )
-        return entries
+            return dict
+        layouts = list(stamped.templates)
+        statics = [self._static(layout, stamped) for layout in layouts]
+        work = [
+            (s.record.file_name, layouts.index(s.layout), s.overlay_first, s.inked)
+            for s in stamped.letters
+        ]
+        if jobs <= 1:
+            done = write_stamped(self.out_dir, statics, stamped.overlay, work)
+            return lambda: {name: (size, digest) for name, size, digest in done}
+        pool = ProcessPoolExecutor(jobs, mp_context=multiprocessing.get_context("spawn"))
+        futures = [
+            pool.submit(write_stamped, self.out_dir, statics, stamped.overlay, work[i::jobs])
+            for i in range(jobs)
+        ]
+
+        def finish() -> dict[str, tuple]:
+            try:
+                return {
+                    name: (size, digest)
+                    for future in futures
+                    for name, size, digest in future.result()
+                }
+            finally:
+                pool.shutdown()
+
+        return finish
+
+    def entry(self, letter: StampedLetter, size: int, digest: str, input_hash: str) -> Entry:
+        record, request = letter.record, letter.record.request
+        handout = self.renderer.library.handout(request.language, request.procedure, request.phase)
+        return Entry(
+            record_id=record.record_id,
+            file=record.file_name,
+            procedure=request.procedure,
+            phase=request.phase,
+            language=request.language,
+            pages=letter.pages,
+            bytes=size,
+            sha256=digest,
+            content_id=handout.id,
+            content_version=handout.version,
+            status="rendered",
+            message="",
+            input_hash=input_hash,
+            engine="fast",
+        )

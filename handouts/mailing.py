@@ -138,15 +138,19 @@ class _Assembly:
         first = len(self.pdf.pages) + 1
         for i in range(letter.pages):
             static = self._static_form(letter.layout, i)
-            overlay = self.pdf.copy_foreign(
-                self.overlay.pages[letter.overlay_first + i].as_form_xobject()
-            )
+            forms = pikepdf.Dictionary(S=static)
+            content = b"q /S Do Q"
+            if letter.inked[i]:
+                forms.O = self.pdf.copy_foreign(
+                    self.overlay.pages[letter.overlay_first + i].as_form_xobject()
+                )
+                content += b" q /O Do Q"
             box = static.BBox
             page = pikepdf.Dictionary(
                 Type=pikepdf.Name.Page,
                 MediaBox=pikepdf.Array([0, 0, box[2], box[3]]),
-                Resources=pikepdf.Dictionary(XObject=pikepdf.Dictionary(S=static, O=overlay)),
-                Contents=self.pdf.make_stream(b"q /S Do Q q /O Do Q"),
+                Resources=pikepdf.Dictionary(XObject=forms),
+                Contents=self.pdf.make_stream(content),
             )
             self.pdf.pages.append(pikepdf.Page(page))
         return Placement(first, first + letter.pages - 1, self._pad(letter.pages))

@@ -273,9 +273,11 @@ def fits(stamps: list[Stamp]) -> bool:
 
 def draw_pages(
     canvas: Canvas, template: Template, stamps: list[Stamp], barcode: str | None = None
-) -> None:
-    """Draws one record's overlay pages (check `fits` first)."""
+) -> list[bool]:
+    """Draws one record's overlay pages (check `fits` first); says which pages got ink,
+    so pages without a slot need no overlay at all."""
     prepared = [(stamp, stamp.size or stamp.slot.size) for stamp in stamps]
+    inked = [any(stamp.slot.page == n for stamp in stamps) for n in range(len(template.sizes))]
     for number, (width, height) in enumerate(template.sizes):
         canvas.setPageSize((width, height))
         for stamp, size in prepared:
@@ -296,6 +298,7 @@ def draw_pages(
                 top = first - slot.ratio * size + len(stamp.lines) * leading + IMB_GAP
                 _draw_barcode(canvas, barcode, slot.x, height - top)
         canvas.showPage()
+    return inked
 
 
 def _draw_barcode(canvas: Canvas, bars: str, x: float, top: float) -> None:
