@@ -18,7 +18,7 @@ from .errors import RecordError
 from .letter import LetterJob, imb_bars, letter_context
 from .letterfiles import write_stamped
 from .mailing import preflight_letter
-from .manifest import Entry
+from .manifest import Entry, rendered_entry
 from .records import Record
 from .stamp import (
     Template,
@@ -166,21 +166,8 @@ class FastMail:
         return finish
 
     def entry(self, letter: StampedLetter, size: int, digest: str, input_hash: str) -> Entry:
-        record, request = letter.record, letter.record.request
+        request = letter.record.request
         handout = self.renderer.library.handout(request.language, request.procedure, request.phase)
-        return Entry(
-            record_id=record.record_id,
-            file=record.file_name,
-            procedure=request.procedure,
-            phase=request.phase,
-            language=request.language,
-            pages=letter.pages,
-            bytes=size,
-            sha256=digest,
-            content_id=handout.id,
-            content_version=handout.version,
-            status="rendered",
-            message="",
-            input_hash=input_hash,
-            engine="fast",
+        return rendered_entry(
+            letter.record, handout, letter.pages, size, digest, input_hash, "fast"
         )

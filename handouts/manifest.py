@@ -10,8 +10,9 @@ import os
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
+from .content import Handout
 from .output import write_atomic
-from .records import RowError
+from .records import Record, RowError
 
 JOURNAL = ".batch-journal.jsonl"
 MANIFEST_FIELDS = (
@@ -54,6 +55,35 @@ class Entry:
     input_hash: str
     mailing_pages: str = ""  # "first-last" page numbers of this letter inside mailing.pdf
     engine: str = "full"  # full (WeasyPrint per record) or fast (stamped on a shared layout)
+
+
+def rendered_entry(
+    record: Record,
+    handout: Handout,
+    pages: int,
+    size: int,
+    digest: str,
+    input_hash: str,
+    engine: str,
+) -> Entry:
+    """The manifest line of a record whose file was written."""
+    request = record.request
+    return Entry(
+        record_id=record.record_id,
+        file=record.file_name,
+        procedure=request.procedure,
+        phase=request.phase,
+        language=request.language,
+        pages=pages,
+        bytes=size,
+        sha256=digest,
+        content_id=handout.id,
+        content_version=handout.version,
+        status="rendered",
+        message="",
+        input_hash=input_hash,
+        engine=engine,
+    )
 
 
 def spreadsheet_safe(value: object) -> str:

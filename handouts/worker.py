@@ -17,7 +17,7 @@ from .errors import HandoutError, OutputError, RecordError
 from .fhir import document_reference
 from .letter import LetterJob, render_letter
 from .mailing import preflight_letter
-from .manifest import Entry
+from .manifest import Entry, rendered_entry
 from .output import write_atomic
 from .records import Record
 from .render import Rendered
@@ -64,20 +64,9 @@ def render_record(workspace: Workspace, setup: WorkerSetup, task: Task) -> Entry
         )
         payload = json.dumps(resource, indent=2, ensure_ascii=False).encode("utf-8")
         write_atomic(setup.out_dir / fhir_name(record.file_name), payload)
-    return Entry(
-        record_id=record.record_id,
-        file=record.file_name,
-        procedure=request.procedure,
-        phase=request.phase,
-        language=request.language,
-        pages=rendered.pages,
-        bytes=len(rendered.data),
-        sha256=hashlib.sha256(rendered.data).hexdigest(),
-        content_id=handout.id,
-        content_version=handout.version,
-        status="rendered",
-        message="",
-        input_hash=task.input_hash,
+    digest = hashlib.sha256(rendered.data).hexdigest()
+    return rendered_entry(
+        record, handout, rendered.pages, len(rendered.data), digest, task.input_hash, "full"
     )
 
 
