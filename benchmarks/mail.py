@@ -15,12 +15,13 @@ import datetime as dt
 import json
 import os
 import random
-import resource
 import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
+
+from batch import peak_rss_mb  # benchmarks/batch.py, the same measure of memory
 
 STATES = [
     ("Springfield", "IL", "627"),
@@ -94,13 +95,7 @@ def child(engine: str, source: Path, out: Path, jobs: int) -> None:
     )
     result = run_batch(Workspace.open(), options)
     seconds = time.perf_counter() - started
-    peak = (
-        max(
-            resource.getrusage(resource.RUSAGE_SELF).ru_maxrss,
-            resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss,
-        )
-        / 1024
-    )
+    peak = peak_rss_mb()
     letters = sum(p.stat().st_size for p in out.glob("M*.pdf"))
     print(
         json.dumps(

@@ -15,7 +15,7 @@ from reportlab.pdfgen.canvas import Canvas
 
 from .build import Workspace
 from .errors import RecordError
-from .letter import LetterJob, imb_bars, letter_context
+from .letter import LetterJob, letter_context
 from .letterfiles import write_stamped
 from .mailing import preflight_letter
 from .manifest import Entry, rendered_entry
@@ -103,15 +103,13 @@ class FastMail:
                 full.append(record)  # the full path preflights and reports it
                 continue
             handout = self._handout_template(hkey, record)
-            letter_stamps = plan_letter(letter, letter_context(self.renderer, job))
+            context = letter_context(self.renderer, job)
+            letter_stamps = plan_letter(letter, context)
             handout_stamps = plan_handout(handout, request, strings)
             if not (fits(letter_stamps) and fits(handout_stamps)):
                 full.append(record)
                 continue
-            mail = self.workspace.clinic.config.mail
-            inked = draw_pages(
-                canvas, letter, letter_stamps, imb_bars(mail, record.address, record.row)
-            )
+            inked = draw_pages(canvas, letter, letter_stamps, context["imb_bars"])
             inked += draw_pages(canvas, handout, handout_stamps)
             pages = len(letter.sizes) + len(handout.sizes)
             stamped.templates[(lkey, hkey)] = (letter, handout)

@@ -71,10 +71,6 @@ class PatientDetails(BaseModel):
             return parse_time(value) if value.strip() else None
         return value
 
-    @property
-    def is_blank(self) -> bool:
-        return not any(getattr(self, name) for name in type(self).model_fields)
-
 
 def validate_patient(
     fields: Mapping[str, object],

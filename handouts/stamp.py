@@ -12,7 +12,7 @@ returns None and goes down the full-render path.
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from functools import cache
 from typing import Any
 
@@ -59,10 +59,6 @@ class Template:
     pdf: bytes
     sizes: list[tuple[float, float]]
     slots: list[Slot]
-    _opened: Any = field(default=None, repr=False)
-
-    def by_page(self, page: int) -> list[Slot]:
-        return [s for s in self.slots if s.page == page]
 
 
 # ------------------------------------------------------------------ measuring

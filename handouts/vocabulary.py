@@ -110,7 +110,3 @@ def flags(clinic: Clinic, procedure: str) -> dict[str, bool]:
 
 def fill(text: str, values: Mapping[str, str]) -> str:
     return PLACEHOLDER.sub(lambda m: values[m.group(1)], text)
-
-
-def unknown_names(text: str) -> list[str]:
-    return [name for name in PLACEHOLDER.findall(text) if name not in TEXT_NAMES]

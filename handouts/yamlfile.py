@@ -49,11 +49,6 @@ def _is_union_tag(part: int | str) -> bool:
     return isinstance(part, str) and part[:1].isupper()
 
 
-def load_yaml(path: Path) -> YamlFile:
-    """Loads a YAML file; syntax errors are reported with file and line by the caller."""
-    return YamlFile(path)
-
-
 def yaml_error_line(exc: yaml.YAMLError) -> int:
     mark = getattr(exc, "problem_mark", None)
     return mark.line + 1 if mark is not None else 1

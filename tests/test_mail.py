@@ -293,3 +293,22 @@ def test_spanish_letter_and_accents_fit(workspace):
     text = text_of(pdf)
     assert "Paciente María José Ñúñez de la Peña" in text
     assert "Apto. 4B" in text
+
+
+def test_fast_path_draws_the_same_65_bars(tmp_path, clinic_copy):
+    toml = clinic_copy / "clinic.toml"
+    toml.write_text(toml.read_text() + '\n[mail]\nmailer_id = "123456"\n')
+    window = Workspace.open(clinic_copy).clinic.config.mail.recipient_window
+    counts = {}
+    for engine in ("fast", "full"):
+        run = tmp_path / engine
+        run.mkdir()
+        result, out = _mail(run, "--engine", engine, rows=ROWS[:1], clinic=clinic_copy)
+        assert result.returncode == 0, result.stderr
+        assert json.loads((out / "manifest.json").read_text())["records"][0]["engine"] == engine
+        with pdfplumber.open(out / "M1-kyphoplasty-pre-en.pdf") as document:
+            rects = document.pages[0].rects
+        counts[engine] = sum(
+            1 for r in rects if window.top * 72 < r["top"] < (window.top + window.height) * 72
+        )
+    assert counts == {"fast": 65, "full": 65}
