@@ -71,10 +71,10 @@ def run_naive(source: Path, out: Path) -> int:
     from weasyprint import CSS, HTML
     from weasyprint.text.fonts import FontConfiguration
 
-    from handouts.build import Workspace
-    from handouts.fetcher import AssetFetcher
+    from handouts.batch.records import read_input, validate_rows
+    from handouts.workspace import Workspace
+    from handouts.engine.fetcher import AssetFetcher
     from handouts.locate import data_dir
-    from handouts.records import read_input, validate_rows
 
     workspace = Workspace.open()
     _, rows = read_input(source)
@@ -98,8 +98,8 @@ def run_naive(source: Path, out: Path) -> int:
 
 
 def run_batch_mode(source: Path, out: Path, jobs: int) -> int:
-    from handouts.batch import BatchOptions, run_batch
-    from handouts.build import Workspace
+    from handouts.batch.run import BatchOptions, run_batch
+    from handouts.workspace import Workspace
 
     result = run_batch(Workspace.open(), BatchOptions(source, out, jobs=jobs, progress="none"))
     return result.rendered

@@ -80,8 +80,8 @@ def make_records(path: Path, count: int) -> None:
 
 
 def child(engine: str, source: Path, out: Path, jobs: int) -> None:
-    from handouts.batch import BatchOptions, run_batch
-    from handouts.build import Workspace
+    from handouts.batch.run import BatchOptions, run_batch
+    from handouts.workspace import Workspace
 
     started = time.perf_counter()
     options = BatchOptions(

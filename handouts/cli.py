@@ -1,22 +1,23 @@
-"""Command line: parses options, calls the plain functions in build.py, reports."""
+"""Command line: parses options, calls the plain functions in commands/, reports."""
 
 from __future__ import annotations
 
 import datetime as dt
 import logging
-import os
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import click
 
-from . import PHASES, PROCEDURES, __version__
-from .batch import BatchOptions, run_batch
-from .build import Workspace, build_handout, list_rows, render_demo
-from .checks import Finding, Score, run_checks
-from .context import HandoutRequest
-from .patients import patient_details
-from .printing import send_to_printer
-from .subsetting import warn_if_slow_subsetting
+from handouts import __version__
+from handouts.batch.run import run_batch
+from handouts.commands.build import build_handout, list_rows, render_demo
+from handouts.commands.check import Finding, Score, run_checks
+from handouts.commands.printing import send_to_printer
+from handouts.engine.fonts import warn_if_slow_subsetting
+from handouts.engine.request import request_or_error
+from handouts.options import BatchOptions, Engine, FhirMode, ProgressMode, ServeOptions, Target
+from handouts.workspace import Workspace
 
 log = logging.getLogger("handouts")
 
@@ -38,18 +39,35 @@ def main(ctx: click.Context, clinic_dir: Path | None, verbose: int, quiet: bool)
     logging.basicConfig(level=level, format="%(message)s")
     logging.getLogger("weasyprint").setLevel(logging.WARNING if verbose else logging.ERROR)
     logging.getLogger("fontTools").setLevel(logging.ERROR)
-    ctx.obj = clinic_dir
+    ctx.obj = App(clinic_dir)
 
 
-def _workspace(ctx: click.Context) -> Workspace:
-    return Workspace.open(ctx.obj)
+@dataclass
+class App:
+    """What every command shares: the clinic folder, and its workspace once opened."""
+
+    clinic_dir: Path | None
+    _workspace: Workspace | None = field(default=None, repr=False)
+
+    @property
+    def workspace(self) -> Workspace:
+        if self._workspace is None:
+            self._workspace = Workspace.open(self.clinic_dir)
+        return self._workspace
+
+
+pass_app = click.make_pass_decorator(App)
+
+
+def _choices(enum: type[Target] | type[Engine] | type[FhirMode]) -> click.Choice:
+    return click.Choice([member.value for member in enum])
 
 
 @main.command("list")
-@click.pass_context
-def list_command(ctx: click.Context) -> None:
+@pass_app
+def list_command(app: App) -> None:
     """List the handouts, languages, versions and review dates."""
-    rows = list_rows(_workspace(ctx))
+    rows = list_rows(app.workspace)
     click.echo(f"{'HANDOUT':<22} {'LANG':<5} {'VERSION':<8} {'REVIEWED':<11} {'STATUS':<20} TITLE")
     for r in rows:
         click.echo(
@@ -58,17 +76,21 @@ def list_command(ctx: click.Context) -> None:
         )
 
 
+#: How the build command names each request field in its messages.
+BUILD_NAMES = {"procedure": "PROCEDURE", "phase": "PHASE", "language": "--lang"}
+
+
 @main.command()
-@click.argument("procedure", type=click.Choice(PROCEDURES, case_sensitive=False))
-@click.argument("phase", type=click.Choice(PHASES, case_sensitive=False))
+@click.argument("procedure", metavar="PROCEDURE")
+@click.argument("phase", metavar="PHASE")
 @click.option(
     "-o",
     "--output",
     type=click.Path(dir_okay=False, path_type=Path),
     help="Output file (default: ./PROCEDURE-PHASE-LANG.pdf).",
 )
-@click.option("--lang", default="en", show_default=True, help="Language code, e.g. en.")
-@click.option("--large-print", is_flag=True, help="Large print (needs large-print styles).")
+@click.option("--lang", "language", default="en", show_default=True, help="Language code.")
+@click.option("--large-print", is_flag=True, help="Large print (17 pt, wider spacing).")
 @click.option("--html", "as_html", is_flag=True, help="Write the HTML instead of the PDF.")
 @click.option("--patient-name", help="Printed in the appointment card only.")
 @click.option("--procedure-date", help="YYYY-MM-DD (or MM/DD/YYYY).")
@@ -78,35 +100,34 @@ def list_command(ctx: click.Context) -> None:
 @click.option("--notes", help="Care-team notes, printed in the notes box.")
 @click.option("--print", "to_printer", is_flag=True, help="Send the PDF to the printer (lp).")
 @click.option("--printer", help="Printer name for --print (default: the system default).")
-@click.pass_context
+@pass_app
 def build(
-    ctx: click.Context,
-    procedure: str,
-    phase: str,
+    app: App,
     output: Path | None,
-    lang: str,
-    large_print: bool,
     as_html: bool,
     to_printer: bool,
     printer: str | None,
-    **fields: str | None,
+    **fields: str | bool | None,
 ) -> None:
-    """Build one handout, blank or personalized."""
-    patient = patient_details(fields, name=lambda field: "--" + field.replace("_", "-"))
-    workspace = _workspace(ctx)
-    if lang not in workspace.library.languages():
-        raise click.BadParameter(
-            f"no content for '{lang}' (have: {', '.join(workspace.library.languages())})",
-            param_hint="--lang",
-        )
-    request = HandoutRequest(procedure.lower(), phase.lower(), lang, large_print, patient)
+    """Build one handout, blank or personalized.
+
+    PROCEDURE is vertebroplasty or kyphoplasty; PHASE is pre or post.
+    """
+    workspace = app.workspace
+    request = request_or_error(
+        fields,
+        workspace.languages(),
+        lambda name: BUILD_NAMES.get(name, "--" + name.replace("_", "-")),
+    )
     if to_printer:
-        job = send_to_printer(workspace.renderer.pdf(request), printer)
+        rendered = workspace.renderer.render(request)
+        _log_warnings(rendered.warnings)
+        job = send_to_printer(rendered.data, printer)
         log.info("sent to printer: %s", job or "ok")
         return
-    path = build_handout(workspace, request, output, html=as_html)
-    _log_warnings(workspace)
-    log.info("wrote %s", path)
+    built = build_handout(workspace, request, output, html=as_html)
+    _log_warnings(built.warnings)
+    log.info("wrote %s", built.path)
 
 
 @main.command()
@@ -122,8 +143,8 @@ def build(
 @click.option(
     "--for",
     "target",
-    type=click.Choice(["portal", "mail"]),
-    default="portal",
+    type=_choices(Target),
+    default=Target.PORTAL.value,
     show_default=True,
     help="portal: one tagged PDF per record, to attach to messages. mail: a cover letter "
     "for a #10 double-window envelope in front of each handout, and mailing.pdf.",
@@ -136,7 +157,7 @@ def build(
 )
 @click.option(
     "--preview",
-    type=click.IntRange(0, 50),
+    type=int,
     is_flag=False,
     flag_value=3,
     default=0,
@@ -145,8 +166,8 @@ def build(
 )
 @click.option(
     "--engine",
-    type=click.Choice(["auto", "full", "fast"]),
-    default="auto",
+    type=_choices(Engine),
+    default=Engine.AUTO.value,
     show_default=True,
     help="full: WeasyPrint per record. fast: render each layout once and stamp the patient "
     "values (mail only; portal PDFs stay fully rendered to keep them tagged). auto: fast "
@@ -158,34 +179,29 @@ def build(
     default=None,
     help="mail: the date printed on the letters (default: today).",
 )
-@click.option(
-    "--jobs",
-    type=click.IntRange(1, 64),
-    default=None,
-    help="Worker processes (default: the number of CPUs).",
-)
+@click.option("--jobs", type=int, default=None, help="Worker processes (default: CPU count).")
 @click.option(
     "--resume", is_flag=True, help="Skip records already rendered from the same inputs and content."
 )
 @click.option("--encoding", help="Input encoding, e.g. cp1252 (default: UTF-8).")
 @click.option(
     "--fhir",
-    type=click.Choice(["url", "data"]),
+    type=_choices(FhirMode),
     is_flag=False,
-    flag_value="url",
+    flag_value=FhirMode.URL.value,
     default=None,
     help="Also write a FHIR R4 DocumentReference per PDF; '--fhir data' embeds the PDF as base64.",
 )
 @click.option(
     "--timeout",
-    type=click.FloatRange(0.1, 3600),
+    type=float,
     default=120,
     show_default=True,
     help="Seconds one record may take before it is marked failed.",
 )
 @click.option(
     "--recycle-after",
-    type=click.IntRange(1),
+    type=int,
     default=200,
     show_default=True,
     help="Restart each worker after this many records (keeps memory flat).",
@@ -195,44 +211,23 @@ def batch(
     ctx: click.Context,
     input_file: Path,
     out_dir: Path,
-    target: str,
-    jobs: int | None,
-    resume: bool,
-    encoding: str | None,
-    fhir: str | None,
-    timeout: float,
-    recycle_after: int,
-    duplex: bool,
-    preview: int,
     letter_date: dt.datetime | None,
-    engine: str,
+    **values: object,
 ) -> None:
     """Render one PDF per patient record of a CSV or JSON file (or letters to mail)."""
-    warn_if_slow_subsetting()
     quiet = logging.getLogger("handouts").getEffectiveLevel() > logging.INFO
-    options = BatchOptions(
+    given = {k: v for k, v in values.items() if v is not None}
+    if letter_date:
+        given["letter_date"] = letter_date.date()
+    options = BatchOptions.create(
         input=input_file,
         out_dir=out_dir,
-        jobs=jobs or os.cpu_count() or 1,
-        resume=resume,
-        encoding=encoding,
-        fhir=fhir,
-        timeout=timeout,
-        recycle_after=recycle_after,
-        progress="none" if quiet else "auto",
-        target=target,
-        duplex=duplex,
-        preview=preview,
-        letter_date=letter_date.date() if letter_date else dt.date.today(),
-        engine=engine,
+        progress=ProgressMode.NONE if quiet else ProgressMode.AUTO,
+        **given,
     )
-    if engine == "fast" and target == "portal":
-        raise click.UsageError(
-            "--engine fast is for --for mail: portal PDFs keep the full render so they stay "
-            "tagged for screen readers"
-        )
+    warn_if_slow_subsetting()
     try:
-        result = run_batch(_workspace(ctx), options)
+        result = run_batch(ctx.find_object(App).workspace, options)  # type: ignore[union-attr]
     except KeyboardInterrupt:
         click.echo("interrupted: finished files are complete; rerun with --resume", err=True)
         ctx.exit(130)
@@ -254,32 +249,26 @@ def batch(
     show_default=True,
     help="Address to listen on. Anything but loopback exposes patient data.",
 )
-@click.option("--port", type=click.IntRange(1, 65535), default=8080, show_default=True)
-@click.option(
-    "--threads",
-    type=click.IntRange(1, 32),
-    default=4,
-    show_default=True,
-    help="Requests rendered at the same time.",
-)
-@click.pass_context
-def serve(ctx: click.Context, host: str, port: int, threads: int) -> None:
+@click.option("--port", type=int, default=8080, show_default=True)
+@click.option("--threads", type=int, default=4, show_default=True, help="Requests at once.")
+@pass_app
+def serve(app: App, host: str, port: int, threads: int) -> None:
     """Start the nurse-station web form (preview, download, print)."""
-    from .web import serve as run_server
-    from .web import warning_for
+    from handouts.web.app import serve as run_server
+    from handouts.web.app import warning_for
 
+    options = ServeOptions.create(host=host, port=port, threads=threads)
     warn_if_slow_subsetting()
-    if warning := warning_for(host):
+    if warning := warning_for(options.host):
         click.echo(warning, err=True)
-    run_server(ctx.obj, host, port, threads)
+    run_server(app.workspace, options)
 
 
 @main.command()
 @click.pass_context
 def check(ctx: click.Context) -> None:
     """Lint content, templates and clinic config; exit 1 on any error."""
-    results = run_checks(_workspace(ctx))
-    findings = [r for r in results if isinstance(r, Finding)]
+    results = run_checks(ctx.find_object(App).workspace)  # type: ignore[union-attr]
     for score in (r for r in results if isinstance(r, Score)):
         mark = "ok  " if score.passed else "FAIL"
         log.info(
@@ -290,6 +279,7 @@ def check(ctx: click.Context) -> None:
             score.rule,
             score.value,
         )
+    findings = [r for r in results if isinstance(r, Finding)]
     for finding in findings:
         click.echo(str(finding), err=True)
     errors = sum(f.level == "error" for f in findings)
@@ -308,16 +298,16 @@ def check(ctx: click.Context) -> None:
     show_default=True,
     help="Folder for the PDFs.",
 )
-@click.pass_context
-def demo(ctx: click.Context, out_dir: Path) -> None:
+@pass_app
+def demo(app: App, out_dir: Path) -> None:
     """Render every handout for the clinic (blank and a sample patient)."""
     warn_if_slow_subsetting()
-    workspace = _workspace(ctx)
-    written = render_demo(workspace, out_dir)
-    _log_warnings(workspace)
-    log.info("wrote %d handouts to %s", len(written), out_dir)
+    built = render_demo(app.workspace, out_dir)
+    for item in built:
+        _log_warnings(item.warnings)
+    log.info("wrote %d handouts to %s", len(built), out_dir)
 
 
-def _log_warnings(workspace: Workspace) -> None:
-    for message in workspace.renderer.warnings:
+def _log_warnings(warnings: tuple[str, ...]) -> None:
+    for message in warnings:
         log.debug("renderer: %s", message)

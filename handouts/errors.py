@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import click
+from pydantic import ValidationError
 
 
 class HandoutError(click.ClickException):
@@ -42,3 +45,28 @@ class RenderError(HandoutError):
 
 class OutputError(HandoutError):
     """The output could not be written or sent."""
+
+
+class InputError(HandoutError):
+    """The input file as a whole cannot be used (exit 2, nothing written)."""
+
+
+def key_path(loc: tuple[int | str, ...]) -> str:
+    return ".".join(str(part) for part in loc) or "(top level)"
+
+
+def error_lines(exc: ValidationError, where: Callable[[tuple[int | str, ...]], str]) -> list[str]:
+    """One line per error; `where` turns an error location into 'file:line: key' text.
+
+    The offending value is never printed: it may be patient data.
+    """
+    lines = []
+    for err in exc.errors(include_input=False, include_url=False):
+        loc = tuple(err["loc"])
+        message = err["msg"]
+        if err["type"] == "extra_forbidden":
+            message = "unknown key (check the spelling against the README reference)"
+        elif err["type"] == "missing":
+            message = "required key is missing"
+        lines.append(f"{where(loc)}: {message}")
+    return lines

@@ -8,11 +8,12 @@ from pathlib import Path
 import pikepdf
 import pytest
 
-from handouts.build import SAMPLE_PATIENT, Workspace
-from handouts.context import HandoutRequest
+from handouts.commands.build import SAMPLE_PATIENT
+from handouts.workspace import Workspace
+from handouts.commands.readability import pdf_text
+from handouts.engine.request import HandoutRequest
+from handouts.engine.request import PatientDetails
 from handouts.locate import default_clinic_dir
-from handouts.patients import PatientDetails
-from handouts.readability import pdf_text
 
 HANDOUTS = [(p, ph) for p in ("vertebroplasty", "kyphoplasty") for ph in ("pre", "post")]
 
@@ -36,8 +37,9 @@ def render(workspace: Workspace) -> Callable[..., bytes]:
     ) -> bytes:
         request = HandoutRequest(procedure, phase, lang, large, patient or PatientDetails())
         if request not in cache:
-            cache[request] = workspace.renderer.pdf(request)
-            assert workspace.renderer.warnings == [], workspace.renderer.warnings
+            rendered = workspace.renderer.render(request)
+            assert rendered.warnings == (), rendered.warnings
+            cache[request] = rendered.data
         return cache[request]
 
     return _render

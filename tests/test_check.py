@@ -8,8 +8,8 @@ from pathlib import Path
 
 from conftest import run_cli
 
-from handouts.build import Workspace
-from handouts.checks import Finding, contrast_ratio, run_checks
+from handouts.workspace import Workspace
+from handouts.commands.check import Finding, contrast_ratio, run_checks
 from handouts.locate import data_dir
 
 

@@ -65,11 +65,11 @@ def test_blank_handout_has_lines_to_write_on(tmp_path):
 @pytest.mark.parametrize(
     ("args", "message"),
     [
-        (["build", "spinalfusion", "pre"], "'spinalfusion' is not one of"),
-        (["build", "kyphoplasty", "during"], "'during' is not one of"),
+        (["build", "spinalfusion", "pre"], "PROCEDURE: must be one of: vertebroplasty, kyphoplasty"),
+        (["build", "kyphoplasty", "during"], "PHASE: must be one of: pre, post"),
         (["build", "kyphoplasty", "pre", "--procedure-date", "2026-13-45"], "not a valid date"),
         (["build", "kyphoplasty", "pre", "--arrival-time", "25:00"], "not a valid time"),
-        (["build", "kyphoplasty", "pre", "--lang", "xx"], "no content for 'xx'"),
+        (["build", "kyphoplasty", "pre", "--lang", "xx"], "--lang: must be one of: en, es"),
         (["build", "kyphoplasty", "pre", "--patient-name", "x" * 101], "at most 100 characters"),
     ],
 )

@@ -6,9 +6,9 @@ from pathlib import Path
 
 from conftest import run_cli, text_of
 
-from handouts.build import Workspace
-from handouts.clinic import Protocol
-from handouts.context import HandoutRequest
+from handouts.workspace import Workspace
+from handouts.engine.clinic import Protocol
+from handouts.engine.request import HandoutRequest
 
 
 def _edit(clinic: Path, old: str, new: str) -> None:

@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 from conftest import run_cli
 
+from handouts.content.library import ContentLibrary
 from handouts.errors import ContentError
-from handouts.library import ContentLibrary
 from handouts.locate import data_dir
 
 

@@ -13,10 +13,10 @@ import pytest
 from conftest import run_cli, text_of
 from PIL import Image
 
-from handouts.build import Workspace
-from handouts.letter import LetterJob
-from handouts.records import read_input, validate_rows
-from handouts.stamp import handout_template, letter_template
+from handouts.batch.records import read_input, validate_rows
+from handouts.workspace import Workspace
+from handouts.mail.letter import LetterJob
+from handouts.stamp.layouts import handout_template, letter_template
 
 HEADER = (
     "record_id,procedure,phase,language,large_print,patient_name,procedure_date,"

@@ -8,11 +8,12 @@ from pathlib import Path
 import pytest
 from conftest import HANDOUTS, open_pdf, run_cli, text_of
 
-from handouts.build import SAMPLE_PATIENT, Workspace
-from handouts.context import HandoutRequest
+from handouts.commands.build import SAMPLE_PATIENT
+from handouts.workspace import Workspace
+from handouts.commands.readability import ReadabilityRule, body_text, pdf_text
+from handouts.engine.request import HandoutRequest
 from handouts.errors import ContentError
 from handouts.locate import data_dir
-from handouts.readability import ReadabilityRule, body_text, pdf_text
 
 
 @pytest.fixture(scope="session")

@@ -11,7 +11,7 @@ import pdfplumber
 import pytest
 from conftest import HANDOUTS, open_pdf
 
-from handouts.build import SAMPLE_PATIENT
+from handouts.commands.build import SAMPLE_PATIENT
 
 EIGHT = [(lang, *key) for lang in ("en", "es") for key in HANDOUTS]
 
@@ -31,7 +31,8 @@ def _letters(pdf: bytes, footer: list[str]) -> str:
 
 
 def _footer_lines(workspace, lang: str, procedure: str, phase: str) -> list[str]:
-    from handouts.context import HandoutRequest, build_context
+    from handouts.engine.context import build_context
+    from handouts.engine.request import HandoutRequest
 
     handout = workspace.library.handout(lang, procedure, phase)
     context = build_context(

@@ -12,12 +12,13 @@ import pikepdf
 import pytest
 from conftest import run_cli, text_of
 
-from handouts.address import validate_address
-from handouts.build import SAMPLE_PATIENT, Workspace
-from handouts.clinic import Window
-from handouts.context import HandoutRequest
-from handouts.letter import LetterJob, render_letter
-from handouts.mailing import preflight_letter
+from handouts.commands.build import SAMPLE_PATIENT
+from handouts.workspace import Workspace
+from handouts.engine.clinic import Window
+from handouts.engine.request import HandoutRequest
+from handouts.mail.address import validate_address
+from handouts.mail.preflight import preflight_letter
+from handouts.mail.letter import LetterJob, render_letter
 
 HEADER = (
     "record_id,procedure,phase,language,patient_name,procedure_date,arrival_time,"

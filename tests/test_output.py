@@ -6,16 +6,20 @@ import os
 
 import pytest
 
+from handouts.engine.output import write_atomic
 from handouts.errors import OutputError
-from handouts.output import FILE_MODE, write_atomic
 
 
 def test_write_replaces_atomically_with_normal_mode(tmp_path):
     target = tmp_path / "a.pdf"
     target.write_bytes(b"old")
-    write_atomic(target, b"new")
+    old_mask = os.umask(0o027)  # the process umask decides, as for any new file
+    try:
+        write_atomic(target, b"new")
+    finally:
+        os.umask(old_mask)
     assert target.read_bytes() == b"new"
-    assert os.stat(target).st_mode & 0o777 == FILE_MODE
+    assert os.stat(target).st_mode & 0o777 == 0o640
     assert [p.name for p in tmp_path.iterdir()] == ["a.pdf"]
 
 

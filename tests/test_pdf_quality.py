@@ -6,10 +6,10 @@ import pikepdf
 import pytest
 from conftest import HANDOUTS, open_pdf, text_of
 
-from handouts.build import SAMPLE_PATIENT
-from handouts.patients import PatientDetails
-from handouts.pdfcheck import font_names, fonts_embedded
-from handouts.readability import body_text, grade, pdf_text
+from handouts.commands.build import SAMPLE_PATIENT
+from handouts.commands.readability import body_text, grade, pdf_text
+from handouts.engine.pdfcheck import font_names, fonts_embedded
+from handouts.engine.request import PatientDetails
 
 
 @pytest.mark.parametrize("key", HANDOUTS, ids="-".join)
@@ -87,7 +87,7 @@ def test_reading_level_check_can_fail():
 
 
 def test_identical_inputs_give_identical_bytes(workspace):
-    from handouts.context import HandoutRequest
+    from handouts.engine.request import HandoutRequest
 
     request = HandoutRequest("vertebroplasty", "post", patient=SAMPLE_PATIENT)
     first = workspace.renderer.pdf(request)

@@ -8,11 +8,11 @@ from pathlib import Path
 import pytest
 from conftest import open_pdf, text_of
 
-from handouts.build import Workspace
-from handouts.context import HandoutRequest
+from handouts.workspace import Workspace
+from handouts.engine.request import HandoutRequest
+from handouts.engine.fetcher import AssetFetcher, AssetRefused
+from handouts.engine.request import PatientDetails
 from handouts.errors import RenderError
-from handouts.fetcher import AssetFetcher, AssetRefused
-from handouts.patients import PatientDetails
 
 ATTACKS = [
     '<img src="file:///etc/passwd">',

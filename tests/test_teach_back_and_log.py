@@ -6,8 +6,9 @@ import datetime as dt
 
 from conftest import text_of
 
-from handouts.build import SAMPLE_PATIENT, Workspace
-from handouts.context import HandoutRequest
+from handouts.commands.build import SAMPLE_PATIENT
+from handouts.workspace import Workspace
+from handouts.engine.request import HandoutRequest
 
 CHECKLIST_POINTS = [
     "Why I am having this procedure.",
@@ -44,7 +45,7 @@ def test_post_handouts_end_with_a_dated_recovery_log(workspace, sample_pdfs, ren
 
 
 def test_recovery_dates_cross_month_and_year(workspace):
-    from handouts.patients import PatientDetails
+    from handouts.engine.request import PatientDetails
 
     patient = PatientDetails(procedure_date=dt.date(2026, 12, 25))
     html = workspace.renderer.html(HandoutRequest("vertebroplasty", "post", patient=patient))

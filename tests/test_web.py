@@ -11,7 +11,7 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 from conftest import open_pdf, text_of
 
-from handouts.web import create_app, warning_for
+from handouts.web.app import create_app, warning_for
 
 NAME = "Zelda Quixote-Nakamura"
 
@@ -78,8 +78,9 @@ def test_blank_handout_needs_no_patient_fields(client):
     [
         ({"procedure_date": "2026-13-45"}, "procedure_date", "Not a valid date"),
         ({"arrival_time": "25:00"}, "arrival_time", "Not a valid time"),
-        ({"procedure": "fusion"}, "procedure", "Choose vertebroplasty or kyphoplasty."),
-        ({"language": "xx"}, "language", "Choose one of the languages in the list."),
+        ({"procedure": "fusion"}, "procedure", "Must be one of: vertebroplasty, kyphoplasty."),
+        ({"language": "xx"}, "language", "Must be one of: en, es."),
+        ({"large_print": "maybe"}, "large_print", "Use yes or no."),
         ({"patient_name": "x" * 150}, "patient_name", "at most 100 characters"),
         ({"notes": "y" * 5000}, "notes", "This is too long (at most 2000 characters)."),
     ],

@@ -8,7 +8,7 @@ import threading
 import pytest
 from conftest import text_of
 
-from handouts.web import create_app
+from handouts.web.app import create_app
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 ARGS = [

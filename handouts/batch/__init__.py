@@ -1,0 +1,1 @@
+"""`make-handouts batch`: records in, one file per record out, manifest, errors and resume."""

@@ -1,0 +1,108 @@
+"""One process pool for every batch engine, on pebble's ProcessPool.
+
+pebble gives what concurrent.futures cannot: a per-task timeout that kills only the
+stuck worker, detection of a worker that died (ProcessExpired), and a fresh process
+after `recycle_after` tasks (max_tasks) so memory stays flat. Workers are spawned (no
+fork of a process holding fonts and threads) and warmed once by `initializer`.
+
+Task functions return a value or a `Failure` (a record that failed for a reason the
+user can read); an exception escaping a task is reported by its type only, since its
+text could quote patient data.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import Future, as_completed
+from concurrent.futures import TimeoutError as TaskTimeout
+from dataclasses import dataclass
+from typing import Any, Generic, TypeVar
+
+from pebble import ProcessExpired, ProcessPool
+
+from handouts.errors import OutputError, RenderError
+
+T = TypeVar("T")
+R = TypeVar("R")
+CRASHED = "the renderer process stopped unexpectedly"
+
+
+@dataclass(frozen=True)
+class Failure:
+    """Why one task failed. `stop`: the failure is the batch's, not the record's (the
+    output folder cannot be written), so the whole batch stops."""
+
+    message: str
+    stop: bool = False
+
+
+class SetupFailed(Exception):
+    """A worker could not load the clinic; raised by tasks, never retried."""
+
+
+@dataclass(frozen=True)
+class Done(Generic[T, R]):
+    task: T
+    result: R | None
+    failure: Failure | None
+
+
+class WorkerPool:
+    """Runs `fn(task)` for each task on `jobs` warm processes; yields as tasks finish."""
+
+    def __init__(
+        self,
+        jobs: int,
+        timeout: float,
+        recycle_after: int,
+        initializer: Callable[..., None] | None = None,
+        initargs: tuple[Any, ...] = (),
+    ) -> None:
+        self.jobs = max(1, jobs)
+        self.timeout = timeout
+        self.recycle_after = max(1, recycle_after)
+        self.initializer = initializer
+        self.initargs = initargs
+        self.restarts = 0  # workers lost to a crash or a timeout
+
+    def run(self, fn: Callable[[T], R | Failure], tasks: Iterable[T]) -> Iterator[Done[T, R]]:
+        queued = list(tasks)
+        if not queued:
+            return
+        pool = ProcessPool(
+            max_workers=min(self.jobs, len(queued)),
+            max_tasks=self.recycle_after,
+            initializer=self.initializer,
+            initargs=self.initargs,
+            context=multiprocessing.get_context("spawn"),
+        )
+        try:
+            futures = {pool.schedule(fn, args=(t,), timeout=self.timeout): t for t in queued}
+            for future in as_completed(futures):
+                yield self._done(futures[future], future)
+            pool.close()
+        finally:
+            pool.stop()
+            pool.join()
+
+    def _done(self, task: T, future: Future[Any]) -> Done[T, R]:
+        try:
+            result = future.result()
+        except TaskTimeout:
+            self.restarts += 1
+            return Done(task, None, Failure(f"took longer than {self.timeout:g} s; stopped"))
+        except ProcessExpired:
+            self.restarts += 1
+            return Done(task, None, Failure(CRASHED))
+        except SetupFailed as exc:
+            raise RenderError(f"a batch worker could not start: {exc}") from None
+        except Exception as exc:  # noqa: BLE001 - one task must not stop the batch
+            return Done(
+                task, None, Failure(f"internal error while rendering ({type(exc).__name__})")
+            )
+        if isinstance(result, Failure):
+            if result.stop:
+                raise OutputError(f"stopped: {result.message}")
+            return Done(task, None, result)
+        return Done(task, result, None)

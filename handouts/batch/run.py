@@ -1,0 +1,360 @@
+"""`make-handouts batch`: one PDF per patient record, with manifest, errors and resume.
+
+The manifest on disk never claims a file that is not there with that size and sha256:
+before anything renders it is rewritten with only the records verified as done, every
+finished record is journalled (fsynced) after its file is written, and the final
+manifest is written last. `--resume` after a kill reads the manifest and the journal.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import json
+import logging
+import tempfile
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+
+from handouts import __version__
+from handouts.batch.manifest import (
+    Entry,
+    Journal,
+    failed_entry,
+    read_previous,
+    rendered_entry,
+    write_errors,
+    write_manifest,
+)
+from handouts.batch.pool import Failure, WorkerPool
+from handouts.batch.progress import Progress
+from handouts.batch.records import KNOWN_COLUMNS, Record, RowError, read_input, validate_rows
+from handouts.batch.worker import Task, WorkerSetup, init_worker, render_task
+from handouts.engine.output import TEMP_PREFIX, fhir_file_name, write_atomic
+from handouts.errors import OutputError
+from handouts.mail.assemble import MailPiece, assemble_mailing, printed_pages
+from handouts.mail.preview import write_previews
+from handouts.options import BatchOptions, FhirMode, ProgressMode, Target
+from handouts.stamp.fastpath import FastMail, MailItem, Stamped, StampedLetter
+from handouts.stamp.files import WriteJob, Written, write_letters
+from handouts.workspace import Workspace
+
+log = logging.getLogger("handouts")
+#: Stamped letters per file-writing task: small enough to journal often.
+WRITE_CHUNK = 100
+
+
+@dataclass
+class BatchResult:
+    rendered: int = 0
+    resumed: int = 0
+    failed: int = 0
+    invalid_rows: int = 0
+    errors: list[RowError] = field(default_factory=list)
+
+    @property
+    def exit_code(self) -> int:
+        return 1 if self.errors else 0
+
+
+def input_hash(workspace: Workspace, record: Record, fhir: FhirMode | None) -> str:
+    """Changes when anything that shapes this record's files changes."""
+    request = record.request
+    handout = workspace.library.handout(request.language, request.procedure, request.phase)
+    basis = {
+        "record_id": record.record_id,
+        "request": [request.procedure, request.phase, request.language, request.large_print],
+        "patient": request.patient.model_dump(mode="json"),
+        "content": [handout.id, handout.version],
+        "clinic": workspace.clinic.config.model_dump(mode="json"),
+        "tool": __version__,
+        "fhir": fhir.value if fhir else None,
+    }
+    return hashlib.sha256(json.dumps(basis, sort_keys=True).encode()).hexdigest()
+
+
+def prepare_output(out_dir: Path) -> None:
+    """Creates the folder, proves it is writable, and clears temp files of a crashed run."""
+    try:
+        out_dir.mkdir(parents=True, exist_ok=True)
+        write_atomic(out_dir / ".write-test", b"")
+        (out_dir / ".write-test").unlink()
+    except OSError as exc:
+        raise OutputError(f"{out_dir}: cannot write here ({exc.strerror})") from None
+    for leftover in out_dir.glob(f"{TEMP_PREFIX}*"):
+        with contextlib.suppress(OSError):
+            if leftover.is_dir():
+                for inner in leftover.iterdir():
+                    inner.unlink()
+                leftover.rmdir()
+            else:
+                leftover.unlink()
+
+
+def _sha256(path: Path) -> str | None:
+    try:
+        return hashlib.sha256(path.read_bytes()).hexdigest()
+    except OSError:
+        return None
+
+
+def _already_done(out_dir: Path, previous: Entry | None, task: Task, fhir: bool) -> bool:
+    if previous is None or previous.status not in ("rendered", "resumed"):
+        return False
+    if previous.input_hash != task.input_hash or previous.file != task.record.file_name:
+        return False
+    if fhir and not (out_dir / fhir_file_name(previous.file)).is_file():
+        return False
+    return _sha256(out_dir / previous.file) == previous.sha256
+
+
+def run_batch(workspace: Workspace, options: BatchOptions) -> BatchResult:
+    """Validates every row, then renders the good ones; bad rows go to errors.csv."""
+    header, rows = read_input(options.input, options.encoding)
+    unknown = sorted(set(header) - KNOWN_COLUMNS)
+    if unknown:
+        log.warning("ignoring unknown column(s): %s", ", ".join(unknown))
+    mail = options.target is Target.MAIL
+    records, errors = validate_rows(rows, workspace.languages(), mail=mail)
+    prepare_output(options.out_dir)
+    result = BatchResult(invalid_rows=len({e.row for e in errors}), errors=errors)
+    log.info("%d record(s) read, %d row(s) with errors", len(rows), result.invalid_rows)
+    _Run(workspace, options, result).run(records)
+    return result
+
+
+class _Run:
+    """One batch run: its entries, the journal, and the result counts."""
+
+    def __init__(self, workspace: Workspace, options: BatchOptions, result: BatchResult) -> None:
+        self.workspace = workspace
+        self.options = options
+        self.result = result
+        self.entries: dict[str, Entry] = {}
+        self.journal: Journal | None = None
+
+    def run(self, records: list[Record]) -> None:
+        tasks = self._skip_done(records)
+        # Before any file is replaced, the manifest claims only what is verified on disk.
+        write_manifest(self.options.out_dir, list(self.entries.values()))
+        finished = False
+        try:
+            self.journal = Journal(self.options.out_dir) if tasks else None
+            stamped: Stamped | None = None
+            if self.options.stamping and tasks:
+                stamped, tasks = self._stamp(tasks)
+            self._render(tasks)
+            if self.options.target is Target.MAIL:
+                self._mailing(records, stamped)
+            finished = True
+        finally:
+            errors = sorted(self.result.errors, key=lambda e: (e.row, e.column))
+            write_errors(self.options.out_dir, errors)
+            write_manifest(self.options.out_dir, list(self.entries.values()))
+            if self.journal:
+                self.journal.close(remove=finished)
+
+    def _skip_done(self, records: list[Record]) -> list[Task]:
+        options = self.options
+        previous = read_previous(options.out_dir) if options.resume else {}
+        tasks = []
+        for record in records:
+            task = Task(record, input_hash(self.workspace, record, options.fhir))
+            prior = previous.get(record.record_id)
+            if prior is not None and _already_done(
+                options.out_dir, prior, task, bool(options.fhir)
+            ):
+                self.entries[record.record_id] = replace(prior, status="resumed")
+                self.result.resumed += 1
+            else:
+                tasks.append(task)
+        if options.resume:
+            log.info(
+                "resume: %d record(s) already done, %d to render", self.result.resumed, len(tasks)
+            )
+        return tasks
+
+    def _record(self, entry: Entry) -> None:
+        """A finished record: its file (if any) is on disk, so it may be claimed."""
+        self.entries[entry.record_id] = entry
+        assert self.journal is not None
+        self.journal.add(entry)
+
+    def _progress(self, total: int) -> Progress | None:
+        if self.options.progress is ProgressMode.NONE:
+            return None
+        return Progress(total, self.options.progress.value)
+
+    def _render(self, tasks: list[Task]) -> None:
+        """The full render, in warm worker processes."""
+        options = self.options
+        setup = WorkerSetup(
+            self.workspace.clinic.root,
+            options.out_dir.resolve(),
+            options.fhir,
+            options.target,
+            options.letter_date,
+        )
+        pool = WorkerPool(
+            options.jobs, options.timeout, options.recycle_after, init_worker, (setup,)
+        )
+        progress = self._progress(len(tasks))
+        for done in pool.run(render_task, tasks):
+            if done.result is not None:
+                self._record(done.result)
+                self.result.rendered += 1
+            else:
+                assert done.failure is not None
+                self._fail(done.task, done.failure)
+            if progress:
+                progress.advance(failed=done.result is None)
+
+    def _fail(self, task: Task, failure: Failure) -> None:
+        record = task.record
+        self._record(failed_entry(record, failure.message, task.input_hash))
+        self.result.failed += 1
+        self.result.errors.append(
+            RowError(record.row, record.line, "", failure.message, record.record_id)
+        )
+        log.debug("row %d (record %s) failed", record.row, record.record_id)
+
+    def _stamp(self, tasks: list[Task]) -> tuple[Stamped, list[Task]]:
+        """The fast path: stamps every letter it can and writes their files; returns the
+        tasks it could not take, for the full render."""
+        by_id = {t.record.record_id: t for t in tasks}
+        items = [
+            MailItem(r.record_id, r.file_name, r.request, r.address, r.row)
+            for r in (t.record for t in tasks)
+            if r.address is not None
+        ]
+        stamped, full = FastMail(self.workspace, self.options.letter_date).stamp(items)
+        log.info("fast path: %d stamped, %d need a full render", len(stamped.letters), len(full))
+        self._write_stamped(stamped, by_id)
+        return stamped, [by_id[item.key] for item in full]
+
+    def _write_stamped(self, stamped: Stamped, by_id: dict[str, Task]) -> None:
+        if not stamped.letters:
+            return
+        letters = {s.item.file_name: s for s in stamped.letters}
+        out_dir = self.options.out_dir.resolve()
+        progress = self._progress(len(letters))
+        with tempfile.TemporaryDirectory(prefix=TEMP_PREFIX, dir=out_dir) as shared:
+            jobs = _write_jobs(stamped, out_dir, Path(shared))
+            pool = WorkerPool(self.options.jobs, self.options.timeout, self.options.recycle_after)
+            for done in pool.run(write_letters, jobs):
+                if done.failure is not None:
+                    raise OutputError(f"stopped: writing stamped letters: {done.failure.message}")
+                assert done.result is not None
+                for written in done.result:
+                    self._stamped_entry(letters[written.name], written, by_id)
+                    if progress:
+                        progress.advance()
+
+    def _stamped_entry(
+        self, letter: StampedLetter, written: Written, by_id: dict[str, Task]
+    ) -> None:
+        task = by_id[letter.item.key]
+        request = letter.item.request
+        handout = self.workspace.library.handout(request.language, request.procedure, request.phase)
+        entry = rendered_entry(
+            task.record,
+            handout,
+            letter.pages,
+            written.bytes,
+            written.sha256,
+            task.input_hash,
+            "fast",
+        )
+        self._record(entry)
+        self.result.rendered += 1
+
+    def _mailing(self, records: list[Record], stamped: Stamped | None) -> None:
+        pieces = _assemble(self.workspace, self.options, records, self.entries, stamped)
+        if pieces and self.options.preview:
+            ordered = sorted(pieces, key=lambda p: (p.zip_code, p.record_id))
+            write_previews(
+                [p.path for p in ordered if p.path is not None],
+                self.workspace.clinic.config.mail,
+                self.options.out_dir,
+                self.options.preview,
+            )
+
+
+def _write_jobs(stamped: Stamped, out_dir: Path, shared: Path) -> list[WriteJob]:
+    """Chunks of letters; the shared static and overlay PDFs are written once to `shared`."""
+    _, statics = stamped.static_pdfs()
+    static_paths = []
+    for index, data in enumerate(statics):
+        path = shared / f"static-{index}.pdf"
+        path.write_bytes(data)
+        static_paths.append(path)
+    overlay = shared / "overlay.pdf"
+    overlay.write_bytes(stamped.overlay)
+    files = stamped.files()
+    return [
+        WriteJob(out_dir, tuple(static_paths), overlay, tuple(files[i : i + WRITE_CHUNK]))
+        for i in range(0, len(files), WRITE_CHUNK)
+    ]
+
+
+def _assemble(
+    workspace: Workspace,
+    options: BatchOptions,
+    records: list[Record],
+    entries: dict[str, Entry],
+    stamped: Stamped | None,
+) -> list[MailPiece]:
+    """mailing.pdf: cover sheet, then every good letter in ZIP order; page ranges recorded."""
+    by_id = {s.item.key: s for s in stamped.letters} if stamped else {}
+    pieces = [
+        MailPiece(
+            r.record_id,
+            r.address.postal_code,
+            options.out_dir / entries[r.record_id].file,
+            by_id.get(r.record_id),
+        )
+        for r in records
+        if r.address and r.record_id in entries and entries[r.record_id].status != "failed"
+    ]
+    if not pieces:
+        return []
+    zips = sorted(p.zip_code for p in pieces)
+    total = printed_pages([entries[p.record_id].pages for p in pieces], options.duplex)
+    cover = render_cover(workspace, options, len(pieces), total, zips)
+    placements = assemble_mailing(
+        pieces,
+        cover,
+        options.duplex,
+        options.out_dir / "mailing.pdf",
+        stamped.templates if stamped else None,
+        stamped.overlay if stamped else b"",
+    )
+    for record_id, placement in placements.items():
+        entries[record_id] = replace(
+            entries[record_id], mailing_pages=f"{placement.first_page}-{placement.last_page}"
+        )
+    return pieces
+
+
+def render_cover(
+    workspace: Workspace, options: BatchOptions, letters: int, pages: int, zips: list[str]
+) -> bytes:
+    renderer = workspace.renderer
+    context = {
+        "clinic": workspace.clinic.config.clinic,
+        "duplex": options.duplex,
+        "prepared": options.letter_date.isoformat(),
+        "letters": letters,
+        "pages": pages,
+        "sheets": (pages + 1) // 2 if options.duplex else pages,
+        "first_zip": zips[0],
+        "last_zip": zips[-1],
+    }
+    html = renderer.template("mail_cover.html", context)
+    styles = [
+        renderer.font_css,
+        renderer.stylesheet("base.css"),
+        renderer.brand_css,
+        renderer.stylesheet(string="@page { size: letter; margin: 0.75in; }"),
+    ]
+    return renderer.render_html(html, styles, "mail-cover").data

@@ -1,0 +1,131 @@
+"""The batch worker: a warm process (templates, CSS, fonts loaded once) rendering records.
+
+`init_worker` runs once per pool process (and again after each recycle); `render_task`
+runs per record and returns the record's manifest entry or a Failure.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import io
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+import pikepdf
+
+from handouts.batch.fhir import document_reference
+from handouts.batch.manifest import Entry, rendered_entry
+from handouts.batch.pool import Failure, SetupFailed
+from handouts.batch.records import Record
+from handouts.engine.output import fhir_file_name, write_atomic
+from handouts.engine.render import Rendered
+from handouts.errors import HandoutError, OutputError, RecordError
+from handouts.mail.letter import LetterJob, render_letter
+from handouts.mail.preflight import preflight_letter
+from handouts.options import FhirMode, Target
+from handouts.workspace import Workspace
+
+
+@dataclass(frozen=True)
+class WorkerSetup:
+    """Everything a worker needs; sent once when the worker starts."""
+
+    clinic_dir: Path
+    out_dir: Path
+    fhir: FhirMode | None = None
+    target: Target = Target.PORTAL
+    letter_date: dt.date | None = None
+
+
+@dataclass(frozen=True)
+class Task:
+    record: Record
+    input_hash: str
+
+
+@dataclass
+class _State:
+    setup: WorkerSetup | None = None
+    workspace: Workspace | None = None
+    error: str | None = None
+
+
+#: This worker process's own state, set by init_worker (pool processes only).
+_state = _State()
+
+
+def init_worker(setup: WorkerSetup) -> None:
+    _state.setup = setup
+    try:
+        _state.workspace = Workspace.open(setup.clinic_dir)
+        _state.workspace.renderer  # noqa: B018 - warm up: templates, CSS and fonts, once
+    except HandoutError as exc:
+        _state.error = exc.format_message()
+
+
+def render_task(task: Task) -> Entry | Failure:
+    """One record, its files written; a failure the user can read otherwise."""
+    if _state.error is not None or _state.workspace is None or _state.setup is None:
+        raise SetupFailed(_state.error or "the worker was not set up")
+    try:
+        return render_record(_state.workspace, _state.setup, task)
+    except OutputError as exc:
+        return Failure(exc.format_message(), stop=True)
+    except HandoutError as exc:
+        return Failure(exc.format_message())
+    except Exception as exc:  # noqa: BLE001 - one record must not stop the batch
+        # The type only: an exception's text could quote patient data.
+        return Failure(f"internal error while rendering ({type(exc).__name__})")
+
+
+def render_record(workspace: Workspace, setup: WorkerSetup, task: Task) -> Entry:
+    """Renders one record and writes its files atomically; returns its manifest entry."""
+    record, request = task.record, task.record.request
+    rendered = workspace.renderer.render(request)
+    if setup.target is Target.MAIL:
+        rendered = with_cover_letter(workspace, setup, task, rendered)
+    handout = workspace.library.handout(request.language, request.procedure, request.phase)
+    write_atomic(setup.out_dir / record.file_name, rendered.data)
+    if setup.fhir:
+        write_fhir(workspace, setup, record, rendered.data)
+    digest = hashlib.sha256(rendered.data).hexdigest()
+    return rendered_entry(
+        record, handout, rendered.pages, len(rendered.data), digest, task.input_hash, "full"
+    )
+
+
+def write_fhir(workspace: Workspace, setup: WorkerSetup, record: Record, pdf: bytes) -> None:
+    resource = document_reference(
+        pdf,
+        record.file_name,
+        record.record_id,
+        workspace.renderer.title(record.request),
+        record.request.language,
+        embed=setup.fhir is FhirMode.DATA,
+    )
+    payload = json.dumps(resource, indent=2, ensure_ascii=False).encode("utf-8")
+    write_atomic(setup.out_dir / fhir_file_name(record.file_name), payload)
+
+
+def with_cover_letter(
+    workspace: Workspace, setup: WorkerSetup, task: Task, handout: Rendered
+) -> Rendered:
+    """Cover letter + handout in one PDF, refused if the preflight finds a problem."""
+    address = task.record.address
+    assert address is not None and setup.letter_date is not None
+    job = LetterJob(task.record.request, address, setup.letter_date, task.record.row)
+    letter = render_letter(workspace.renderer, job)
+    ident = workspace.clinic.config.clinic
+    problems = preflight_letter(
+        letter.data, workspace.clinic.config.mail, address.lines, [ident.name, *ident.address]
+    )
+    if problems:
+        raise RecordError("preflight: " + "; ".join(problems))
+    merged = pikepdf.new()
+    for part in (letter.data, handout.data):
+        merged.pages.extend(pikepdf.open(io.BytesIO(part)).pages)
+    buffer = io.BytesIO()
+    merged.save(buffer, deterministic_id=True)
+    return Rendered(buffer.getvalue(), letter.pages + handout.pages)

@@ -1,0 +1,74 @@
+"""Plain functions behind the list, build and demo commands."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from pathlib import Path
+
+from handouts.engine.output import handout_file_name, write_atomic
+from handouts.engine.request import HandoutRequest, PatientDetails
+from handouts.workspace import Workspace
+
+#: A made-up patient for the demo's personalized samples.
+SAMPLE_PATIENT = PatientDetails(
+    patient_name="Maria Garcia",
+    procedure_date=dt.date(2026, 12, 1),
+    arrival_time=dt.time(7, 30),
+    physician="Dr. Aisha Okafor",
+    levels="T12, L1",
+    notes="Take your blood pressure pill with a sip of water that morning.",
+)
+
+
+@dataclass(frozen=True)
+class Built:
+    """A file written, and what the renderer warned about while making it."""
+
+    path: Path
+    warnings: tuple[str, ...] = ()
+
+
+def build_handout(
+    workspace: Workspace, request: HandoutRequest, output: Path | None, html: bool = False
+) -> Built:
+    """Renders one handout (PDF, or HTML when asked) and writes it atomically."""
+    target = output or Path(handout_file_name(request, ".html" if html else ".pdf"))
+    if html:
+        write_atomic(target, workspace.renderer.html(request).encode("utf-8"))
+        return Built(target)
+    rendered = workspace.renderer.render(request)
+    write_atomic(target, rendered.data)
+    return Built(target, rendered.warnings)
+
+
+def render_demo(workspace: Workspace, out_dir: Path) -> list[Built]:
+    """Every handout in every language: blank, large-print blank, and a sample patient."""
+    variants = (
+        (PatientDetails(), False, ""),
+        (PatientDetails(), True, ""),
+        (SAMPLE_PATIENT, False, "-sample"),
+    )
+    written = []
+    for handout in workspace.library.catalog():
+        for patient, large, tag in variants:
+            request = HandoutRequest(
+                handout.procedure, handout.phase, handout.language, large, patient
+            )
+            name = handout_file_name(request, tag=tag)
+            written.append(build_handout(workspace, request, out_dir / name))
+    return written
+
+
+def list_rows(workspace: Workspace) -> list[dict[str, str]]:
+    return [
+        {
+            "handout": h.id,
+            "language": h.language,
+            "version": h.version,
+            "reviewed": h.last_reviewed.isoformat(),
+            "status": h.review_status,
+            "title": h.title,
+        }
+        for h in workspace.library.catalog()
+    ]

@@ -1,0 +1,145 @@
+"""`make-handouts check`: lint content, templates and clinic config for editors and admins."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+from handouts.commands.readability import ReadabilityRule, body_text, pdf_text
+from handouts.engine.request import PHASES, PROCEDURES, HandoutRequest
+from handouts.errors import HandoutError
+from handouts.workspace import Workspace
+
+#: Section ids each phase must have, so no handout loses its safety content.
+REQUIRED_SECTIONS = {
+    "pre": (
+        "about-fracture",
+        "about-procedure",
+        "benefits-risks",
+        "medicines-before",
+        "eating-drinking",
+        "bring-and-wear",
+        "ride-home",
+        "procedure-day",
+        "questions",
+        "call-before",
+    ),
+    "post": (
+        "first-day",
+        "red-flags",
+        "pain-and-medicines",
+        "bandage-and-bathing",
+        "next-weeks",
+        "follow-up",
+        "bone-health",
+    ),
+}
+REVIEW_MAX_AGE = dt.timedelta(days=365)
+WCAG_AA_TEXT = 4.5
+_PHONE = re.compile(r"^\+?[\d\s().\-]{7,25}$")
+
+
+@dataclass(frozen=True)
+class Finding:
+    level: str  # "error" or "warning"
+    where: str
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.where}: {self.level}: {self.message}"
+
+
+@dataclass(frozen=True)
+class Score:
+    """A handout's reading-level score, for the report."""
+
+    handout: str
+    language: str
+    rule: str
+    value: float
+    passed: bool
+
+
+def contrast_ratio(color: str) -> float:
+    """WCAG contrast ratio of a #rgb/#rrggbb color against white."""
+    hex_digits = color.lstrip("#")
+    if len(hex_digits) == 3:
+        hex_digits = "".join(c * 2 for c in hex_digits)
+    channels = [int(hex_digits[i : i + 2], 16) / 255 for i in (0, 2, 4)]
+    linear = [c / 12.92 if c <= 0.03928 else ((c + 0.055) / 1.055) ** 2.4 for c in channels]
+    luminance = 0.2126 * linear[0] + 0.7152 * linear[1] + 0.0722 * linear[2]
+    return 1.05 / (luminance + 0.05)
+
+
+def check_clinic(workspace: Workspace) -> Iterator[Finding]:
+    config = workspace.clinic.config
+    where = str(workspace.clinic.root / "clinic.toml")
+    for key in ("primary_color", "accent_color"):
+        color = getattr(config.brand, key)
+        ratio = contrast_ratio(color)
+        if ratio < WCAG_AA_TEXT:
+            yield Finding(
+                "error",
+                f"{where}: brand.{key}",
+                f"{color} has contrast {ratio:.2f}:1 on white; text needs {WCAG_AA_TEXT}:1 "
+                "(WCAG AA): choose a darker color",
+            )
+    for key in ("main_phone", "after_hours_phone"):
+        phone = getattr(config.clinic, key)
+        if not _PHONE.match(phone) or len(re.sub(r"\D", "", phone)) < 7:
+            yield Finding("error", f"{where}: clinic.{key}", "does not look like a phone number")
+
+
+def check_handout(
+    workspace: Workspace, lang: str, procedure: str, phase: str, today: dt.date
+) -> Iterator[Finding | Score]:
+    library = workspace.library
+    handout = library.handout(lang, procedure, phase)
+    where = f"{lang}/{procedure}-{phase}.yaml"
+    present = {s.id for s in handout.resolved_sections()}
+    for missing in (s for s in REQUIRED_SECTIONS[phase] if s not in present):
+        yield Finding("error", where, f"required section '{missing}' is missing")
+    age = today - handout.last_reviewed
+    if age > REVIEW_MAX_AGE:
+        yield Finding(
+            "warning",
+            where,
+            f"last reviewed {handout.last_reviewed} ({age.days} days ago): "
+            "review the content and update last_reviewed",
+        )
+    if handout.review_status in ("draft", "translation-pending"):
+        yield Finding("warning", where, f"review status is '{handout.review_status}'")
+    strings = library.strings(lang)
+    rule = ReadabilityRule.from_strings(strings, f"{lang}/strings.yaml")
+    pdf = workspace.renderer.pdf(HandoutRequest(procedure, phase, lang))
+    ident = workspace.clinic.config.clinic
+    text = body_text(
+        pdf_text(pdf), handout, strings, [ident.name, *ident.address, ident.main_phone]
+    )
+    score = rule.score(text)
+    yield Score(handout.id, lang, rule.describe(), score, rule.passes(score))
+    if not rule.passes(score):
+        hardest = " | ".join(rule.hardest_sentences(text))
+        yield Finding(
+            "error",
+            where,
+            f"reading level {score:.1f}, needs {rule.describe()}; "
+            f"simplify the hardest sentences: {hardest}",
+        )
+
+
+def run_checks(workspace: Workspace, today: dt.date | None = None) -> list[Finding | Score]:
+    """Every finding for the clinic's content, templates and config; renders each handout."""
+    today = today or dt.date.today()
+    results: list[Finding | Score] = list(check_clinic(workspace))
+    for lang in workspace.library.languages():
+        for procedure in PROCEDURES:
+            for phase in PHASES:
+                try:
+                    results += check_handout(workspace, lang, procedure, phase, today)
+                except HandoutError as exc:
+                    lines = exc.problems or [exc.message]
+                    results += [Finding("error", f"{lang}/{procedure}-{phase}", p) for p in lines]
+    return results

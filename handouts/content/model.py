@@ -1,0 +1,190 @@
+"""The clinical content model: handouts written by clinical editors in YAML files."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any, ClassVar, Literal, TypeVar
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+from handouts.content.vocabulary import FLAG_NAMES, PLACEHOLDER, TEXT_NAMES
+from handouts.engine.request import PATIENT_FIELDS
+from handouts.content.yamlfile import Loc, YamlFile, yaml_error_line
+from handouts.errors import ContentError, error_lines
+
+SLUG = r"^[a-z0-9]+(?:-[a-z0-9]+)*$"
+M = TypeVar("M", bound=BaseModel)
+Text = str  # plain words; {placeholder} for clinic values, **bold** for emphasis
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Source(_Model):
+    title: str = Field(min_length=3, description="Title of the source as published.")
+    url: str = Field(pattern=r"^https?://\S+$", description="Where to read it.")
+
+
+class Callout(_Model):
+    kind: Literal["info", "important", "warning"] = Field(
+        default="info", description="info (plain box), important (brand color), warning."
+    )
+    heading: Text | None = None
+    text: Text | None = None
+    bullets: list[Text] = Field(default_factory=list)
+
+
+class RedFlags(_Model):
+    call_911: list[Text] = Field(min_length=1, description="Emergencies: call 911.")
+    call_now: list[Text] = Field(min_length=1, description="Call the clinic right away.")
+
+
+class Block(_Model):
+    """One block of a section: exactly one of the KINDS below."""
+
+    p: Text | None = None
+    bullets: list[Text] | None = None
+    steps: list[Text] | None = None
+    checklist: list[Text] | None = Field(
+        default=None, description="Teach-back points with tick boxes and a nurse sign-off line."
+    )
+    callout: Callout | None = None
+    red_flags: RedFlags | None = None
+    when: str | None = Field(default=None, description="Show only when this flag is true.")
+
+    KINDS: ClassVar[tuple[str, ...]] = (
+        "p",
+        "bullets",
+        "steps",
+        "checklist",
+        "callout",
+        "red_flags",
+    )
+
+    @model_validator(mode="after")
+    def _exactly_one(self) -> Block:
+        if len([k for k in self.KINDS if getattr(self, k)]) != 1:
+            raise ValueError(f"a block needs exactly one of {', '.join(self.KINDS)}")
+        return self
+
+    @property
+    def kind(self) -> str:
+        return next(k for k in self.KINDS if getattr(self, k))
+
+
+class Section(_Model):
+    id: str = Field(pattern=SLUG, description="Stable id, used for checks and links.")
+    heading: Text = Field(min_length=1)
+    blocks: list[Block] = Field(min_length=1)
+    when: str | None = None
+
+
+class SectionRef(_Model):
+    use: str = Field(pattern=SLUG, description="Id of a section in shared.yaml.")
+
+
+class Handout(_Model):
+    id: str = Field(pattern=SLUG)
+    procedure: Literal["vertebroplasty", "kyphoplasty"]
+    phase: Literal["pre", "post"]
+    language: str = Field(pattern=r"^[a-z]{2,3}$")
+    title: Text = Field(min_length=3, max_length=80)
+    summary: Text = Field(min_length=3, description="One or two sentences under the title.")
+    version: str = Field(pattern=r"^\d+\.\d+(\.\d+)?$")
+    last_reviewed: dt.date
+    review_status: Literal["draft", "clinician-reviewed", "translation-pending", "translated"]
+    sources: list[Source] = Field(min_length=1)
+    sections: list[Section | SectionRef] = Field(min_length=1)
+
+    def resolved_sections(self) -> list[Section]:
+        return [s for s in self.sections if isinstance(s, Section)]
+
+
+class SharedSections(_Model):
+    sections: list[Section]
+
+
+def texts(data: Any, loc: Loc = ()) -> Iterator[tuple[Loc, str]]:
+    """Every string in a raw YAML structure, with its key path."""
+    if isinstance(data, str):
+        yield loc, data
+    elif isinstance(data, dict):
+        for key, value in data.items():
+            yield from texts(value, (*loc, str(key)))
+    elif isinstance(data, list):
+        for i, value in enumerate(data):
+            yield from texts(value, (*loc, i))
+
+
+#: strings.yaml keys that are patterns with fields of their own, not clinic values.
+_DATE_FIELDS = frozenset({"weekday", "weekday_short", "month", "month_number", "day", "year"})
+PATTERN_FIELDS = {
+    "date.long": _DATE_FIELDS,
+    "date.short": _DATE_FIELDS,
+    "date.log": _DATE_FIELDS,
+    "footer.content": frozenset({"id", "version", "reviewed"}),
+    "footer.page": frozenset({"page", "pages"}),
+}
+
+
+#: Fields the cover letter's strings may use besides the clinic values.
+LETTER_FIELDS = frozenset({"clinic_address"})
+
+
+def _allowed_names(loc: Loc) -> frozenset[str]:
+    if len(loc) != 1:
+        return TEXT_NAMES
+    key = str(loc[0])
+    if key.startswith("letter."):
+        return TEXT_NAMES | LETTER_FIELDS
+    return PATTERN_FIELDS.get(key, TEXT_NAMES)
+
+
+def name_problems(doc: YamlFile) -> list[str]:
+    """Unknown {placeholders} and `when:` flags, each with file and line."""
+    problems = []
+    for loc, text in texts(doc.data):
+        if loc and loc[-1] == "when":
+            if text not in FLAG_NAMES:
+                known = ", ".join(sorted(FLAG_NAMES))
+                problems.append(f"{doc.where(loc)}: unknown flag '{text}' (known: {known})")
+            continue
+        for name in PLACEHOLDER.findall(text):
+            if name in PATIENT_FIELDS:
+                problems.append(
+                    f"{doc.where(loc)}: '{{{name}}}' is a patient field; patient data is "
+                    "printed only in the appointment card, greeting and notes box"
+                )
+            elif name not in _allowed_names(loc):
+                problems.append(f"{doc.where(loc)}: unknown name '{{{name}}}'")
+    return problems
+
+
+def read_yaml(path: Path) -> YamlFile:
+    try:
+        return YamlFile(path)
+    except FileNotFoundError:
+        raise ContentError(f"{path}: content file not found") from None
+    except UnicodeDecodeError:
+        raise ContentError(f"{path}: not UTF-8 text") from None
+    except yaml.YAMLError as exc:
+        reason = getattr(exc, "problem", None) or "not valid YAML"
+        raise ContentError(f"{path}:{yaml_error_line(exc)}: {reason}") from None
+
+
+def validate(model: type[M], doc: YamlFile) -> M:
+    """Validates a YAML file against `model`, naming file and line for every problem."""
+    problems: list[str] = []
+    result = None
+    try:
+        result = model.model_validate(doc.data)
+    except ValidationError as exc:
+        problems += error_lines(exc, doc.where)
+    problems += name_problems(doc)
+    if problems or result is None:
+        raise ContentError(f"{doc.path}: {len(problems)} problem(s)", problems)
+    return result

@@ -1,0 +1,251 @@
+"""Clinic configuration: identity, brand and protocol values from clinic.toml."""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from handouts.errors import ConfigError, error_lines, key_path
+
+HEX_COLOR = r"^#(?:[0-9a-fA-F]{3}|[0-9a-fA-F]{6})$"
+Sedation = Literal["local", "sedation", "general"]
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True, strict=True)
+
+
+class Identity(_Strict):
+    name: str = Field(min_length=1, max_length=80, description="Clinic name as printed.")
+    address: list[str] = Field(
+        default_factory=list, max_length=4, description="Address lines, printed in the header."
+    )
+    main_phone: str = Field(min_length=7, max_length=30, description="Main phone number.")
+    after_hours_phone: str = Field(
+        min_length=7, max_length=30, description="Phone answered nights and weekends."
+    )
+    website: str = Field(default="", max_length=80, description="Web address, printed as text.")
+    logo: str = Field(default="", description="Logo file (SVG or PNG) inside the clinic folder.")
+
+
+class Brand(_Strict):
+    primary_color: str = Field(
+        default="#1f4e79", pattern=HEX_COLOR, description="Headings and rules (#rrggbb)."
+    )
+    accent_color: str = Field(
+        default="#2e7d5b", pattern=HEX_COLOR, description="Call-out borders (#rrggbb)."
+    )
+    page_size: Literal["letter", "A4"] = Field(default="letter", description="letter or A4.")
+
+
+class SedationByProcedure(_Strict):
+    vertebroplasty: Sedation = Field(
+        default="sedation", description="local, sedation (local + IV sedation) or general."
+    )
+    kyphoplasty: Sedation = Field(default="general", description="Same choices.")
+
+
+class Protocol(_Strict):
+    """Clinic protocol values. Defaults sit at the conservative end of published ranges;
+    every clinic must review them with its physicians before use."""
+
+    fasting_hours: int = Field(
+        default=8, ge=2, le=12, description="No food for this many hours before arrival."
+    )
+    clear_liquid_hours: int = Field(
+        default=8,
+        ge=2,
+        le=12,
+        description="Clear liquids stop this many hours before arrival "
+        "(equal to fasting_hours: no clear-liquid window).",
+    )
+    water_sips_with_medicines: bool = Field(
+        default=True, description="Allow small sips of water with approved medicines."
+    )
+    arrive_before_minutes: int = Field(
+        default=60, ge=0, le=240, description="Arrive this many minutes before the procedure."
+    )
+    escort_hours: int = Field(
+        default=24, ge=0, le=72, description="An adult stays with the patient this long."
+    )
+    sedation: SedationByProcedure = Field(default_factory=SedationByProcedure)
+    observation_hours: int = Field(
+        default=3, ge=1, le=24, description="Hours of watching in the recovery area."
+    )
+    bandage_removal_hours: int = Field(
+        default=48, ge=12, le=120, description="Keep the bandage on this many hours."
+    )
+    shower_after_hours: int = Field(
+        default=48, ge=12, le=120, description="No shower for this many hours."
+    )
+    tub_pool_days: int = Field(
+        default=14, ge=1, le=60, description="No tub bath, pool or hot tub for this many days."
+    )
+    lifting_limit_lb: int = Field(
+        default=5, ge=1, le=20, description="Do not lift more than this many pounds."
+    )
+    lifting_limit_weeks: int = Field(
+        default=6, ge=1, le=26, description="How many weeks the lifting limit lasts."
+    )
+    driving_restriction_days: int = Field(
+        default=14, ge=1, le=60, description="No driving for this many days."
+    )
+    fever_threshold_f: float = Field(
+        default=100.4, ge=99.0, le=103.0, description="Call for a fever at or above this (F)."
+    )
+    follow_up_days_min: int = Field(
+        default=7, ge=1, le=60, description="Follow-up visit window starts (days)."
+    )
+    follow_up_days_max: int = Field(
+        default=14, ge=1, le=90, description="Follow-up visit window ends (days)."
+    )
+
+    @field_validator("fever_threshold_f", mode="before")
+    @classmethod
+    def _int_is_float(cls, value: object) -> object:
+        return float(value) if isinstance(value, int) and not isinstance(value, bool) else value
+
+    @property
+    def fever_threshold_c(self) -> float:
+        return round((self.fever_threshold_f - 32) * 5 / 9, 1)
+
+
+class Options(_Strict):
+    teach_back: bool = Field(
+        default=True, description="End pre-procedure handouts with the teach-back checklist."
+    )
+    recovery_log: bool = Field(
+        default=True, description="End post-procedure handouts with the 14-day recovery log."
+    )
+
+
+class Window(_Strict):
+    """A window of the envelope, measured on the letter sheet from its top-left corner."""
+
+    left: float = Field(ge=0, le=8.5, description="Inches from the left edge of the sheet.")
+    top: float = Field(ge=0, le=11, description="Inches from the top edge of the sheet.")
+    width: float = Field(gt=0, le=8.5, description="Inches.")
+    height: float = Field(gt=0, le=11, description="Inches.")
+
+    @field_validator("left", "top", "width", "height", mode="before")
+    @classmethod
+    def _int_is_float(cls, value: object) -> object:
+        return float(value) if isinstance(value, int) and not isinstance(value, bool) else value
+
+
+class Mail(_Strict):
+    """#10 double-window envelope, letter tri-folded. Defaults are typical positions:
+    measure your own envelopes and print a --preview before a large run."""
+
+    return_window: Window = Field(
+        default_factory=lambda: Window(left=0.375, top=0.5, width=3.25, height=0.875),
+        description="Upper window: clinic name and return address.",
+    )
+    recipient_window: Window = Field(
+        default_factory=lambda: Window(left=0.875, top=2.125, width=4.0, height=1.125),
+        description="Lower window: the recipient's name and address.",
+    )
+    safety_margin: float = Field(
+        default=0.125,
+        ge=0,
+        le=0.5,
+        description="Inches kept clear inside each window, for paper shifting in the envelope.",
+    )
+    mailer_id: str = Field(
+        default="",
+        pattern=r"^(\d{6}|\d{9})?$",
+        description="USPS Mailer ID (6 or 9 digits); empty: no Intelligent Mail barcode.",
+    )
+    service_type: str = Field(
+        default="040", pattern=r"^\d{3}$", description="IMb service type id (3 digits)."
+    )
+
+
+class ClinicConfig(_Strict):
+    clinic: Identity
+    brand: Brand = Field(default_factory=Brand)
+    protocol: Protocol = Field(default_factory=Protocol)
+    options: Options = Field(default_factory=Options)
+    mail: Mail = Field(default_factory=Mail)
+
+
+@dataclass(frozen=True)
+class Clinic:
+    """A validated clinic: its folder and its configuration."""
+
+    root: Path
+    config: ClinicConfig
+
+    @property
+    def logo_path(self) -> Path | None:
+        return self.root / self.config.clinic.logo if self.config.clinic.logo else None
+
+    def override_dir(self, name: str) -> Path | None:
+        path = self.root / name
+        return path if path.is_dir() else None
+
+
+def load_clinic(folder: Path) -> Clinic:
+    """Reads and validates <folder>/clinic.toml, collecting every problem first."""
+    path = folder / "clinic.toml"
+    if not path.is_file():
+        raise ConfigError(f"{path}: clinic config not found (expected clinic.toml in {folder})")
+    try:
+        raw = tomllib.loads(path.read_text(encoding="utf-8"))
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{path}: not valid TOML: {exc}") from None
+    except UnicodeDecodeError:
+        raise ConfigError(f"{path}: not UTF-8 text") from None
+    try:
+        config = ClinicConfig.model_validate(raw)
+    except ValidationError as exc:
+        problems = error_lines(exc, lambda loc: f"{path}: {key_path(loc)}")
+        raise ConfigError(f"{path}: {len(problems)} problem(s)", problems) from None
+    problems = _check_cross_fields(path, config) + _check_logo(path, folder, config.clinic.logo)
+    if problems:
+        raise ConfigError(f"{path}: {len(problems)} problem(s)", problems)
+    return Clinic(root=folder.resolve(), config=config)
+
+
+def _check_cross_fields(path: Path, config: ClinicConfig) -> list[str]:
+    p = config.protocol
+    problems = []
+    if p.clear_liquid_hours > p.fasting_hours:
+        problems.append(
+            f"{path}: protocol.clear_liquid_hours: must not be more than fasting_hours "
+            f"({p.fasting_hours})"
+        )
+    mail = config.mail
+    low, high = mail.return_window, mail.recipient_window
+    if low.top + low.height > high.top:
+        problems.append(f"{path}: mail.return_window: must end above mail.recipient_window")
+    for name, window in (("return_window", low), ("recipient_window", high)):
+        if window.left + window.width > 8.5 or window.top + window.height > 11 / 3:
+            problems.append(f"{path}: mail.{name}: must lie in the top third of the letter")
+        if min(window.width, window.height) <= 2 * mail.safety_margin:
+            problems.append(f"{path}: mail.{name}: smaller than twice the safety margin")
+    if p.follow_up_days_min > p.follow_up_days_max:
+        problems.append(
+            f"{path}: protocol.follow_up_days_min: must not be more than follow_up_days_max"
+        )
+    return problems
+
+
+def _check_logo(path: Path, folder: Path, logo: str) -> list[str]:
+    if not logo:
+        return []
+    where = f"{path}: clinic.logo"
+    target = folder / logo
+    real = os.path.realpath(target)
+    if not real.startswith(os.path.realpath(folder) + os.sep):
+        return [f"{where}: the logo must be inside the clinic folder"]
+    if target.suffix.lower() not in (".svg", ".png"):
+        return [f"{where}: the logo must be an .svg or .png file"]
+    if not os.path.isfile(real):
+        return [f"{where}: file not found: {target}"]
+    return []

@@ -1,0 +1,194 @@
+"""HTML from Jinja templates, PDF from WeasyPrint: the safe rendering pipeline."""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import threading
+import traceback
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import jinja2
+from jinja2.sandbox import SandboxedEnvironment
+from weasyprint import CSS, HTML
+from weasyprint.document import Document
+from weasyprint.text.fonts import FontConfiguration
+from weasyprint.urls import FatalURLFetchingError
+
+from handouts.content.library import ContentLibrary
+from handouts.engine.clinic import Clinic
+from handouts.engine.context import build_context
+from handouts.engine.fetcher import AssetFetcher
+from handouts.engine.fonts import font_face_css
+from handouts.engine.request import HandoutRequest
+from handouts.errors import RenderError
+from handouts.locate import data_dir
+
+PAGE_TEMPLATES = {"pre": "pre.html", "post": "post.html"}
+STYLESHEETS = ("base.css", "print.css")
+LARGE_PRINT = "large-print.css"
+_weasy_logger = logging.getLogger("weasyprint")
+
+
+def make_environment(clinic: Clinic) -> SandboxedEnvironment:
+    """Clinic templates first, then the built-ins (also reachable as default:NAME)."""
+    builtin = jinja2.FileSystemLoader(data_dir("templates"))
+    loaders: list[jinja2.BaseLoader] = []
+    if override := clinic.override_dir("templates"):
+        loaders.append(jinja2.FileSystemLoader(override))
+    loaders += [builtin, jinja2.PrefixLoader({"default": builtin}, delimiter=":")]
+    return SandboxedEnvironment(
+        loader=jinja2.ChoiceLoader(loaders),
+        autoescape=True,
+        undefined=jinja2.StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+
+
+@dataclass(frozen=True)
+class Rendered:
+    """A finished PDF, what WeasyPrint warned about while making it, and its layout
+    (the stamping fast path measures slots on it: stamp/measure.py)."""
+
+    data: bytes
+    pages: int
+    warnings: tuple[str, ...] = ()
+    document: Document | None = field(default=None, compare=False, repr=False)
+
+
+class _WarningCollector(logging.Handler):
+    """Collects WeasyPrint warnings raised by the current thread's render."""
+
+    def __init__(self) -> None:
+        super().__init__(logging.WARNING)
+        self.thread = threading.get_ident()
+        self.messages: list[str] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        if record.thread == self.thread:
+            self.messages.append(record.getMessage())
+
+
+class Renderer:
+    """Renders handouts for one clinic; fonts, CSS and templates are loaded once.
+
+    Keeps nothing from one call to the next: each call returns all it made.
+    """
+
+    def __init__(self, clinic: Clinic, library: ContentLibrary) -> None:
+        self.clinic = clinic
+        self.library = library
+        self.env = make_environment(clinic)
+        self.fonts = FontConfiguration()
+        roots = [data_dir("styles"), data_dir("templates"), clinic.root]
+        self.fetcher = AssetFetcher(roots)
+        brand = clinic.config.brand
+        self.font_css = self.stylesheet(string=font_face_css())
+        self.brand_css = self.stylesheet(
+            string=f":root {{ --primary: {brand.primary_color}; --accent: {brand.accent_color}; }}"
+            f"@page {{ size: {brand.page_size}; }}"
+        )
+        normal = [self.font_css, *(self.stylesheet(name) for name in STYLESHEETS), self.brand_css]
+        self._styles = {False: normal, True: [*normal, self.stylesheet(LARGE_PRINT)]}
+
+    def _css(self, **source: str | Path) -> CSS:
+        try:
+            return CSS(**source, font_config=self.fonts, url_fetcher=self.fetcher)  # type: ignore[arg-type]
+        except FatalURLFetchingError as exc:
+            raise RenderError(f"stylesheet asset failed to load: {exc.__cause__}") from None
+
+    def styles(self, large_print: bool) -> list[CSS]:
+        return self._styles[large_print]
+
+    def logo_url(self) -> str | None:
+        logo = self.clinic.logo_path
+        return logo.resolve().as_uri() if logo else None
+
+    def template(self, name: str, context: Mapping[str, Any]) -> str:
+        """A template rendered in the sandbox; errors name the template file and line."""
+        try:
+            return self.env.get_template(name).render(context)
+        except jinja2.TemplateError as exc:
+            raise RenderError(f"{_template_location(exc)}: {exc.message}") from None
+
+    def context(self, request: HandoutRequest, slot_text: str | None = None) -> dict[str, Any]:
+        handout = self.library.handout(*_content_key(request))
+        return build_context(
+            self.clinic,
+            handout,
+            self.library.strings(request.language),
+            request,
+            self.logo_url(),
+            self.library.assist_lines(request.language),
+            slot_text=slot_text,
+        )
+
+    def html(self, request: HandoutRequest, slot_text: str | None = None) -> str:
+        """The handout's HTML: the one builder for the full render and the fast path
+        (`slot_text` stands in for every filled patient value; see build_context)."""
+        return self.template(PAGE_TEMPLATES[request.phase], self.context(request, slot_text))
+
+    def title(self, request: HandoutRequest) -> str:
+        """The handout's title as printed (clinic values filled in), never patient data."""
+        return str(self.context(request)["title"])
+
+    def pdf(self, request: HandoutRequest) -> bytes:
+        return self.render(request).data
+
+    def render(self, request: HandoutRequest) -> Rendered:
+        """The PDF, its page count and the renderer's warnings."""
+        return self.render_html(
+            self.html(request), self.styles(request.large_print), repr(request.layout_key)
+        )
+
+    def render_html(self, html: str, styles: list[CSS], layout: str) -> Rendered:
+        """HTML to PDF/UA-1 with the shared fonts and fetcher; `layout` seeds the /ID."""
+        identifier = hashlib.sha256(layout.encode()).hexdigest()[:32]
+        with self._collect_warnings() as collector:
+            try:
+                document = HTML(
+                    string=html, base_url=self.clinic.root.as_uri() + "/", url_fetcher=self.fetcher
+                ).render(stylesheets=styles, font_config=self.fonts, pdf_variant="pdf/ua-1")
+                pdf = document.write_pdf(pdf_identifier=identifier.encode(), pdf_variant="pdf/ua-1")
+            except FatalURLFetchingError as exc:
+                raise RenderError(f"asset failed to load: {exc.__cause__}") from None
+        assert pdf is not None
+        return Rendered(pdf, len(document.pages), tuple(collector.messages), document)
+
+    def stylesheet(self, name: str | None = None, string: str | None = None) -> CSS:
+        """A built-in (or clinic-overridden) stylesheet by file name, or CSS text."""
+        if string is not None:
+            return self._css(string=string, base_url=str(data_dir("styles")) + "/")
+        assert name is not None
+        override = self.clinic.override_dir("styles")
+        path = override / name if override and (override / name).is_file() else None
+        return self._css(filename=path or data_dir("styles") / name)
+
+    @contextmanager
+    def _collect_warnings(self) -> Iterator[_WarningCollector]:
+        collector = _WarningCollector()
+        _weasy_logger.addHandler(collector)
+        try:
+            yield collector
+        finally:
+            _weasy_logger.removeHandler(collector)
+
+
+def _template_location(exc: jinja2.TemplateError) -> str:
+    """file:line of a template error; Jinja puts template frames into the traceback."""
+    if filename := getattr(exc, "filename", None):
+        return f"{filename}:{getattr(exc, 'lineno', '?')}"
+    where = "template"
+    for frame, line in traceback.walk_tb(exc.__traceback__):
+        if frame.f_code.co_filename.endswith(".html"):
+            where = f"{frame.f_code.co_filename}:{line}"
+    return where
+
+
+def _content_key(request: HandoutRequest) -> tuple[str, str, str]:
+    return (request.language, request.procedure, request.phase)

@@ -1,0 +1,1 @@
+"""Render once, stamp many: layout classes measured once, patient values drawn per record."""

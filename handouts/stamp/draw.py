@@ -1,0 +1,92 @@
+"""Draws one record's patient values into overlay pages with ReportLab.
+
+Fonts come from the one registry (engine/fonts.py) that WeasyPrint uses too, and the
+IMb bars from mail/imb.py, so a stamped page prints what the full render prints.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from reportlab.pdfbase import pdfmetrics
+from reportlab.pdfgen.canvas import Canvas
+
+from handouts.engine.fonts import runs, runs_width
+from handouts.mail import imb
+from handouts.stamp.measure import Slot
+
+LEADING = 1.2  # line height of multi-line values (the address), as in letter.css
+
+
+@dataclass(frozen=True)
+class Stamp:
+    """One value to draw: a slot and its text (or lines, for the address)."""
+
+    slot: Slot
+    lines: list[str]
+    size: float | None = None  # the address uses its fitted size
+
+
+def fits(stamps: list[Stamp]) -> bool:
+    """Every value has glyphs in a bundled font and fits on one line of its slot."""
+    for stamp in stamps:
+        size = stamp.size or stamp.slot.size
+        for line in stamp.lines:
+            found = runs(line, stamp.slot.bold)
+            if found is None or runs_width(found, size) > stamp.slot.width + 0.5:
+                return False
+    return True
+
+
+def _text(canvas: Canvas, line: str, slot: Slot, x: float, y: float, size: float) -> None:
+    found = runs(line, slot.bold)
+    assert found is not None, "call fits() first"
+    canvas.setFillColorRGB(*slot.color)
+    for font, text in found:
+        canvas.setFont(font, size)
+        canvas.drawString(x, y, text)
+        x += pdfmetrics.stringWidth(text, font, size)
+
+
+def _first_baseline(stamp: Stamp, size: float) -> float:
+    slot = stamp.slot
+    if stamp.size is None:
+        return slot.baseline
+    return slot.baseline - slot.ratio * slot.size + slot.ratio * size
+
+
+def _draw_stamp(canvas: Canvas, stamp: Stamp, height: float, barcode: str | None) -> None:
+    slot, size = stamp.slot, stamp.size or stamp.slot.size
+    first = _first_baseline(stamp, size)
+    for i, line in enumerate(stamp.lines):
+        _text(canvas, line, slot, slot.x, height - (first + i * size * LEADING), size)
+    if barcode and slot.name == "address":
+        top = first - slot.ratio * size + len(stamp.lines) * size * LEADING + imb.GAP_POINTS
+        draw_barcode(canvas, barcode, slot.x, height - top)
+
+
+def draw_pages(
+    canvas: Canvas,
+    sizes: list[tuple[float, float]],
+    stamps: list[Stamp],
+    barcode: str | None = None,
+) -> list[bool]:
+    """Draws one record's overlay pages (check `fits` first); says which pages got ink,
+    so pages without a slot need no overlay at all."""
+    inked = [any(stamp.slot.page == n for stamp in stamps) for n in range(len(sizes))]
+    for number, (width, height) in enumerate(sizes):
+        canvas.setPageSize((width, height))
+        for stamp in stamps:
+            if stamp.slot.page == number:
+                _draw_stamp(canvas, stamp, height, barcode)
+        canvas.showPage()
+    return inked
+
+
+def draw_barcode(canvas: Canvas, bars: str, x: float, top: float) -> None:
+    """The IMb bars with their top edge at `top` (points from the page bottom)."""
+    inch = imb.POINTS_PER_INCH
+    canvas.setFillColorRGB(0, 0, 0)
+    for bar_x, bar_top, width, height in imb.bar_rects(bars):
+        y = top - (bar_top + height) * inch
+        canvas.rect(x + bar_x * inch, y, width * inch, height * inch, stroke=0, fill=1)

@@ -1,0 +1,108 @@
+"""Layout classes: which records share every page but their slots, and each class's
+static pages and measured slots.
+
+Records that differ only in their slot values share a layout class. Each class is
+rendered once by WeasyPrint with a probe text in every slot, laid out but not drawn
+(`visibility: hidden` keeps the layout), which gives both the static pages and, from
+the layout itself, where each slot is. Per record, `plan_*` pairs each slot with the
+value to draw.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from weasyprint import CSS
+
+from handouts.engine.context import patient_slots, recovery_days
+from handouts.engine.render import Renderer
+from handouts.engine.request import HandoutRequest
+from handouts.mail.letter import (
+    LetterJob,
+    LetterSlots,
+    letter_html,
+    letter_layout_name,
+    letter_styles,
+)
+from handouts.stamp.draw import Stamp
+from handouts.stamp.measure import Slot, measure_slots, page_sizes
+
+PROBE = "Xg"
+HandoutClass = tuple[Any, ...]
+LetterClass = tuple[str, str, bool, bool]
+
+
+@dataclass
+class Template:
+    """One layout class: its static pages and its slots."""
+
+    pdf: bytes
+    sizes: list[tuple[float, float]]
+    slots: list[Slot]
+
+
+def _template(renderer: Renderer, probe_html: str, styles: list[CSS], layout: str) -> Template:
+    hidden = renderer.stylesheet(string=".v { visibility: hidden; }")
+    rendered = renderer.render_html(probe_html, [*styles, hidden], layout)
+    assert rendered.document is not None
+    return Template(rendered.data, page_sizes(rendered.document), measure_slots(rendered.document))
+
+
+def handout_template(renderer: Renderer, request: HandoutRequest) -> Template:
+    return _template(
+        renderer,
+        renderer.html(request, slot_text=PROBE),
+        renderer.styles(request.large_print),
+        repr(request.layout_key),
+    )
+
+
+def letter_template(renderer: Renderer, job: LetterJob) -> Template:
+    return _template(
+        renderer,
+        letter_html(renderer, job, PROBE),
+        letter_styles(renderer),
+        letter_layout_name(job),
+    )
+
+
+def handout_class(request: HandoutRequest, strings: Any) -> HandoutClass | None:
+    """Records with the same key share every page but their slots; None: full render."""
+    slots = patient_slots(request.patient, strings)
+    if slots["notes"]:
+        return None  # free text changes the flow of the page
+    filled = tuple(sorted(name for name, value in slots.items() if value))
+    return (*request.layout_key, filled)
+
+
+def letter_class(job: LetterJob) -> LetterClass:
+    patient = job.request.patient
+    return (
+        job.request.language,
+        job.request.phase,
+        bool(patient.procedure_date),
+        bool(patient.arrival_time),
+    )
+
+
+def plan_handout(template: Template, request: HandoutRequest, strings: Any) -> list[Stamp]:
+    slots = patient_slots(request.patient, strings)
+    days = recovery_days(request.patient, strings)
+    stamps = []
+    for slot in template.slots:
+        value = days[slot.index] if slot.name == "recovery_date" else slots.get(slot.name, "")
+        if value:
+            stamps.append(Stamp(slot, [value]))
+    return stamps
+
+
+def plan_letter(template: Template, values: LetterSlots) -> list[Stamp]:
+    fields = {slot: value for _, value, slot in values.fields}
+    stamps = []
+    for slot in template.slots:
+        if slot.name == "address":
+            stamps.append(Stamp(slot, list(values.address.lines), values.address.size))
+        elif slot.name in fields:
+            stamps.append(Stamp(slot, [fields[slot.name]]))
+    return stamps

@@ -1,0 +1,95 @@
+"""`make-handouts serve`: the nurse-station web form (Flask app, served by waitress).
+
+One central object, `NurseStation`, carries the clinic's workspace; the views in
+views.py are plain module-level functions that reach it through `station()`.
+Stateless: nothing about a patient is stored or logged; every PDF is made in memory.
+Each server thread renders with its own Workspace (fonts, CSS, templates), so
+concurrent requests share no mutable rendering state.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import logging
+import threading
+from pathlib import Path
+
+from flask import Flask, current_app
+
+from handouts.commands.build import list_rows
+from handouts.locate import data_dir
+from handouts.options import ServeOptions
+from handouts.workspace import Workspace
+
+MAX_BODY = 64 * 1024
+log = logging.getLogger("handouts")
+
+
+class NurseStation:
+    """The clinic the form serves: its languages and handouts, and a renderer per thread."""
+
+    def __init__(self, workspace: Workspace) -> None:
+        self.workspace = workspace
+        self.languages = workspace.languages()
+        self.language_names = [
+            (lang, workspace.library.strings(lang)["language.name"]) for lang in self.languages
+        ]
+        self.handouts = list_rows(workspace)
+        self._local = threading.local()
+
+    def thread_workspace(self) -> Workspace:
+        """This thread's own Workspace (the clinic was validated when the app started)."""
+        if not hasattr(self._local, "workspace"):
+            self._local.workspace = Workspace.open(self.workspace.clinic.root)
+        workspace: Workspace = self._local.workspace
+        return workspace
+
+
+def create_app(source: Workspace | Path | None = None) -> Flask:
+    """The web app; the clinic is validated now, so a bad config fails at start-up."""
+    from handouts.web.views import views
+
+    workspace = source if isinstance(source, Workspace) else Workspace.open(source)
+    app = Flask(
+        __name__,
+        template_folder=str(data_dir("templates") / "web"),
+        static_folder=str(data_dir("styles") / "web"),
+        static_url_path="/static",
+    )
+    app.config["MAX_CONTENT_LENGTH"] = MAX_BODY
+    app.extensions["handouts"] = NurseStation(workspace)
+    app.register_blueprint(views)
+    return app
+
+
+def station() -> NurseStation:
+    """The NurseStation of the app handling the current request."""
+    found: NurseStation = current_app.extensions["handouts"]
+    return found
+
+
+def is_loopback(host: str) -> bool:
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return host == "localhost"
+
+
+def warning_for(host: str) -> str | None:
+    if is_loopback(host):
+        return None
+    return (
+        f"WARNING: listening on {host}, not on this computer only. Patient data typed into "
+        "the form will cross the network. Put the server behind the clinic's own "
+        "authentication and TLS (HTTPS) before anyone uses it."
+    )
+
+
+def serve(workspace: Workspace, options: ServeOptions) -> None:
+    import waitress
+
+    app = create_app(workspace)
+    log.info("nurse station on http://%s:%d/ (Ctrl-C to stop)", options.host, options.port)
+    waitress.serve(
+        app, host=options.host, port=options.port, threads=options.threads, ident="handouts"
+    )
