@@ -1,6 +1,7 @@
 # Two entry points, both self-contained on a fresh Debian/Ubuntu machine:
 #   make demo   set up, then render every demo handout into out/demo
-#   make test   set up, then run the test suite
+#   make test   set up, then run the test suite (all of it, on every core; add
+#               PYTEST_ARGS='-m "not slow"' to skip the wheel build while working)
 PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
@@ -16,7 +17,7 @@ demo: setup
 
 test: setup
 	@$(MAKE) --no-print-directory system-deps SYSTEM_PACKAGES="$(TEST_PACKAGES)"
-	$(BIN)/python -m pytest -q $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -q -n auto $(PYTEST_ARGS)
 
 setup: system-deps $(STAMP)
 
@@ -39,9 +40,11 @@ $(STAMP): pyproject.toml
 	$(BIN)/pip install -q -e ".[test,dev]"
 	touch $(STAMP)
 
+# ruff (lint and format) on everything, mypy --strict on the package (pyproject).
 lint: setup
 	$(BIN)/ruff check handouts tests benchmarks make_handouts.py
 	$(BIN)/ruff format --check handouts tests benchmarks make_handouts.py
+	$(BIN)/mypy handouts
 
 clean:
 	rm -rf $(VENV) out build dist

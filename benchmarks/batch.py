@@ -72,9 +72,10 @@ def run_naive(source: Path, out: Path) -> int:
     from weasyprint.text.fonts import FontConfiguration
 
     from handouts.batch.records import read_input, validate_rows
-    from handouts.workspace import Workspace
     from handouts.engine.fetcher import AssetFetcher
+    from handouts.engine.fonts import font_face_css
     from handouts.locate import data_dir
+    from handouts.workspace import Workspace
 
     workspace = Workspace.open()
     _, rows = read_input(source)
@@ -86,6 +87,14 @@ def run_naive(source: Path, out: Path) -> int:
         fonts = FontConfiguration()
         fetcher = AssetFetcher([styles, data_dir("templates"), workspace.clinic.root])
         sheets = [
+            CSS(
+                string=font_face_css(),
+                base_url=str(styles) + "/",
+                font_config=fonts,
+                url_fetcher=fetcher,
+            )
+        ]
+        sheets += [
             CSS(filename=styles / name, font_config=fonts, url_fetcher=fetcher)
             for name in ("base.css", "print.css")
         ]
@@ -98,10 +107,12 @@ def run_naive(source: Path, out: Path) -> int:
 
 
 def run_batch_mode(source: Path, out: Path, jobs: int) -> int:
-    from handouts.batch.run import BatchOptions, run_batch
+    from handouts.batch.run import run_batch
+    from handouts.options import BatchOptions
     from handouts.workspace import Workspace
 
-    result = run_batch(Workspace.open(), BatchOptions(source, out, jobs=jobs, progress="none"))
+    options = BatchOptions.create(input=source, out_dir=out, jobs=jobs, progress="none")
+    result = run_batch(Workspace.open(), options)
     return result.rendered
 
 

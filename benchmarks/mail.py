@@ -80,13 +80,14 @@ def make_records(path: Path, count: int) -> None:
 
 
 def child(engine: str, source: Path, out: Path, jobs: int) -> None:
-    from handouts.batch.run import BatchOptions, run_batch
+    from handouts.batch.run import run_batch
+    from handouts.options import BatchOptions
     from handouts.workspace import Workspace
 
     started = time.perf_counter()
-    options = BatchOptions(
-        source,
-        out,
+    options = BatchOptions.create(
+        input=source,
+        out_dir=out,
         jobs=jobs,
         progress="none",
         target="mail",

@@ -59,7 +59,7 @@ class App:
 pass_app = click.make_pass_decorator(App)
 
 
-def _choices(enum: type[Target] | type[Engine] | type[FhirMode]) -> click.Choice:
+def _choices(enum: type[Target] | type[Engine] | type[FhirMode]) -> click.Choice[str]:
     return click.Choice([member.value for member in enum])
 
 
@@ -90,7 +90,14 @@ BUILD_NAMES = {"procedure": "PROCEDURE", "phase": "PHASE", "language": "--lang"}
     help="Output file (default: ./PROCEDURE-PHASE-LANG.pdf).",
 )
 @click.option("--lang", "language", default="en", show_default=True, help="Language code.")
-@click.option("--large-print", is_flag=True, help="Large print (17 pt, wider spacing).")
+@click.option(
+    "--large-print",
+    is_flag=False,
+    flag_value="yes",
+    default=None,
+    metavar="[yes|no]",
+    help="Large print (17 pt, wider spacing); --large-print alone means yes.",
+)
 @click.option("--html", "as_html", is_flag=True, help="Write the HTML instead of the PDF.")
 @click.option("--patient-name", help="Printed in the appointment card only.")
 @click.option("--procedure-date", help="YYYY-MM-DD (or MM/DD/YYYY).")
@@ -103,6 +110,7 @@ BUILD_NAMES = {"procedure": "PROCEDURE", "phase": "PHASE", "language": "--lang"}
 @pass_app
 def build(
     app: App,
+    /,
     output: Path | None,
     as_html: bool,
     to_printer: bool,
@@ -209,6 +217,7 @@ def build(
 @click.pass_context
 def batch(
     ctx: click.Context,
+    /,
     input_file: Path,
     out_dir: Path,
     letter_date: dt.datetime | None,

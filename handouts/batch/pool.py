@@ -78,12 +78,14 @@ class WorkerPool:
             context=multiprocessing.get_context("spawn"),
         )
         try:
-            futures = {pool.schedule(fn, args=(t,), timeout=self.timeout): t for t in queued}
+            futures: dict[Future[Any], T] = {
+                pool.schedule(fn, args=(t,), timeout=self.timeout): t for t in queued
+            }
             for future in as_completed(futures):
                 yield self._done(futures[future], future)
-            pool.close()
+            pool.close()  # type: ignore[no-untyped-call]
         finally:
-            pool.stop()
+            pool.stop()  # type: ignore[no-untyped-call]
             pool.join()
 
     def _done(self, task: T, future: Future[Any]) -> Done[T, R]:

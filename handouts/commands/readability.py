@@ -11,8 +11,9 @@ import re
 import subprocess
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from functools import cache
 
-import textstat
+from textstat.textstat import textstatistics
 
 from handouts.content.model import PATTERN_FIELDS, Handout
 from handouts.errors import ContentError
@@ -59,8 +60,7 @@ class ReadabilityRule:
         return rule
 
     def score(self, text: str) -> float:
-        textstat.set_lang(self.textstat_lang)
-        return float(getattr(textstat, self.measure)(text))
+        return float(getattr(measurer(self.textstat_lang), self.measure)(text))
 
     def passes(self, score: float) -> bool:
         return score <= self.limit if self.better == "lower" else score >= self.limit
@@ -121,5 +121,13 @@ def body_text(
 
 def grade(text: str, lang: str = "en_US") -> float:
     """Flesch-Kincaid grade, the English measure."""
-    textstat.set_lang(lang)
-    return float(textstat.flesch_kincaid_grade(text))
+    return float(measurer(lang).flesch_kincaid_grade(text))
+
+
+@cache
+def measurer(lang: str) -> textstatistics:
+    """A textstat measurer of its own per language: textstat.set_lang would switch the
+    language of the whole process (and of every other thread measuring)."""
+    found = textstatistics()
+    found.set_lang(lang)
+    return found

@@ -11,8 +11,8 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from handouts.content.vocabulary import FLAG_NAMES, PLACEHOLDER, TEXT_NAMES
-from handouts.engine.request import PATIENT_FIELDS
 from handouts.content.yamlfile import Loc, YamlFile, yaml_error_line
+from handouts.engine.request import PATIENT_FIELDS
 from handouts.errors import ContentError, error_lines
 
 SLUG = r"^[a-z0-9]+(?:-[a-z0-9]+)*$"

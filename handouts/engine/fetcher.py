@@ -14,7 +14,7 @@ class AssetRefused(Exception):
     """A load was refused; WeasyPrint turns it into a fatal error for the document."""
 
 
-class AssetFetcher(URLFetcher):
+class AssetFetcher(URLFetcher):  # type: ignore[misc]  # WeasyPrint ships no type hints
     """Serves file: URLs of regular files under `roots` (after realpath), nothing else.
 
     No network, no file outside the roots (symlinks resolved), no redirects. With

@@ -100,12 +100,12 @@ def runs(text: str, bold: bool = False) -> list[tuple[str, str]] | None:
 
 
 def runs_width(found: list[tuple[str, str]], size: float) -> float:
-    return sum(pdfmetrics.stringWidth(text, font, size) for font, text in found)
+    return float(sum(pdfmetrics.stringWidth(text, font, size) for font, text in found))
 
 
 def widest(text: str, size: float) -> float:
     """Width in points by the wider of the body font and its fallback: a safe bound."""
-    return max(pdfmetrics.stringWidth(text, reportlab_font(f), size) for f in FAMILIES)
+    return float(max(pdfmetrics.stringWidth(text, reportlab_font(f), size) for f in FAMILIES))
 
 
 def harfbuzz_subset_available() -> bool:

@@ -98,7 +98,7 @@ class Renderer:
 
     def _css(self, **source: str | Path) -> CSS:
         try:
-            return CSS(**source, font_config=self.fonts, url_fetcher=self.fetcher)  # type: ignore[arg-type]
+            return CSS(**source, font_config=self.fonts, url_fetcher=self.fetcher)
         except FatalURLFetchingError as exc:
             raise RenderError(f"stylesheet asset failed to load: {exc.__cause__}") from None
 

@@ -7,14 +7,34 @@ for when a blank back page follows a letter, used to count sheets and to assembl
 from __future__ import annotations
 
 import io
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 import pikepdf
 
 from handouts.engine.output import write_atomic
 from handouts.mail.preflight import LETTER_SIZE
+
+
+class LayoutPages(Protocol):
+    """A shared layout's static pages (stamp.layouts.Template)."""
+
+    pdf: bytes
+    sizes: list[tuple[float, float]]
+
+
+class StampedPages(Protocol):
+    """A stamped letter (stamp.fastpath.StampedLetter): its layout and overlay pages."""
+
+    layout: Any
+    overlay_first: int
+    pages: int
+    inked: tuple[bool, ...]
+
+
+Templates = Mapping[Any, Sequence[LayoutPages]]
 
 
 def duplex_blank(pages: int, duplex: bool) -> bool:
@@ -35,7 +55,7 @@ class MailPiece:
     record_id: str
     zip_code: str
     path: Path | None = None
-    stamped: Any = None  # fastpath.StampedLetter
+    stamped: StampedPages | None = None
 
 
 @dataclass(frozen=True)
@@ -48,13 +68,13 @@ class Placement:
 class _Assembly:
     """Builds mailing.pdf; each static layout page is stored once as a form XObject."""
 
-    def __init__(self, duplex: bool, templates: dict, overlay: bytes) -> None:
+    def __init__(self, duplex: bool, templates: Templates, overlay: bytes) -> None:
         self.pdf = pikepdf.new()
         self.duplex = duplex
         self.templates = templates
         self.overlay = pikepdf.open(io.BytesIO(overlay)) if overlay else None
         self._sources: dict[int, pikepdf.Pdf] = {}
-        self._forms: dict[tuple, Any] = {}
+        self._forms: dict[tuple[Any, int], Any] = {}
 
     def _pad(self, count: int) -> bool:
         padded = duplex_blank(count, self.duplex)
@@ -72,7 +92,7 @@ class _Assembly:
         self.pdf.pages.extend(source.pages)
         return Placement(first, first + len(source.pages) - 1, self._pad(len(source.pages)))
 
-    def _static_form(self, layout: tuple, index: int) -> Any:
+    def _static_form(self, layout: Any, index: int) -> Any:
         key = (layout, index)
         if key not in self._forms:
             for template in self.templates[layout]:
@@ -83,7 +103,7 @@ class _Assembly:
             self._forms[key] = self.pdf.copy_foreign(source.pages[index].as_form_xobject())
         return self._forms[key]
 
-    def add_stamped(self, letter: Any) -> Placement:
+    def add_stamped(self, letter: StampedPages) -> Placement:
         assert self.overlay is not None
         first = len(self.pdf.pages) + 1
         for i in range(letter.pages):
@@ -111,7 +131,7 @@ def assemble_mailing(
     cover: bytes,
     duplex: bool,
     target: Path,
-    templates: dict | None = None,
+    templates: Templates | None = None,
     overlay: bytes = b"",
 ) -> dict[str, Placement]:
     """The cover sheet, then every letter in ZIP order; with duplex, each starts on a front.

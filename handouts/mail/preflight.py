@@ -29,12 +29,16 @@ def zone(window: Window, inset: float = 0.0) -> Zone:
 
 def _inside(word: dict[str, Any], zone: Zone) -> bool:
     x0, top, x1, bottom = zone
-    return word["x0"] >= x0 and word["x1"] <= x1 and word["top"] >= top and word["bottom"] <= bottom
+    return bool(
+        word["x0"] >= x0 and word["x1"] <= x1 and word["top"] >= top and word["bottom"] <= bottom
+    )
 
 
 def _touches(word: dict[str, Any], zone: Zone) -> bool:
     x0, top, x1, bottom = zone
-    return word["x1"] > x0 and word["x0"] < x1 and word["bottom"] > top and word["top"] < bottom
+    return bool(
+        word["x1"] > x0 and word["x0"] < x1 and word["bottom"] > top and word["top"] < bottom
+    )
 
 
 def preflight_letter(

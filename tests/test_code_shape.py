@@ -1,0 +1,104 @@
+"""The package's shape: data flows one way, no private names cross modules, short functions."""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+PACKAGE = Path(__file__).parent.parent / "handouts"
+#: Pipeline order (input -> request -> context -> HTML -> PDF -> write, then the users of
+#: the pipeline). A module may import only from its own stage or an earlier one.
+STAGES = [
+    ("handouts", "handouts.errors", "handouts.locate"),
+    ("handouts.engine.request",),
+    ("handouts.content",),
+    (
+        "handouts.engine.clinic",
+        "handouts.engine.formats",
+        "handouts.engine.fonts",
+        "handouts.engine.fetcher",
+        "handouts.engine.pdfcheck",
+        "handouts.engine.output",
+    ),
+    ("handouts.engine.context",),
+    ("handouts.engine.render", "handouts.engine"),
+    ("handouts.workspace", "handouts.options"),
+    ("handouts.mail",),
+    ("handouts.stamp",),
+    ("handouts.batch",),
+    ("handouts.commands",),
+    ("handouts.web",),
+    ("handouts.cli",),
+]
+MAX_FUNCTION_LINES = 60
+
+
+def _module_name(path: Path) -> str:
+    parts = path.relative_to(PACKAGE.parent).with_suffix("").parts
+    return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+
+
+def _stage(module: str) -> int:
+    best, rank = -1, -1
+    for number, prefixes in enumerate(STAGES):
+        for prefix in prefixes:
+            if (module == prefix or module.startswith(prefix + ".")) and len(prefix) > best:
+                best, rank = len(prefix), number
+    assert rank >= 0, f"{module} is in no stage of STAGES"
+    return rank
+
+
+def _modules() -> list[tuple[str, ast.Module]]:
+    return [(_module_name(p), ast.parse(p.read_text())) for p in sorted(PACKAGE.rglob("*.py"))]
+
+
+def _imports(tree: ast.Module) -> list[ast.ImportFrom]:
+    return [n for n in ast.walk(tree) if isinstance(n, ast.ImportFrom) and n.module]
+
+
+def test_every_module_is_in_a_stage():
+    assert len(_modules()) > 40
+    for name, _ in _modules():
+        _stage(name)
+
+
+def test_no_module_imports_from_a_later_stage():
+    backwards = [
+        f"{name} imports {node.module}"
+        for name, tree in _modules()
+        for node in _imports(tree)
+        if node.module and node.module.startswith("handouts")
+        if _stage(node.module) > _stage(name)
+    ]
+    assert backwards == []
+
+
+def test_no_private_name_is_imported_from_another_module():
+    private = [
+        f"{name} imports {node.module}.{alias.name}"
+        for name, tree in _modules()
+        for node in _imports(tree)
+        if node.module and node.module.startswith("handouts")
+        for alias in node.names
+        if alias.name.startswith("_") and alias.name != "__version__"
+    ]
+    assert private == []
+
+
+def test_no_function_is_longer_than_60_lines():
+    long = [
+        f"{name}.{node.name}: {node.end_lineno - node.lineno + 1} lines"
+        for name, tree in _modules()
+        for node in ast.walk(tree)
+        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef)
+        and node.end_lineno is not None
+        and node.end_lineno - node.lineno + 1 > MAX_FUNCTION_LINES
+    ]
+    assert long == []
+
+
+def test_the_stages_follow_the_pipeline():
+    order = ["handouts.engine.request", "handouts.engine.context", "handouts.engine.render"]
+    order += ["handouts.stamp.fastpath", "handouts.batch.run", "handouts.cli"]
+    assert [_stage(m) for m in order] == sorted(_stage(m) for m in order)
+    assert len({_stage(m) for m in order}) == len(order)
