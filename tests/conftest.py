@@ -1,21 +1,22 @@
+"""Fixtures. Plain helpers (text of a PDF, the CLI, manifests, file edits, units) live in
+helpers.py; the names below are re-exported for modules that still import them from here."""
+
 from __future__ import annotations
 
 import shutil
-import subprocess
 from collections.abc import Callable
 from pathlib import Path
 
-import pikepdf
 import pytest
+from helpers import HANDOUTS as HANDOUTS
+from helpers import open_pdf as open_pdf
+from helpers import run_cli as run_cli
+from helpers import text_of as text_of
 
 from handouts.commands.build import SAMPLE_PATIENT
-from handouts.workspace import Workspace
-from handouts.commands.readability import pdf_text
-from handouts.engine.request import HandoutRequest
-from handouts.engine.request import PatientDetails
+from handouts.engine.request import HandoutRequest, PatientDetails
 from handouts.locate import default_clinic_dir
-
-HANDOUTS = [(p, ph) for p in ("vertebroplasty", "kyphoplasty") for ph in ("pre", "post")]
+from handouts.workspace import Workspace
 
 
 @pytest.fixture(scope="session")
@@ -26,7 +27,7 @@ def workspace() -> Workspace:
 @pytest.fixture(scope="session")
 def render(workspace: Workspace) -> Callable[..., bytes]:
     """Renders with the demo clinic; fails the test if WeasyPrint warned about anything."""
-    cache: dict[HandoutRequest, bytes] = {}
+    cache: dict[HandoutRequest, tuple[tuple[str, ...], bytes]] = {}
 
     def _render(
         procedure: str,
@@ -37,10 +38,11 @@ def render(workspace: Workspace) -> Callable[..., bytes]:
     ) -> bytes:
         request = HandoutRequest(procedure, phase, lang, large, patient or PatientDetails())
         if request not in cache:
-            rendered = workspace.renderer.render(request)
-            assert rendered.warnings == (), rendered.warnings
-            cache[request] = rendered.data
-        return cache[request]
+            rendered = workspace.renderer.render(request)  # keep the bytes, not the layout
+            cache[request] = (rendered.warnings, rendered.data)
+        warnings, data = cache[request]
+        assert warnings == (), warnings  # checked on every use, cached or not
+        return data
 
     return _render
 
@@ -55,28 +57,9 @@ def blank_pdfs(render: Callable[..., bytes]) -> dict[tuple[str, str], bytes]:
     return {key: render(*key) for key in HANDOUTS}
 
 
-def text_of(pdf: bytes) -> str:
-    """PDF text with line breaks folded, so phrases can be found across wrapped lines."""
-    return " ".join(pdf_text(pdf).split())
-
-
-def open_pdf(pdf: bytes) -> pikepdf.Pdf:
-    import io
-
-    return pikepdf.open(io.BytesIO(pdf))
-
-
 @pytest.fixture
 def clinic_copy(tmp_path: Path) -> Path:
     """A writable copy of the demo clinic to break or customize."""
     target = tmp_path / "clinic"
     shutil.copytree(default_clinic_dir(), target)
     return target
-
-
-def run_cli(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
-    """The real console script, as a user runs it."""
-    import sys
-
-    exe = Path(sys.executable).with_name("make-handouts")
-    return subprocess.run([str(exe), *args], capture_output=True, text=True, cwd=cwd, check=False)

@@ -14,7 +14,7 @@ import time
 from pathlib import Path
 
 import pytest
-from conftest import open_pdf, run_cli, text_of
+from helpers import open_pdf, read_manifest, run_cli, text_of
 
 REPO = Path(__file__).resolve().parents[1]
 EXAMPLE = REPO / "examples" / "patients.csv"
@@ -31,10 +31,6 @@ def _batch(tmp_path: Path, text: str | bytes, *args: str, name: str = "in.csv"):
 def _errors(out: Path) -> list[dict[str, str]]:
     with open(out / "errors.csv", newline="", encoding="utf-8") as handle:
         return list(csv.DictReader(handle))
-
-
-def _manifest(out: Path) -> dict[str, dict]:
-    return {r["record_id"]: r for r in json.loads((out / "manifest.json").read_text())["records"]}
 
 
 @pytest.fixture(scope="module")
@@ -75,10 +71,9 @@ def test_each_pdf_holds_its_own_patient_and_nobody_else(example_run):
         "A1003": "Nguyễn Thị Ánh",
         "A1004": "Ελένη Παπαδοπούλου",
     }
-    for record_id, entry in _manifest(out).items():
-        if record_id not in names:
-            continue
-        text = text_of((out / entry["file"]).read_bytes())
+    manifest = read_manifest(out)
+    for record_id in names:
+        text = text_of((out / manifest[record_id]["file"]).read_bytes())
         assert names[record_id] in text
         assert all(other not in text for rid, other in names.items() if rid != record_id)
     assert "Traiga su faja." in text_of((out / "A1002-kyphoplasty-pre-es.pdf").read_bytes())
@@ -86,7 +81,7 @@ def test_each_pdf_holds_its_own_patient_and_nobody_else(example_run):
 
 def test_manifest_matches_the_files(example_run):
     _, out = example_run
-    manifest = _manifest(out)
+    manifest = read_manifest(out)
     assert len(manifest) == 5
     for entry in manifest.values():
         data = (out / entry["file"]).read_bytes()
@@ -127,7 +122,7 @@ def test_csv_variants_crlf_bom_quotes_and_json(tmp_path):
     result, out = _batch(json_path, json.dumps(records), name="in.json")
     assert result.returncode == 0, result.stderr
     assert (out / "J1-kyphoplasty-post-en.pdf").is_file()
-    assert _manifest(out)["J1"]["pages"] > 4  # large print
+    assert read_manifest(out)["J1"]["pages"] > 4  # large print
 
 
 def test_encoding_option_and_undecodable_bytes(tmp_path):
@@ -180,7 +175,7 @@ def test_row_problems_never_stop_the_good_rows(tmp_path):
     )
     result, out = _batch(tmp_path, text)
     assert result.returncode == 1
-    assert sorted(_manifest(out)) == ["G1", "G2", "G3"]
+    assert sorted(read_manifest(out)) == ["G1", "G2", "G3"]
     problems = {(e["row"], e["record_id"], e["column"]): e["message"] for e in _errors(out)}
     assert "same record_id is on rows 2, 3" in problems[("2", "D1", "record_id")]
     assert "same record_id is on rows 2, 3" in problems[("3", "D1", "record_id")]
@@ -238,7 +233,7 @@ def test_per_record_timeout_marks_failed_and_goes_on(tmp_path):
     assert result.returncode == 1
     messages = [e["message"] for e in _errors(out)]
     assert messages == ["took longer than 0.1 s; stopped"] * 2
-    assert {e["status"] for e in _manifest(out).values()} == {"failed"}
+    assert {e["status"] for e in read_manifest(out).values()} == {"failed"}
     assert not list(out.glob("*.pdf")) and not list(out.glob(".handout-tmp-*"))
 
 
@@ -274,13 +269,13 @@ def test_resume_after_kill_renders_only_what_is_missing(tmp_path):
     time.sleep(1.5)  # the orphaned worker finishes its record, then exits
     first = {p.name: p.stat().st_mtime_ns for p in out.glob("K*.pdf")}
     assert 4 <= len(first) < 14
-    assert not (out / "manifest.json").exists() or len(_manifest(out)) < 14
+    assert not (out / "manifest.json").exists() or len(read_manifest(out)) < 14
 
     result = run_cli("batch", str(source), "-o", str(out), "--jobs", "2", "--resume")
     assert result.returncode == 0, result.stderr
     resumed = int(result.stderr.split("resume: ")[1].split()[0])
     assert resumed >= 4
-    manifest = _manifest(out)
+    manifest = read_manifest(out)
     assert len(manifest) == 14
     assert sum(e["status"] == "resumed" for e in manifest.values()) == resumed
     for entry in manifest.values():

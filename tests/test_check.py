@@ -6,11 +6,11 @@ import datetime as dt
 import shutil
 from pathlib import Path
 
-from conftest import run_cli
+from helpers import edit_clinic_toml, edit_file, run_cli
 
-from handouts.workspace import Workspace
 from handouts.commands.check import Finding, contrast_ratio, run_checks
 from handouts.locate import data_dir
+from handouts.workspace import Workspace
 
 
 def test_builtin_content_and_demo_clinic_pass():
@@ -26,15 +26,9 @@ def test_contrast_ratio_matches_wcag():
     assert round(contrast_ratio("#767676"), 2) == 4.54
 
 
-def _edit(path: Path, old: str, new: str) -> None:
-    text = path.read_text()
-    assert old in text
-    path.write_text(text.replace(old, new, 1))
-
-
 def test_low_contrast_brand_and_bad_phone_fail(clinic_copy):
-    _edit(clinic_copy / "clinic.toml", 'primary_color = "#1f4e79"', 'primary_color = "#f5c518"')
-    _edit(clinic_copy / "clinic.toml", '"(555) 010-4499"', '"call the desk"')
+    edit_clinic_toml(clinic_copy, 'primary_color = "#1f4e79"', 'primary_color = "#f5c518"')
+    edit_clinic_toml(clinic_copy, '"(555) 010-4499"', '"call the desk"')
     result = run_cli("--clinic", str(clinic_copy), "check")
     assert result.returncode == 1
     assert "clinic.toml: brand.primary_color: error: #f5c518 has contrast" in result.stderr
@@ -55,7 +49,7 @@ def test_hard_text_fails_with_score_and_hardest_sentences(clinic_copy):
         "anticoagulation management individualized according to institutional protocols."
     )
     path = content / "en" / "vertebroplasty-post.yaml"
-    _edit(
+    edit_file(
         path,
         "      - bullets:\n          - An adult must drive you home.",
         "".join(f"      - p: {hard} Item {i} requires consideration.\n" for i in range(40))
@@ -72,8 +66,8 @@ def test_hard_text_fails_with_score_and_hardest_sentences(clinic_copy):
 def test_missing_required_section_and_stale_review(clinic_copy):
     content = _clinic_content(clinic_copy)
     path = content / "en" / "kyphoplasty-post.yaml"
-    _edit(path, "  - use: bone-health\n", "")
-    _edit(path, "last_reviewed: 2026-11-16", "last_reviewed: 2024-01-10")
+    edit_file(path, "  - use: bone-health\n", "")
+    edit_file(path, "last_reviewed: 2026-11-16", "last_reviewed: 2024-01-10")
     results = run_checks(Workspace.open(clinic_copy), today=dt.date(2026, 11, 21))
     findings = [str(r) for r in results if isinstance(r, Finding)]
     assert "en/kyphoplasty-post.yaml: error: required section 'bone-health' is missing" in findings
@@ -87,7 +81,7 @@ def test_broken_override_template_and_content_error_are_reported(clinic_copy):
     (clinic_copy / "templates").mkdir()
     (clinic_copy / "templates" / "_notes.html").write_text("{{ slots.nonexistent.x }}")
     content = _clinic_content(clinic_copy)
-    _edit(content / "es" / "kyphoplasty-pre.yaml", "{arrive_before_minutes}", "{llegada}")
+    edit_file(content / "es" / "kyphoplasty-pre.yaml", "{arrive_before_minutes}", "{llegada}")
     result = run_cli("--clinic", str(clinic_copy), "check")
     assert result.returncode == 1
     assert "_notes.html:1" in result.stderr

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
-from conftest import open_pdf, run_cli, text_of
+from helpers import open_pdf, run_cli, text_of
 
 from handouts.cli import main
 
@@ -65,7 +65,7 @@ def test_blank_handout_has_lines_to_write_on(tmp_path):
 @pytest.mark.parametrize(
     ("args", "message"),
     [
-        (["build", "spinalfusion", "pre"], "PROCEDURE: must be one of: vertebroplasty, kyphoplasty"),
+        (["build", "fusion", "pre"], "PROCEDURE: must be one of: vertebroplasty, kyphoplasty"),
         (["build", "kyphoplasty", "during"], "PHASE: must be one of: pre, post"),
         (["build", "kyphoplasty", "pre", "--procedure-date", "2026-13-45"], "not a valid date"),
         (["build", "kyphoplasty", "pre", "--arrival-time", "25:00"], "not a valid time"),

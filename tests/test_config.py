@@ -4,18 +4,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from conftest import run_cli, text_of
+from helpers import edit_clinic_toml, open_pdf, run_cli, text_of
 
-from handouts.workspace import Workspace
 from handouts.engine.clinic import Protocol
 from handouts.engine.request import HandoutRequest
-
-
-def _edit(clinic: Path, old: str, new: str) -> None:
-    path = clinic / "clinic.toml"
-    text = path.read_text()
-    assert old in text, old
-    path.write_text(text.replace(old, new))
+from handouts.workspace import Workspace
 
 
 def _render_text(clinic: Path, procedure: str, phase: str) -> str:
@@ -24,11 +17,11 @@ def _render_text(clinic: Path, procedure: str, phase: str) -> str:
 
 
 def test_changing_protocol_values_changes_the_handout(clinic_copy):
-    _edit(clinic_copy, "fasting_hours = 8", "fasting_hours = 6")
-    _edit(clinic_copy, "clear_liquid_hours = 8", "clear_liquid_hours = 2")
-    _edit(clinic_copy, "escort_hours = 24", "escort_hours = 12")
-    _edit(clinic_copy, "arrive_before_minutes = 60", "arrive_before_minutes = 90")
-    _edit(clinic_copy, 'kyphoplasty = "general"', 'kyphoplasty = "sedation"')
+    edit_clinic_toml(clinic_copy, "fasting_hours = 8", "fasting_hours = 6")
+    edit_clinic_toml(clinic_copy, "clear_liquid_hours = 8", "clear_liquid_hours = 2")
+    edit_clinic_toml(clinic_copy, "escort_hours = 24", "escort_hours = 12")
+    edit_clinic_toml(clinic_copy, "arrive_before_minutes = 60", "arrive_before_minutes = 90")
+    edit_clinic_toml(clinic_copy, 'kyphoplasty = "general"', 'kyphoplasty = "sedation"')
     text = _render_text(clinic_copy, "kyphoplasty", "pre")
     assert "Do not eat anything for 6 hours before your arrival time." in text
     assert "You may drink clear liquids until 2 hours before you arrive." in text
@@ -40,13 +33,13 @@ def test_changing_protocol_values_changes_the_handout(clinic_copy):
 
 
 def test_changing_recovery_values_changes_the_handout(clinic_copy):
-    _edit(clinic_copy, "fever_threshold_f = 100.4", "fever_threshold_f = 101")
-    _edit(clinic_copy, "lifting_limit_lb = 5", "lifting_limit_lb = 10")
-    _edit(clinic_copy, "lifting_limit_weeks = 6", "lifting_limit_weeks = 8")
-    _edit(clinic_copy, "driving_restriction_days = 14", "driving_restriction_days = 7")
-    _edit(clinic_copy, "bandage_removal_hours = 48", "bandage_removal_hours = 24")
-    _edit(clinic_copy, "follow_up_days_max = 14", "follow_up_days_max = 21")
-    _edit(clinic_copy, '"(555) 010-4400"', '"(555) 010-7777"')
+    edit_clinic_toml(clinic_copy, "fever_threshold_f = 100.4", "fever_threshold_f = 101")
+    edit_clinic_toml(clinic_copy, "lifting_limit_lb = 5", "lifting_limit_lb = 10")
+    edit_clinic_toml(clinic_copy, "lifting_limit_weeks = 6", "lifting_limit_weeks = 8")
+    edit_clinic_toml(clinic_copy, "driving_restriction_days = 14", "driving_restriction_days = 7")
+    edit_clinic_toml(clinic_copy, "bandage_removal_hours = 48", "bandage_removal_hours = 24")
+    edit_clinic_toml(clinic_copy, "follow_up_days_max = 14", "follow_up_days_max = 21")
+    edit_clinic_toml(clinic_copy, '"(555) 010-4400"', '"(555) 010-7777"')
     text = _render_text(clinic_copy, "vertebroplasty", "post")
     assert "A fever of 101 °F (38.3 °C) or higher" in text
     assert "Do not lift more than 10 pounds for 8 weeks." in text
@@ -59,23 +52,19 @@ def test_changing_recovery_values_changes_the_handout(clinic_copy):
 
 
 def test_a4_page_size(clinic_copy):
-    import pikepdf
-
-    _edit(clinic_copy, 'page_size = "letter"', 'page_size = "A4"')
+    edit_clinic_toml(clinic_copy, 'page_size = "letter"', 'page_size = "A4"')
     workspace = Workspace.open(clinic_copy)
-    import io
-
-    pdf = pikepdf.open(io.BytesIO(workspace.renderer.pdf(HandoutRequest("kyphoplasty", "pre"))))
+    pdf = open_pdf(workspace.renderer.pdf(HandoutRequest("kyphoplasty", "pre")))
     width, height = [round(float(v)) for v in pdf.pages[0].MediaBox[2:]]
     assert (width, height) == (595, 842)
 
 
 def test_every_problem_is_listed_with_file_and_key(clinic_copy):
-    _edit(clinic_copy, "fever_threshold_f = 100.4", "fever_threshold_f = 104.5")
-    _edit(clinic_copy, "escort_hours = 24", "escort_hours = -2")
-    _edit(clinic_copy, 'primary_color = "#1f4e79"', 'primary_color = "dark blue"')
-    _edit(clinic_copy, "tub_pool_days = 14", 'tub_pool_days = "two weeks"')
-    _edit(clinic_copy, "\n[protocol]\n", "\n[protocol]\nfasting_hourz = 6\n")
+    edit_clinic_toml(clinic_copy, "fever_threshold_f = 100.4", "fever_threshold_f = 104.5")
+    edit_clinic_toml(clinic_copy, "escort_hours = 24", "escort_hours = -2")
+    edit_clinic_toml(clinic_copy, 'primary_color = "#1f4e79"', 'primary_color = "dark blue"')
+    edit_clinic_toml(clinic_copy, "tub_pool_days = 14", 'tub_pool_days = "two weeks"')
+    edit_clinic_toml(clinic_copy, "\n[protocol]\n", "\n[protocol]\nfasting_hourz = 6\n")
     result = run_cli(
         "--clinic",
         str(clinic_copy),
@@ -109,16 +98,14 @@ def test_missing_logo_is_a_config_error(clinic_copy):
 
 
 def test_logo_outside_the_clinic_folder_is_refused(clinic_copy):
-    _edit(clinic_copy, 'logo = "logo.svg"', 'logo = "../../../etc/passwd"')
+    edit_clinic_toml(clinic_copy, 'logo = "logo.svg"', 'logo = "../../../etc/passwd"')
     result = run_cli("--clinic", str(clinic_copy), "list")
     assert result.returncode == 2
     assert "clinic.logo: the logo must be inside the clinic folder" in result.stderr
 
 
 def test_toml_syntax_error_names_the_line(clinic_copy):
-    _edit(clinic_copy, "escort_hours = 24", "escort_hours = = 24")
-    text = (clinic_copy / "clinic.toml").read_text()
-    line = text[: text.index("= = 24")].count("\n") + 1
+    line = edit_clinic_toml(clinic_copy, "escort_hours = 24", "escort_hours = = 24")
     result = run_cli("--clinic", str(clinic_copy), "list")
     assert result.returncode == 2
     assert "clinic.toml: not valid TOML" in result.stderr
@@ -126,8 +113,8 @@ def test_toml_syntax_error_names_the_line(clinic_copy):
 
 
 def test_clear_liquids_cannot_outlast_fasting(clinic_copy):
-    _edit(clinic_copy, "fasting_hours = 8", "fasting_hours = 4")
-    _edit(clinic_copy, "clear_liquid_hours = 8", "clear_liquid_hours = 6")
+    edit_clinic_toml(clinic_copy, "fasting_hours = 8", "fasting_hours = 4")
+    edit_clinic_toml(clinic_copy, "clear_liquid_hours = 8", "clear_liquid_hours = 6")
     result = run_cli("--clinic", str(clinic_copy), "list")
     assert result.returncode == 2
     assert "protocol.clear_liquid_hours: must not be more than fasting_hours" in result.stderr

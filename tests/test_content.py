@@ -6,7 +6,7 @@ import shutil
 from pathlib import Path
 
 import pytest
-from conftest import run_cli
+from helpers import edit_file, run_cli
 
 from handouts.content.library import ContentLibrary
 from handouts.errors import ContentError
@@ -20,14 +20,6 @@ def content_copy(tmp_path: Path) -> Path:
     return target
 
 
-def _replace(path: Path, old: str, new: str) -> int:
-    text = path.read_text()
-    assert old in text
-    line = text[: text.index(old)].count("\n") + 1
-    path.write_text(text.replace(old, new, 1))
-    return line
-
-
 def _problems(content: Path) -> str:
     with pytest.raises(ContentError) as info:
         ContentLibrary([content]).handout("en", "kyphoplasty", "pre")
@@ -36,7 +28,7 @@ def _problems(content: Path) -> str:
 
 def test_unknown_placeholder_names_file_and_line(content_copy):
     path = content_copy / "en" / "kyphoplasty-pre.yaml"
-    line = _replace(path, "{arrive_before_minutes}", "{arive_before_minutes}")
+    line = edit_file(path, "{arrive_before_minutes}", "{arive_before_minutes}")
     message = _problems(content_copy)
     assert f"{path}:{line}:" in message
     assert "unknown name '{arive_before_minutes}'" in message
@@ -44,7 +36,7 @@ def test_unknown_placeholder_names_file_and_line(content_copy):
 
 def test_patient_field_in_content_text_is_refused(content_copy):
     path = content_copy / "en" / "shared.yaml"
-    line = _replace(path, "Bring a list or bring the bottles.", "Bring a list, {patient_name}.")
+    line = edit_file(path, "Bring a list or bring the bottles.", "Bring a list, {patient_name}.")
     message = _problems(content_copy)
     assert f"{path}:{line}:" in message
     assert "'{patient_name}' is a patient field" in message
@@ -52,8 +44,8 @@ def test_patient_field_in_content_text_is_refused(content_copy):
 
 def test_wrong_types_and_unknown_keys_are_all_reported(content_copy):
     path = content_copy / "en" / "kyphoplasty-pre.yaml"
-    version_line = _replace(path, 'version: "1.0"', "version: one")
-    _replace(path, "review_status: clinician-reviewed", "review_status: maybe\nreviewer: Bob")
+    version_line = edit_file(path, 'version: "1.0"', "version: one")
+    edit_file(path, "review_status: clinician-reviewed", "review_status: maybe\nreviewer: Bob")
     message = _problems(content_copy)
     assert f"{path}:{version_line}: version:" in message
     assert "review_status:" in message
@@ -62,18 +54,18 @@ def test_wrong_types_and_unknown_keys_are_all_reported(content_copy):
 
 def test_unknown_shared_section_and_flag(content_copy):
     path = content_copy / "en" / "kyphoplasty-pre.yaml"
-    use_line = _replace(path, "- use: ride-home", "- use: ride-hom")
+    use_line = edit_file(path, "- use: ride-home", "- use: ride-hom")
     message = _problems(content_copy)
     assert f"{path}:{use_line}: sections.6.use: no section 'ride-hom'" in message
     shared = content_copy / "en" / "shared.yaml"
-    _replace(shared, "when: escort_stays", "when: escort_stay")
+    edit_file(shared, "when: escort_stays", "when: escort_stay")
     with pytest.raises(ContentError, match="unknown flag 'escort_stay'"):
         ContentLibrary([content_copy]).shared("en")
 
 
 def test_yaml_syntax_error_names_the_line(content_copy):
     path = content_copy / "en" / "kyphoplasty-pre.yaml"
-    line = _replace(path, "title: Getting ready", "title: Getting: ready")
+    line = edit_file(path, "title: Getting ready", "title: Getting: ready")
     message = _problems(content_copy)
     assert f"{path}:" in message
     assert f"{path.name}:{line}: mapping values are not allowed here" in message
@@ -81,7 +73,7 @@ def test_yaml_syntax_error_names_the_line(content_copy):
 
 def test_content_error_exits_2_from_the_cli(clinic_copy, content_copy):
     shutil.copytree(content_copy, clinic_copy / "content")
-    _replace(
+    edit_file(
         clinic_copy / "content" / "en" / "vertebroplasty-post.yaml",
         "{observation_hours}",
         "{watch_hours}",
@@ -103,7 +95,7 @@ def test_content_error_exits_2_from_the_cli(clinic_copy, content_copy):
 
 def test_clinic_content_override_is_used(clinic_copy, content_copy):
     shutil.copytree(content_copy, clinic_copy / "content")
-    _replace(
+    edit_file(
         clinic_copy / "content" / "en" / "kyphoplasty-post.yaml",
         "title: Caring for yourself after kyphoplasty",
         "title: Home care after your kyphoplasty",

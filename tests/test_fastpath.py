@@ -1,22 +1,29 @@
-"""Render once, stamp many: the fast path makes the same handout as the full render."""
+"""Render once, stamp many: the fast path makes the same handout as the full render.
+
+The places where the two engines may differ are found on the full render's PDF itself:
+pdfplumber's boxes of the patient values written out below by hand (and of the
+Intelligent Mail barcode's bars), never the fast path's own measurements.
+"""
 
 from __future__ import annotations
 
 import datetime as dt
-import json
+import shutil
 import subprocess
+from collections import Counter
 from pathlib import Path
 
 import numpy as np
 import pdfplumber
 import pytest
-from conftest import run_cli, text_of
+from helpers import read_manifest, run_cli, set_mailer_id, text_of, to_pixels
 from PIL import Image
 
 from handouts.batch.records import read_input, validate_rows
-from handouts.workspace import Workspace
+from handouts.locate import default_clinic_dir
 from handouts.mail.letter import LetterJob
 from handouts.stamp.layouts import handout_template, letter_template
+from handouts.workspace import Workspace
 
 HEADER = (
     "record_id,procedure,phase,language,large_print,patient_name,procedure_date,"
@@ -35,17 +42,93 @@ ROWS = [
     "3 Main St,,Denver,CO,80202",
 ]
 DPI = 100
+# Around each printed value the engines may differ: glyph spacing (ReportLab vs HarfBuzz
+# kerning adds up to about 1 pt over a long line) and accents, which reach about 2.4 pt
+# above pdfplumber's box of a capital (Ñ, Á). Outside these margins not one pixel may
+# differ.
+MARGIN_X = 2.0  # points, left and right of each box
+MARGIN_ABOVE = 3.0
+MARGIN_BELOW = 1.0
+INSIDE_TOLERANCE = 0.08  # mean absolute difference inside the boxes, as a share of 255
+IMB_BARS = 65
+
+EN_DAYS = ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"]
+ES_DAYS = ["lun", "mar", "mié", "jue", "vie", "sáb", "dom"]
 
 
-@pytest.fixture(scope="module")
-def both(tmp_path_factory):
-    work = tmp_path_factory.mktemp("fast")
+def log_dates(procedure: dt.date, lang: str) -> list[str]:
+    """The 14 days of the recovery log as printed: 'Fri 12/4' or 'vie 4/12'."""
+    days = [procedure + dt.timedelta(days=n) for n in range(1, 15)]
+    if lang == "en":
+        return [f"{EN_DAYS[d.weekday()]} {d.month}/{d.day}" for d in days]
+    return [f"{ES_DAYS[d.weekday()]} {d.day}/{d.month}" for d in days]
+
+
+# Every patient value each record prints (letter and handout), written out by hand.
+PRINTED = {
+    "F1": [
+        "Ann Lee",
+        "1 Elm St",
+        "Boston MA 02118",
+        "Tuesday, December 1, 2026",
+        "7:30 AM",
+        "Dr. Okafor",
+        "L1",
+    ],
+    "F2": [
+        "María José Ñúñez de la Peña",
+        "45 Oak Ave",
+        "Apt 3",
+        "Chicago IL 60601-1234",
+        "miércoles, 2 de diciembre de 2026",
+        "8:15 a. m.",
+        "Dra. Ruiz",
+        "T12, L1",
+    ],
+    "F3": [
+        "Bartholomew Featherstonehaugh-Montgomery",
+        "12 Long Road",
+        "Springfield IL 62704",
+        "Thursday, December 3, 2026",
+        "Dr. Lee",
+        "T11",
+        *log_dates(dt.date(2026, 12, 3), "en"),
+    ],
+    "F4": [
+        "Ελένη Παπαδοπούλου",
+        "9 Pine Rd",
+        "Austin TX 73301",
+        "viernes, 4 de diciembre de 2026",
+        *log_dates(dt.date(2026, 12, 4), "es"),
+    ],
+    "F5": [
+        "Nguyễn Thị Ánh",
+        "77 Bay St",
+        "Seattle WA 98101",
+        "We will call you with this.",  # the letter's date and time, not known yet
+    ],
+}
+STAMPED = sorted(PRINTED)
+Box = tuple[float, float, float, float]  # x0, top, x1, bottom in points
+
+
+@pytest.fixture(scope="module", params=["demo", "barcode"])
+def both(request, tmp_path_factory):
+    """Both engines on the same rows: the demo clinic, and with a Mailer ID (barcode)."""
+    work = tmp_path_factory.mktemp(f"fast-{request.param}")
     source = work / "mail.csv"
     source.write_text(HEADER + "\n".join(ROWS) + "\n")
+    clinic = work / "clinic"
+    shutil.copytree(default_clinic_dir(), clinic)
+    if request.param == "barcode":
+        set_mailer_id(clinic)
+    bars = IMB_BARS if request.param == "barcode" else 0
     outs = {}
     for engine in ("full", "fast"):
         out = work / engine
         result = run_cli(
+            "--clinic",
+            str(clinic),
             "batch",
             str(source),
             "-o",
@@ -61,11 +144,7 @@ def both(tmp_path_factory):
         )
         assert result.returncode == 0, result.stderr
         outs[engine] = out
-    return source, outs
-
-
-def _manifest(out: Path) -> dict[str, dict]:
-    return {r["record_id"]: r for r in json.loads((out / "manifest.json").read_text())["records"]}
+    return source, outs, bars, clinic
 
 
 def _pages(pdf: Path, tmp: Path) -> list[np.ndarray]:
@@ -77,44 +156,82 @@ def _pages(pdf: Path, tmp: Path) -> list[np.ndarray]:
     ]
 
 
-def _slot_boxes(workspace: Workspace, source: Path, record_id: str) -> dict[int, list[tuple]]:
-    """Slot rectangles (points) per page: letter page 0, then the handout's pages."""
-    _, rows = read_input(source)
-    records, _ = validate_rows(rows, workspace.library.languages(), mail=True)
-    record = next(r for r in records if r.record_id == record_id)
-    job = LetterJob(record.request, record.address, dt.date(2026, 11, 21), record.row)
-    boxes: dict[int, list[tuple]] = {}
-    mail = workspace.clinic.config.mail.recipient_window
-    boxes.setdefault(0, []).append(
-        (
-            mail.left * 72,
-            mail.top * 72,
-            (mail.left + mail.width) * 72,
-            (mail.top + mail.height) * 72,
-        )
-    )
-    templates = [
-        letter_template(workspace.renderer, job),
-        handout_template(workspace.renderer, record.request),
+def find_phrase(words: list[dict], phrase: str) -> list[list[dict]]:
+    """Each run of consecutive pdfplumber words that spells `phrase`."""
+    tokens = phrase.split()
+    texts = [w["text"] for w in words]
+    return [
+        words[i : i + len(tokens)]
+        for i in range(len(words) - len(tokens) + 1)
+        if texts[i : i + len(tokens)] == tokens
     ]
-    offset = 0
-    for template in templates:
-        for slot in template.slots:
-            boxes.setdefault(offset + slot.page, []).append(
-                (
-                    slot.x - 2,
-                    slot.baseline - slot.size * 1.1,
-                    slot.x + slot.width,
-                    slot.baseline + slot.size * 0.45,
-                )
-            )
-        offset += len(template.sizes)
+
+
+def barcode_bars(page) -> list[dict]:
+    """The Intelligent Mail barcode: thin upright bars (1.44 pt wide, up to ~10.5 pt tall)."""
+    return [r for r in page.rects if r["width"] < 2 and r["height"] < 12]
+
+
+def _bbox(items: list[dict]) -> Box:
+    return (
+        min(i["x0"] for i in items),
+        min(i["top"] for i in items),
+        max(i["x1"] for i in items),
+        max(i["bottom"] for i in items),
+    )
+
+
+def value_boxes(pdf: Path, phrases: list[str], bars: int) -> dict[int, list[Box]]:
+    """Per page, one box per line of each printed value (and one around the barcode),
+    as pdfplumber measures them on `pdf`; fails if a value is not printed."""
+    boxes: dict[int, list[Box]] = {}
+    missing = set(phrases)
+    with pdfplumber.open(pdf) as document:
+        for number, page in enumerate(document.pages):
+            words = page.extract_words()
+            for phrase in phrases:
+                for match in find_phrase(words, phrase):
+                    missing.discard(phrase)
+                    for top in sorted({round(w["top"]) for w in match}):  # a box per line
+                        line = [w for w in match if round(w["top"]) == top]
+                        boxes.setdefault(number, []).append(_bbox(line))
+        barcode = barcode_bars(document.pages[0])
+    assert sorted(missing) == [], f"not printed in {pdf.name}"
+    assert len(barcode) == bars
+    boxes.setdefault(0, []).extend([_bbox(barcode)] if barcode else [])
     return boxes
 
 
+def mask_of(shape: tuple[int, ...], boxes: list[Box]) -> np.ndarray:
+    """Pixels of a page rendered at DPI that touch a box grown by the margins."""
+    mask = np.zeros(shape, dtype=bool)
+    for x0, top, x1, bottom in boxes:
+        row0 = max(int(np.floor(to_pixels(top - MARGIN_ABOVE, DPI))), 0)
+        row1 = int(np.ceil(to_pixels(bottom + MARGIN_BELOW, DPI)))
+        col0 = max(int(np.floor(to_pixels(x0 - MARGIN_X, DPI))), 0)
+        col1 = int(np.ceil(to_pixels(x1 + MARGIN_X, DPI)))
+        mask[row0:row1, col0:col1] = True
+    return mask
+
+
+def compare_pages(fast_pages: list[np.ndarray], full_pages: list[np.ndarray], boxes) -> None:
+    """The page-by-page pixel comparison: exact outside the boxes, close inside."""
+    assert len(fast_pages) == len(full_pages)
+    for number, (fast, full) in enumerate(zip(fast_pages, full_pages, strict=True)):
+        mask = mask_of(fast.shape, boxes.get(number, []))
+        difference = np.abs(fast - full)
+        assert difference[~mask].max() == 0, f"page {number + 1} differs outside the values"
+    for number, page_boxes in boxes.items():
+        fast, full = fast_pages[number], full_pages[number]
+        mask = mask_of(fast.shape, page_boxes)
+        # Inside the boxes only glyph spacing differs (ReportLab vs HarfBuzz kerning).
+        share = np.abs(fast - full)[mask].mean() / 255
+        assert share < INSIDE_TOLERANCE, f"page {number + 1}: {share:.3f}"
+
+
 def test_engines_recorded_and_notes_take_the_full_path(both):
-    _, outs = both
-    fast = _manifest(outs["fast"])
+    _, outs, _, _ = both
+    fast = read_manifest(outs["fast"])
     assert {rid: e["engine"] for rid, e in fast.items()} == {
         "F1": "fast",
         "F2": "fast",
@@ -123,54 +240,107 @@ def test_engines_recorded_and_notes_take_the_full_path(both):
         "F5": "fast",
         "F6": "full",
     }
-    full = _manifest(outs["full"])
+    full = read_manifest(outs["full"])
     assert {e["engine"] for e in full.values()} == {"full"}
+    assert sorted(fast) == sorted(full) == [f"F{i}" for i in range(1, 7)]
     for rid in fast:  # same files, names, pages and mailing order
         assert fast[rid]["file"] == full[rid]["file"]
         assert fast[rid]["pages"] == full[rid]["pages"]
         assert fast[rid]["mailing_pages"] == full[rid]["mailing_pages"]
 
 
-@pytest.mark.parametrize("record_id", ["F1", "F2", "F3", "F4", "F5"])
-def test_same_pixels_outside_slots_and_close_inside(both, workspace, tmp_path, record_id):
-    source, outs = both
-    name = _manifest(outs["fast"])[record_id]["file"]
-    fast_pages = _pages(outs["fast"] / name, tmp_path / "a")
-    full_pages = _pages(outs["full"] / name, tmp_path / "b")
-    assert len(fast_pages) == len(full_pages)
-    boxes = _slot_boxes(workspace, source, record_id)
-    scale = DPI / 72
-    for number, (fast, full) in enumerate(zip(fast_pages, full_pages, strict=True)):
-        mask = np.zeros(fast.shape, dtype=bool)
-        for x0, y0, x1, y1 in boxes.get(number, []):
-            mask[int(y0 * scale) : int(y1 * scale) + 1, int(x0 * scale) : int(x1 * scale) + 1] = (
-                True
-            )
-        difference = np.abs(fast - full)
-        assert difference[~mask].max() == 0, f"page {number + 1} differs outside the slots"
-        if mask.any():
-            # Inside the slots only glyph spacing differs (ReportLab vs HarfBuzz kerning).
-            assert difference[mask].mean() / 255 < 0.08, f"page {number + 1}"
+@pytest.mark.parametrize("record_id", STAMPED)
+def test_same_pixels_outside_the_values_and_close_inside(both, tmp_path, record_id):
+    _, outs, bars, _ = both
+    name = read_manifest(outs["fast"])[record_id]["file"]
+    full_pdf, fast_pdf = outs["full"] / name, outs["fast"] / name
+    boxes = value_boxes(full_pdf, PRINTED[record_id], bars)
+    assert {0, 1} <= set(boxes)  # the cover letter and the handout's first page
+    compare_pages(_pages(fast_pdf, tmp_path / "fast"), _pages(full_pdf, tmp_path / "full"), boxes)
+    with pdfplumber.open(full_pdf) as full, pdfplumber.open(fast_pdf) as fast:
+        full_bars, fast_bars = barcode_bars(full.pages[0]), barcode_bars(fast.pages[0])
+    assert len(full_bars) == len(fast_bars) == bars
+    for full_bar, fast_bar in zip(full_bars, fast_bars, strict=True):  # same bars, same places
+        for key in ("x0", "top", "x1", "bottom"):
+            assert abs(full_bar[key] - fast_bar[key]) < 0.01, (key, full_bar, fast_bar)
 
 
-@pytest.mark.parametrize("record_id", ["F1", "F2", "F3", "F4", "F5"])
-def test_same_words_in_each_slot_and_text_is_selectable(both, workspace, record_id):
-    source, outs = both
-    name = _manifest(outs["fast"])[record_id]["file"]
-    boxes = _slot_boxes(workspace, source, record_id)
+# The smallest moves that leave the margins for this value (no descender under it):
+# 3 pt right, 4 pt left (the D's side bearing), 3 pt up, 6 pt down (the empty descender
+# space); test_values_start_where_the_full_render_starts_them sees much less.
+@pytest.mark.parametrize(("dx", "dy"), [(3.0, 0.0), (-4.0, 0.0), (0.0, -3.0), (0.0, 6.0)])
+def test_pixel_check_fails_when_a_value_moves(both, tmp_path, dx, dy):
+    """The comparison above can fail: the full render's own pixels, with the pixels of one
+    value (the doctor's name on the handout) moved by (dx, dy) points."""
+    _, outs, bars, _ = both
+    full_pdf = outs["full"] / read_manifest(outs["full"])["F1"]["file"]
+    boxes = value_boxes(full_pdf, PRINTED["F1"], bars)
+    pages = _pages(full_pdf, tmp_path)
+    compare_pages([page.copy() for page in pages], pages, boxes)  # unmoved: passes
+    with pdfplumber.open(full_pdf) as document:
+        (match,) = find_phrase(document.pages[1].extract_words(), "Dr. Okafor")
+    x0, top, x1, bottom = (
+        int(to_pixels(v, DPI))
+        for v in (match[0]["x0"], match[0]["top"], match[-1]["x1"], match[-1]["bottom"])
+    )
+    shift_x, shift_y = round(to_pixels(dx, DPI)), round(to_pixels(dy, DPI))
+    moved = [page.copy() for page in pages]
+    value = pages[1][top - 2 : bottom + 2, x0 - 2 : x1 + 2]
+    moved[1][top - 2 : bottom + 2, x0 - 2 : x1 + 2] = 255  # white out, then draw it moved
+    moved[1][top - 2 + shift_y : bottom + 2 + shift_y, x0 - 2 + shift_x : x1 + 2 + shift_x] = value
+    with pytest.raises(AssertionError, match="page 2 differs outside the values"):
+        compare_pages(moved, pages, boxes)
+
+
+def value_starts(pdf: Path, phrases: list[str]) -> list[tuple[str, int, float, float]]:
+    """(value, page, x, baseline) of the first glyph of every place a value is printed."""
+    found = []
+    with pdfplumber.open(pdf) as document:
+        for number, page in enumerate(document.pages):
+            words = page.extract_words(return_chars=True)
+            for phrase in phrases:
+                for match in find_phrase(words, phrase):
+                    first = match[0]["chars"][0]
+                    found.append((phrase, number, first["x0"], page.height - first["matrix"][5]))
+    return sorted(found)
+
+
+@pytest.mark.parametrize("record_id", STAMPED)
+def test_values_start_where_the_full_render_starts_them(both, record_id):
+    _, outs, _, _ = both
+    name = read_manifest(outs["fast"])[record_id]["file"]
+    full = value_starts(outs["full"] / name, PRINTED[record_id])
+    fast = value_starts(outs["fast"] / name, PRINTED[record_id])
+    assert [(v, page) for v, page, _, _ in fast] == [(v, page) for v, page, _, _ in full]
+    for (value, page, x, baseline), (_, _, full_x, full_baseline) in zip(fast, full, strict=True):
+        assert abs(x - full_x) < 0.05 and abs(baseline - full_baseline) < 0.05, (
+            value,
+            page + 1,
+            (x, baseline),
+            (full_x, full_baseline),
+        )
+
+
+@pytest.mark.parametrize("record_id", STAMPED)
+def test_same_words_at_each_value_and_text_is_selectable(both, record_id):
+    _, outs, bars, _ = both
+    name = read_manifest(outs["fast"])[record_id]["file"]
+    boxes = value_boxes(outs["full"] / name, PRINTED[record_id], bars)
+    value_boxes(outs["fast"] / name, PRINTED[record_id], bars)  # all printed by the fast path
 
     def words(pdf: Path) -> list[list[str]]:
         found = []
         with pdfplumber.open(pdf) as document:
-            for number, page in enumerate(document.pages):
-                for x0, y0, x1, y1 in boxes.get(number, []):
+            for number, page_boxes in sorted(boxes.items()):
+                page_words = document.pages[number].extract_words()
+                for x0, y0, x1, y1 in page_boxes:
                     inside = [
                         w["text"]
-                        for w in page.extract_words()
-                        if w["x0"] >= x0 - 1
-                        and w["x1"] <= x1 + 2
-                        and w["top"] >= y0 - 2
-                        and w["bottom"] <= y1 + 2
+                        for w in page_words
+                        if w["x0"] >= x0 - MARGIN_X
+                        and w["x1"] <= x1 + MARGIN_X
+                        and w["top"] >= y0 - MARGIN_ABOVE
+                        and w["bottom"] <= y1 + MARGIN_BELOW
                     ]
                     found.append(inside)
         return found
@@ -184,12 +354,80 @@ def test_same_words_in_each_slot_and_text_is_selectable(both, workspace, record_
     assert "Xg" not in fast_text  # the layout probe is measured, never drawn
 
 
-def test_mailing_file_shares_the_static_pages(both, tmp_path):
-    _, outs = both
+# What each measured slot must find at its place in the full render (F1 and F3).
+SLOT_VALUES = {
+    "F1": {
+        "address": "Ann Lee",  # the first line of the address block
+        "name": "Ann Lee",
+        "date": "Tuesday, December 1, 2026",
+        "time": "7:30 AM",
+        "patient_name": "Ann Lee",
+        "procedure_date": "Tuesday, December 1, 2026",
+        "arrival_time": "7:30 AM",
+        "physician": "Dr. Okafor",
+        "levels": "L1",
+    },
+    "F3": {
+        "address": "Bartholomew Featherstonehaugh-Montgomery",
+        "name": "Bartholomew Featherstonehaugh-Montgomery",
+        "date": "Thursday, December 3, 2026",
+        "patient_name": "Bartholomew Featherstonehaugh-Montgomery",
+        "procedure_date": "Thursday, December 3, 2026",
+        "physician": "Dr. Lee",
+        "levels": "T11",
+        "recovery_date": log_dates(dt.date(2026, 12, 3), "en"),
+    },
+}
+
+
+@pytest.mark.parametrize("record_id", sorted(SLOT_VALUES))
+def test_measured_slots_sit_where_the_full_render_prints_the_values(both, record_id):
+    """The fast path's measurement (WeasyPrint's private layout boxes) against pdfplumber's
+    reading of the full render: each slot's start, baseline and size."""
+    source, outs, _, clinic = both
+    workspace = Workspace.open(clinic)
+    _, rows = read_input(source)
+    records, _ = validate_rows(rows, workspace.library.languages(), mail=True)
+    record = next(r for r in records if r.record_id == record_id)
+    job = LetterJob(record.request, record.address, dt.date(2026, 11, 21), record.row)
+    letter = letter_template(workspace.renderer, job)
+    handout = handout_template(workspace.renderer, record.request)
+    slots = [(slot, slot.page) for slot in letter.slots]
+    slots += [(slot, len(letter.sizes) + slot.page) for slot in handout.slots]
+    expected = SLOT_VALUES[record_id]
+    assert Counter(slot.name for slot, _ in slots) == {  # each value measured once
+        name: len(value) if isinstance(value, list) else 1 for name, value in expected.items()
+    }
+    name = read_manifest(outs["full"])[record_id]["file"]
+    with pdfplumber.open(outs["full"] / name) as document:
+        for slot, page_number in slots:
+            value = expected[slot.name]
+            if isinstance(value, list):
+                value = value[slot.index]
+            page = document.pages[page_number]
+            # (x, baseline, size) of the first glyph of each place the value is printed
+            starts = [
+                (first["x0"], page.height - first["matrix"][5], first["size"])
+                for match in find_phrase(page.extract_words(return_chars=True), value)
+                for first in [match[0]["chars"][0]]
+            ]
+            assert any(
+                abs(x - slot.x) < 0.05
+                and abs(baseline - slot.baseline) < 0.05
+                and abs(size - slot.size) < 0.01
+                for x, baseline, size in starts
+            ), (slot, starts)
+
+
+def test_mailing_file_has_every_letter(both):
+    _, outs, _, _ = both
     with pdfplumber.open(outs["fast"] / "mailing.pdf") as document:
         text = " ".join(page.extract_text() or "" for page in document.pages)
     for row in ROWS:
         assert row.split(",")[5].strip('"') in text
+
+
+def test_letters_of_one_layout_share_the_static_pages(tmp_path):
     # Twenty letters of one layout: the static pages are stored once.
     rows = [
         f"S{i:02d},kyphoplasty,pre,en,no,Person Number {i},2026-12-01,07:30,Dr. Okafor,L1,,"

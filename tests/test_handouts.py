@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from conftest import HANDOUTS, open_pdf, text_of
+from helpers import HANDOUTS, open_pdf, text_of
 
 PRE_SECTIONS = [
     "Your appointment",

@@ -6,14 +6,14 @@ import shutil
 from pathlib import Path
 
 import pytest
-from conftest import HANDOUTS, open_pdf, run_cli, text_of
+from helpers import HANDOUTS, open_pdf, pdf_text, run_cli, text_of
 
 from handouts.commands.build import SAMPLE_PATIENT
-from handouts.workspace import Workspace
-from handouts.commands.readability import ReadabilityRule, body_text, pdf_text
+from handouts.commands.readability import ReadabilityRule, body_text
 from handouts.engine.request import HandoutRequest
 from handouts.errors import ContentError
 from handouts.locate import data_dir
+from handouts.workspace import Workspace
 
 
 @pytest.fixture(scope="session")

@@ -4,12 +4,11 @@ from __future__ import annotations
 
 import io
 import re
-import subprocess
 from collections import Counter
 
 import pdfplumber
 import pytest
-from conftest import HANDOUTS, open_pdf
+from helpers import HANDOUTS, open_pdf, pdf_text
 
 from handouts.commands.build import SAMPLE_PATIENT
 
@@ -20,10 +19,8 @@ def _letters(pdf: bytes, footer: list[str]) -> str:
     """All letters in document order, without the footer repeated on every page. Line
     breaks differ between the sizes, so spaces and punctuation are dropped; so are digits,
     because a numbered list split across pages draws its numbers in another place."""
-    raw = subprocess.run(
-        ["pdftotext", "-raw", "-enc", "UTF-8", "-", "-"], input=pdf, capture_output=True, check=True
-    ).stdout.decode()
-    text = " ".join(raw.split())  # content-stream order: the document order of the HTML
+    # content-stream order: the document order of the HTML
+    text = " ".join(pdf_text(pdf, raw=True).split())
     text = re.sub(r"(Page|Página) \d+ (of|de) \d+", " ", text)
     for line in footer:
         text = text.replace(line, " ")

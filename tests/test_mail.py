@@ -4,21 +4,29 @@ from __future__ import annotations
 
 import datetime as dt
 import io
-import json
 from pathlib import Path
 
 import pdfplumber
 import pikepdf
 import pytest
-from conftest import run_cli, text_of
+from helpers import (
+    extend_clinic_stylesheet,
+    page_texts,
+    points,
+    read_manifest,
+    run_cli,
+    set_mailer_id,
+    text_of,
+    window_box,
+)
 
 from handouts.commands.build import SAMPLE_PATIENT
-from handouts.workspace import Workspace
 from handouts.engine.clinic import Window
 from handouts.engine.request import HandoutRequest
 from handouts.mail.address import validate_address
-from handouts.mail.preflight import preflight_letter
 from handouts.mail.letter import LetterJob, render_letter
+from handouts.mail.preflight import preflight_letter
+from handouts.workspace import Workspace
 
 HEADER = (
     "record_id,procedure,phase,language,patient_name,procedure_date,arrival_time,"
@@ -68,17 +76,13 @@ def mailed(tmp_path_factory):
     return _mail(tmp_path_factory.mktemp("mail"), "--preview")
 
 
-def _manifest(out: Path) -> dict[str, dict]:
-    return {r["record_id"]: r for r in json.loads((out / "manifest.json").read_text())["records"]}
-
-
 def test_bad_addresses_fail_their_row_only(mailed):
     result, out = mailed
     assert result.returncode == 1
     errors = (out / "errors.csv").read_text().splitlines()
     assert "4,5,M4,state,required for mail" in errors
     assert any(e.startswith("5,6,M5,postal_code,") for e in errors)
-    assert sorted(r for r, e in _manifest(out).items() if e["status"] == "rendered") == [
+    assert sorted(r for r, e in read_manifest(out).items() if e["status"] == "rendered") == [
         "M1",
         "M2",
         "M3",
@@ -88,12 +92,12 @@ def test_bad_addresses_fail_their_row_only(mailed):
 
 def test_mailing_file_is_in_zip_order_with_duplex_padding(mailed):
     _, out = mailed
-    manifest = _manifest(out)
+    manifest = read_manifest(out)
     mailing = pikepdf.open(out / "mailing.pdf")
-    with pdfplumber.open(out / "mailing.pdf") as plumber:
-        texts = [" ".join((p.extract_text() or "").split()) for p in plumber.pages]
+    texts = page_texts(out / "mailing.pdf")
     assert "Mail room" in texts[0] and texts[1] == ""  # cover sheet, blank back
     ranges = []
+    odd_letters = []
     for record_id, name in NAMES.items():
         first, last = map(int, manifest[record_id]["mailing_pages"].split("-"))
         assert last - first + 1 == manifest[record_id]["pages"]
@@ -103,9 +107,11 @@ def test_mailing_file_is_in_zip_order_with_duplex_padding(mailed):
             assert all(
                 other not in texts[page - 1] for rid, other in NAMES.items() if rid != record_id
             )
-        if (last - first + 1) % 2:
-            assert texts[last] == ""  # the blank back page after an odd letter
+        pad = (last - first + 1) % 2  # an odd letter gets a blank back page
+        assert texts[last : last + pad] == [""] * pad
+        odd_letters.append(bool(pad))
         ranges.append((first, record_id))
+    assert True in odd_letters and False in odd_letters  # both cases were checked
     assert [rid for _, rid in sorted(ranges)] == ["M6", "M2", "M1", "M3"]  # 02118 < 60601 < ...
     assert (
         len(mailing.pages)
@@ -123,7 +129,7 @@ def test_mailing_file_is_in_zip_order_with_duplex_padding(mailed):
 def test_no_duplex_adds_no_blank_pages(tmp_path):
     result, out = _mail(tmp_path, "--no-duplex", rows=ROWS[:2])
     assert result.returncode == 0, result.stderr
-    manifest = _manifest(out)
+    manifest = read_manifest(out)
     assert manifest["M2"]["mailing_pages"] == f"2-{1 + manifest['M2']['pages']}"
     total = 1 + sum(e["pages"] for e in manifest.values())
     assert len(pikepdf.open(out / "mailing.pdf").pages) == total
@@ -144,8 +150,7 @@ def test_each_letter_is_its_own_pdf_with_cover_letter_first(mailed):
 def _words_in(pdf: bytes, window: Window) -> list[str]:
     with pdfplumber.open(io.BytesIO(pdf)) as plumber:
         words = plumber.pages[0].extract_words()
-    x0, top = window.left * 72, window.top * 72
-    x1, bottom = x0 + window.width * 72, top + window.height * 72
+    x0, top, x1, bottom = window_box(window)
     return [
         w["text"]
         for w in words
@@ -173,7 +178,8 @@ def test_preview_images_show_the_first_letters(mailed):
     assert [p.name for p in previews] == ["preview-1.png", "preview-2.png", "preview-3.png"]
     image = Image.open(previews[0]).convert("RGB")
     assert image.size == (612, 792)
-    assert image.getpixel((int(0.875 * 72), int(2.6 * 72))) == (214, 39, 40)  # window outline
+    outline = (int(points(0.875)), int(points(2.6)))  # the preview is 72 dpi: a pixel a point
+    assert image.getpixel(outline) == (214, 39, 40)  # window outline
 
 
 def _letter(workspace: Workspace, address_cells: dict[str, str], lang: str = "en") -> bytes:
@@ -206,11 +212,7 @@ def test_preflight_passes_and_fails_when_the_address_moves(workspace, clinic_cop
     assert preflight_letter(pdf, mail, address.lines, returned) == []
     assert address.postal_code == "62704-1234" and address.state == "IL"
 
-    (clinic_copy / "styles").mkdir()
-    (clinic_copy / "styles" / "letter.css").write_text(
-        (Path(__file__).parents[1] / "styles" / "letter.css").read_text()
-        + "\n.window-recipient { margin-left: 2in; }\n"
-    )
+    extend_clinic_stylesheet(clinic_copy, "letter.css", ".window-recipient { margin-left: 2in; }")
     moved = _letter(Workspace.open(clinic_copy), ADDRESS)
     problems = preflight_letter(moved, mail, address.lines, returned)
     assert "the address is not fully inside the recipient window's safe zone" in problems
@@ -218,11 +220,8 @@ def test_preflight_passes_and_fails_when_the_address_moves(workspace, clinic_cop
 
 
 def test_moved_address_fails_the_row_in_a_batch(tmp_path, clinic_copy):
-    (clinic_copy / "styles").mkdir()
-    (clinic_copy / "styles" / "letter.css").write_text(
-        (Path(__file__).parents[1] / "styles" / "letter.css").read_text()
-        + "\n.letter-body { top: 2.3in; }\n"  # body text sliding into the window
-    )
+    # body text sliding into the window
+    extend_clinic_stylesheet(clinic_copy, "letter.css", ".letter-body { top: 2.3in; }")
     result, out = _mail(tmp_path, rows=ROWS[:1], clinic=clinic_copy)
     assert result.returncode == 1
     assert (
@@ -236,16 +235,11 @@ def test_intelligent_mail_barcode_only_with_a_mailer_id(workspace, clinic_copy):
     def bars(pdf: bytes) -> int:
         with pdfplumber.open(io.BytesIO(pdf)) as plumber:
             page = plumber.pages[0]
-            window = workspace.clinic.config.mail.recipient_window
-            return sum(
-                1
-                for r in page.rects
-                if window.top * 72 < r["top"] < (window.top + window.height) * 72
-            )
+            _, top, _, bottom = window_box(workspace.clinic.config.mail.recipient_window)
+            return sum(1 for r in page.rects if top < r["top"] < bottom)
 
     assert bars(_letter(workspace, ADDRESS)) == 0
-    toml = clinic_copy / "clinic.toml"
-    toml.write_text(toml.read_text() + '\n[mail]\nmailer_id = "123456"\n')
+    set_mailer_id(clinic_copy, "123456")
     with_barcode = _letter(Workspace.open(clinic_copy), ADDRESS)
     assert bars(with_barcode) == 65
     mail = Workspace.open(clinic_copy).clinic.config.mail
@@ -297,19 +291,16 @@ def test_spanish_letter_and_accents_fit(workspace):
 
 
 def test_fast_path_draws_the_same_65_bars(tmp_path, clinic_copy):
-    toml = clinic_copy / "clinic.toml"
-    toml.write_text(toml.read_text() + '\n[mail]\nmailer_id = "123456"\n')
-    window = Workspace.open(clinic_copy).clinic.config.mail.recipient_window
+    set_mailer_id(clinic_copy, "123456")
+    _, top, _, bottom = window_box(Workspace.open(clinic_copy).clinic.config.mail.recipient_window)
     counts = {}
     for engine in ("fast", "full"):
         run = tmp_path / engine
         run.mkdir()
         result, out = _mail(run, "--engine", engine, rows=ROWS[:1], clinic=clinic_copy)
         assert result.returncode == 0, result.stderr
-        assert json.loads((out / "manifest.json").read_text())["records"][0]["engine"] == engine
+        assert read_manifest(out)["M1"]["engine"] == engine
         with pdfplumber.open(out / "M1-kyphoplasty-pre-en.pdf") as document:
             rects = document.pages[0].rects
-        counts[engine] = sum(
-            1 for r in rects if window.top * 72 < r["top"] < (window.top + window.height) * 72
-        )
+        counts[engine] = sum(1 for r in rects if top < r["top"] < bottom)
     assert counts == {"fast": 65, "full": 65}

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import pikepdf
 import pytest
-from conftest import HANDOUTS, open_pdf, text_of
+from helpers import HANDOUTS, open_pdf, pdf_text, text_of
 
 from handouts.commands.build import SAMPLE_PATIENT
-from handouts.commands.readability import body_text, grade, pdf_text
+from handouts.commands.readability import body_text, grade
 from handouts.engine.pdfcheck import font_names, fonts_embedded
 from handouts.engine.request import PatientDetails
 

@@ -2,27 +2,65 @@
 
 from __future__ import annotations
 
+import io
 import os
+import shutil
+import tempfile
+import uuid
+from collections.abc import Iterator
 from pathlib import Path
 
+import pikepdf
 import pytest
-from conftest import open_pdf, text_of
+from helpers import decoded_payloads, open_pdf, text_of
 
-from handouts.workspace import Workspace
-from handouts.engine.request import HandoutRequest
 from handouts.engine.fetcher import AssetFetcher, AssetRefused
-from handouts.engine.request import PatientDetails
+from handouts.engine.request import HandoutRequest, PatientDetails
 from handouts.errors import RenderError
+from handouts.workspace import Workspace
 
+PASSWD = Path("/etc/passwd")
+PASSWD_MARK = "root:x:0:0"  # the first line of /etc/passwd on any Linux system
+# Each attack names a file to load; "{canary}" is a file of the test's own, so the check
+# does not depend on what this machine keeps in /etc.
 ATTACKS = [
     '<img src="file:///etc/passwd">',
-    '"><link rel=attachment href=file:///etc/hostname>',
+    '"><link rel=attachment href=file:///etc/passwd>',
+    '<img src="{canary}">',
+    '"><link rel=attachment href={canary}>',
     "<script>alert(1)</script>{{ 7*7 }}",
 ]
 
 
+@pytest.fixture
+def canary() -> Iterator[tuple[str, str]]:
+    """(file URL, content) of a secret file with a content found nowhere else; in a
+    short temporary path, so the attacks fit the 100-character fields."""
+    folder = Path(tempfile.mkdtemp())
+    secret = folder / "s"
+    content = f"canary-{uuid.uuid4().hex}"
+    secret.write_text(content + "\n")
+    yield secret.as_uri(), content
+    shutil.rmtree(folder)
+
+
+def leaks(pdf: bytes, secrets: list[str]) -> list[str]:
+    """The secrets found in the PDF's text or, decompressed, in any of its streams and
+    strings (attachments, metadata, unreferenced objects)."""
+    text = text_of(pdf)
+    payloads = decoded_payloads(open_pdf(pdf))
+    return [
+        secret
+        for secret in secrets
+        if secret in text or any(secret.encode() in payload for payload in payloads)
+    ]
+
+
 @pytest.mark.parametrize("attack", ATTACKS)
-def test_markup_in_patient_fields_prints_as_literal_text(workspace, attack):
+def test_markup_in_patient_fields_prints_as_literal_text(workspace, canary, attack):
+    url, secret = canary
+    attack = attack.replace("{canary}", url)
+    assert PASSWD_MARK in PASSWD.read_text()  # the leak below would be recognizable
     patient = PatientDetails(
         patient_name=attack, physician=attack, levels=attack[:40], notes=attack
     )
@@ -30,16 +68,30 @@ def test_markup_in_patient_fields_prints_as_literal_text(workspace, attack):
     html = workspace.renderer.html(request)
     assert attack not in html  # escaped, never markup
     pdf = workspace.renderer.pdf(request)
-    text = text_of(pdf)
-    assert attack in text
+    assert attack in text_of(pdf)
     document = open_pdf(pdf)
     assert "/EmbeddedFiles" not in document.Root.get("/Names", {})
     assert not document.attachments
-    raw = pdf.decode("latin-1")
-    assert "root:x:0:0" not in raw
-    hostname = Path("/etc/hostname").read_text().strip() if Path("/etc/hostname").exists() else ""
-    if hostname and len(hostname) > 4:
-        assert hostname not in text
+    assert leaks(pdf, [PASSWD_MARK, secret]) == []
+
+
+def test_leak_check_finds_file_content_in_text_and_in_compressed_streams(workspace, canary):
+    """The check above can fail: a secret printed on the page, or attached in a
+    compressed stream (invisible to a search of the raw file bytes), is found."""
+    _, secret = canary
+    printed = workspace.renderer.pdf(
+        HandoutRequest("vertebroplasty", "pre", patient=PatientDetails(notes=f"x {secret} x"))
+    )
+    assert leaks(printed, [PASSWD_MARK, secret]) == [secret]
+    assert secret.encode() not in printed  # the page text is not in the raw bytes either
+
+    document = open_pdf(workspace.renderer.pdf(HandoutRequest("vertebroplasty", "pre")))
+    document.attachments["passwd"] = pikepdf.AttachedFileSpec(document, PASSWD.read_bytes())
+    buffer = io.BytesIO()
+    document.save(buffer, compress_streams=True)
+    attached = buffer.getvalue()
+    assert PASSWD_MARK.encode() not in attached  # what the old raw-bytes check looked at
+    assert leaks(attached, [PASSWD_MARK, secret]) == [PASSWD_MARK]
 
 
 def test_fetcher_serves_assets_under_its_roots(tmp_path):

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import datetime as dt
+import io
 
-from conftest import text_of
+import pdfplumber
+from helpers import text_of
 
 from handouts.commands.build import SAMPLE_PATIENT
-from handouts.workspace import Workspace
 from handouts.engine.request import HandoutRequest
+from handouts.workspace import Workspace
 
 CHECKLIST_POINTS = [
     "Why I am having this procedure.",
@@ -27,8 +29,16 @@ def test_pre_handouts_end_with_the_teach_back_checklist(workspace, sample_pdfs):
         for point in CHECKLIST_POINTS:
             assert point in text[start:]
         assert "Nurse initials" in text[start:]
-    html = workspace.renderer.html(HandoutRequest("kyphoplasty", "pre"))
-    assert html.count('<span class="tick" aria-hidden="true"></span>') == 5
+    # Five tick boxes drawn on the checklist page (squares about 0.9em, centred once each).
+    pdf = workspace.renderer.pdf(HandoutRequest("kyphoplasty", "pre"))
+    with pdfplumber.open(io.BytesIO(pdf)) as document:
+        rects = document.pages[-1].rects
+    ticks = {
+        (round((r["x0"] + r["x1"]) / 2), round((r["top"] + r["bottom"]) / 2))
+        for r in rects
+        if 8 <= r["width"] <= 14 and abs(r["width"] - r["height"]) < 0.5
+    }
+    assert len(ticks) == 5
 
 
 def test_post_handouts_end_with_a_dated_recovery_log(workspace, sample_pdfs, render):

@@ -7,9 +7,10 @@ import threading
 import urllib.parse
 import urllib.request
 from concurrent.futures import ThreadPoolExecutor
+from html.parser import HTMLParser
 
 import pytest
-from conftest import open_pdf, text_of
+from helpers import open_pdf, text_of
 
 from handouts.web.app import create_app, warning_for
 
@@ -28,27 +29,121 @@ def _post(client, **fields):
     return client.post("/handout", data=data)
 
 
+class _FormControls(HTMLParser):
+    """A page's form controls and the text of the labels naming them: a <label for=id>
+    or a <label> wrapped around the control (the two ways HTML gives a control its name)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.controls: list[dict[str, str | None]] = []  # attributes, plus "wrapped_by"
+        self.labels: dict[str, str] = {}  # for= -> label text
+        self.ids: list[str] = []
+        self._label: dict[str, str] | None = None  # the open <label>: for= and its text
+        self._label_text: list[str] = []
+        self._wrapped: list[dict[str, str | None]] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        attributes = dict(attrs)
+        if attributes.get("id"):
+            self.ids.append(str(attributes["id"]))
+        if tag == "label":
+            self._label = {"for": attributes.get("for") or ""}
+            self._label_text, self._wrapped = [], []
+        elif tag in ("input", "select", "textarea") and attributes.get("type") not in (
+            "hidden",
+            "submit",
+            "button",
+        ):
+            control = {"tag": tag, **attributes, "wrapped_by": None}
+            self.controls.append(control)
+            if self._label is not None:
+                self._wrapped.append(control)
+
+    def handle_data(self, data: str) -> None:
+        if self._label is not None:
+            self._label_text.append(data)
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag == "label" and self._label is not None:
+            text = " ".join("".join(self._label_text).split())
+            if self._label["for"]:
+                self.labels[self._label["for"]] = text
+            for control in self._wrapped:
+                control["wrapped_by"] = text
+            self._label = None
+
+
+def unlabelled_controls(html: str) -> list[str]:
+    """Controls of the page with no label text: neither a <label for> naming their id
+    nor a <label> around them. Also flags labels that point at no control."""
+    parser = _FormControls()
+    parser.feed(html)
+    problems = []
+    control_ids = [c.get("id") for c in parser.controls if c.get("id")]
+    for control in parser.controls:
+        name = str(control.get("id") or control.get("name"))
+        explicit = parser.labels.get(str(control.get("id")), "") if control.get("id") else ""
+        if not (explicit or control["wrapped_by"]):
+            problems.append(name)
+    problems += [f"label for {target}" for target in parser.labels if target not in control_ids]
+    problems += [f"duplicate id {i}" for i in set(parser.ids) if parser.ids.count(i) > 1]
+    return problems
+
+
+def form_controls(html: str) -> dict[str, str]:
+    """{id or name/value: label text} of every control."""
+    parser = _FormControls()
+    parser.feed(html)
+    found = {}
+    for control in parser.controls:
+        key = str(control.get("id") or f"{control.get('name')}={control.get('value')}")
+        found[key] = parser.labels.get(key) or str(control["wrapped_by"])
+    return found
+
+
 def test_form_has_labelled_fields_and_the_handout_list(client):
     response = client.get("/")
     assert response.status_code == 200
     html = response.get_data(as_text=True)
-    for field in (
-        "language",
-        "large_print",
-        "patient_name",
-        "procedure_date",
-        "arrival_time",
-        "physician",
-        "levels",
-        "notes",
-    ):
-        assert f'<label for="{field}">' in html or f'id="{field}"' in html
-        assert f'id="{field}"' in html
+    assert unlabelled_controls(html) == []
+    assert form_controls(html) == {
+        "procedure=vertebroplasty": "Vertebroplasty",
+        "procedure=kyphoplasty": "Kyphoplasty",
+        "phase=pre": "Before the procedure",
+        "phase=post": "After the procedure",
+        "language": "Language",
+        "large_print": "Large print",
+        "patient_name": "Patient name",
+        "procedure_date": "Procedure date",
+        "arrival_time": "Arrival time",
+        "physician": "Doctor",
+        "levels": "Spine bones treated",
+        "notes": "Notes from the care team",
+    }
     assert 'type="date" id="procedure_date"' in html and 'type="time" id="arrival_time"' in html
     assert html.count('type="radio" name="procedure"') == 2
     assert "Riverbend Spine Center" in html and 'src="/logo"' in html
     assert "Cómo prepararse para su cifoplastia" in html and "translation-pending" in html
     assert response.headers["Cache-Control"] == "no-store"
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "problem"),
+    [
+        ('<label for="physician">Doctor</label>', "<span>Doctor</span>", "physician"),
+        ('<label for="notes">', '<label for="note">', "notes"),
+        ('for="levels">Spine bones treated</label>', 'for="levels"></label>', "levels"),
+        (
+            '<label class="choice"><input type="checkbox" id="large_print"',
+            '<span class="choice"><input type="checkbox" id="large_print"',
+            "large_print",
+        ),
+    ],
+)
+def test_label_check_can_fail(client, old, new, problem):
+    html = client.get("/").get_data(as_text=True)
+    assert old in html
+    assert problem in unlabelled_controls(html.replace(old, new, 1))
 
 
 def test_personalized_pdf_inline_and_as_download(client):

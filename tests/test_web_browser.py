@@ -44,15 +44,27 @@ def browser():
         browser.close()
 
 
-def test_fill_preview_download_and_print(browser, server_url, tmp_path):
-    page = browser.new_page(accept_downloads=True)
-    page.goto(server_url)
+@pytest.fixture
+def page(browser):
+    page = browser.new_page()
+    yield page
+    page.close()
+
+
+def fill_rosa(page) -> None:
+    """A complete, valid form: a Spanish kyphoplasty handout for one patient."""
     page.check("input[name=procedure][value=kyphoplasty]")
     page.select_option("#language", "es")
     page.fill("#patient_name", "Rosa Delgado Ibáñez")
     page.fill("#procedure_date", "2026-12-01")
     page.fill("#arrival_time", "07:30")
     page.fill("#physician", "Dra. Okafor")
+
+
+def test_fill_preview_download_and_print(browser, server_url, tmp_path):
+    page = browser.new_page(accept_downloads=True)
+    page.goto(server_url)
+    fill_rosa(page)
 
     with page.expect_response(lambda r: r.url.endswith("/handout")) as preview:
         page.click("#preview-button")
@@ -99,3 +111,66 @@ def test_keyboard_only_and_errors_next_to_the_field(browser, server_url):
     )
     assert labels
     page.close()
+
+
+# Accessibility: axe-core (bundled inside axe-playwright-python, injected into the page by
+# Playwright; nothing is fetched at run time) with the WCAG 2.0 and 2.1 level A and AA rules.
+WCAG_AA_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
+
+
+def show_empty_form(page) -> None:
+    pass  # the form as GET / serves it
+
+
+def show_errors(page) -> None:
+    # A date or time picker cannot hold a bad value; as plain text fields, the server must catch it
+    for field, bad in (("procedure_date", "2026-13-45"), ("arrival_time", "25:99")):
+        page.evaluate(f"document.getElementById('{field}').type = 'text'")
+        page.fill(f"#{field}", bad)
+    with page.expect_navigation() as navigation:
+        page.click("#download-button")
+    assert navigation.value.status == 400
+    assert page.locator("#procedure_date-error").is_visible()
+    assert page.locator("#arrival_time-error").is_visible()
+    assert page.get_by_role("alert").inner_text().startswith("Please fix the 2 fields")
+
+
+def show_preview(page) -> None:
+    fill_rosa(page)
+    with page.expect_response(lambda r: r.url.endswith("/handout")) as preview:
+        page.click("#preview-button")
+    assert preview.value.headers["content-type"] == "application/pdf"
+    frame = page.frame(name="preview")
+    assert frame is not None
+    frame.wait_for_url("**/handout")  # the PDF shows in the frame (Chromium's PDF viewer)
+
+
+def axe_violations(page) -> list[dict]:
+    from axe_playwright_python.sync_playwright import Axe
+
+    options = {"runOnly": {"type": "tag", "values": WCAG_AA_TAGS}, "resultTypes": ["violations"]}
+    results = Axe().run(page, options=options).response
+    assert results["passes"], "axe ran no rule: was it injected?"
+    return results["violations"]
+
+
+def describe(violations: list[dict]) -> str:
+    lines = []
+    for v in violations:
+        lines.append(f"{v['id']} ({v['impact']}): {v['help']} [{v['helpUrl']}]")
+        for node in v["nodes"]:
+            lines.append(f"    at {' > '.join(map(str, node['target']))}: {node['html'][:160]}")
+            if node.get("failureSummary"):
+                lines.extend(f"        {line}" for line in node["failureSummary"].splitlines())
+    return "\n".join(lines)
+
+
+@pytest.mark.parametrize(
+    "show", [show_empty_form, show_errors, show_preview], ids=["empty", "errors", "preview"]
+)
+def test_form_has_no_wcag_aa_violations(page, server_url, show):
+    page.goto(server_url)
+    show(page)
+    violations = axe_violations(page)
+    found = [v["id"] for v in violations]
+    assert found == [], f"axe found WCAG A/AA violations:\n{describe(violations)}"

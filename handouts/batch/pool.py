@@ -12,7 +12,10 @@ text could quote patient data.
 
 from __future__ import annotations
 
+import contextlib
 import multiprocessing
+import signal
+import threading
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future, as_completed
 from concurrent.futures import TimeoutError as TaskTimeout
@@ -48,6 +51,23 @@ class Done(Generic[T, R]):
     failure: Failure | None
 
 
+@contextlib.contextmanager
+def _sigint_deferred() -> Iterator[None]:
+    """Ctrl-C waits until the workers are started: a worker whose spawning is cut short
+    never gets its start-up data and dies with a traceback after the batch has exited."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    caught: list[int] = []
+    previous = signal.signal(signal.SIGINT, lambda signum, _frame: caught.append(signum))
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
+    if caught and callable(previous):
+        previous(signal.SIGINT, None)
+
+
 class WorkerPool:
     """Runs `fn(task)` for each task on `jobs` warm processes; yields as tasks finish."""
 
@@ -78,9 +98,10 @@ class WorkerPool:
             context=multiprocessing.get_context("spawn"),
         )
         try:
-            futures: dict[Future[Any], T] = {
-                pool.schedule(fn, args=(t,), timeout=self.timeout): t for t in queued
-            }
+            with _sigint_deferred():  # scheduling starts the workers
+                futures: dict[Future[Any], T] = {
+                    pool.schedule(fn, args=(t,), timeout=self.timeout): t for t in queued
+                }
             for future in as_completed(futures):
                 yield self._done(futures[future], future)
             pool.close()  # type: ignore[no-untyped-call]

@@ -139,7 +139,9 @@ class _Run:
         write_manifest(self.options.out_dir, list(self.entries.values()))
         finished = False
         try:
-            self.journal = Journal(self.options.out_dir) if tasks else None
+            # Even with nothing to render: this replaces (and, once finished, removes) the
+            # journal of an interrupted run, whose claims the manifest above now holds.
+            self.journal = Journal(self.options.out_dir)
             stamped: Stamped | None = None
             if self.options.stamping and tasks:
                 stamped, tasks = self._stamp(tasks)

@@ -24,6 +24,7 @@ from handouts.engine.clinic import Clinic
 from handouts.engine.context import build_context
 from handouts.engine.fetcher import AssetFetcher
 from handouts.engine.fonts import font_face_css
+from handouts.engine.pdfua import repair
 from handouts.engine.request import HandoutRequest
 from handouts.errors import RenderError
 from handouts.locate import data_dir
@@ -158,7 +159,7 @@ class Renderer:
             except FatalURLFetchingError as exc:
                 raise RenderError(f"asset failed to load: {exc.__cause__}") from None
         assert pdf is not None
-        return Rendered(pdf, len(document.pages), tuple(collector.messages), document)
+        return Rendered(repair(pdf, html), len(document.pages), tuple(collector.messages), document)
 
     def stylesheet(self, name: str | None = None, string: str | None = None) -> CSS:
         """A built-in (or clinic-overridden) stylesheet by file name, or CSS text."""
