@@ -54,14 +54,16 @@ IMB_BARS = 65
 
 EN_DAYS = ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"]
 ES_DAYS = ["lun", "mar", "mié", "jue", "vie", "sáb", "dom"]
+EN_MONTHS = {12: "Dec", 1: "Jan"}
+ES_MONTHS = {12: "dic", 1: "ene"}
 
 
 def log_dates(procedure: dt.date, lang: str) -> list[str]:
-    """The 14 days of the recovery log as printed: 'Fri 12/4' or 'vie 4/12'."""
+    """The 14 days of the recovery log as printed: 'Fri, Dec 4' or 'vie, 4 de dic'."""
     days = [procedure + dt.timedelta(days=n) for n in range(1, 15)]
     if lang == "en":
-        return [f"{EN_DAYS[d.weekday()]} {d.month}/{d.day}" for d in days]
-    return [f"{ES_DAYS[d.weekday()]} {d.day}/{d.month}" for d in days]
+        return [f"{EN_DAYS[d.weekday()]}, {EN_MONTHS[d.month]} {d.day}" for d in days]
+    return [f"{ES_DAYS[d.weekday()]}, {d.day} de {ES_MONTHS[d.month]}" for d in days]
 
 
 # Every patient value each record prints (letter and handout), written out by hand.
@@ -81,7 +83,7 @@ PRINTED = {
         "Apt 3",
         "Chicago IL 60601-1234",
         "miércoles, 2 de diciembre de 2026",
-        "8:15 a. m.",
+        "8:15 a.m.",
         "Dra. Ruiz",
         "T12, L1",
     ],

@@ -48,7 +48,7 @@ def test_spanish_formats_dates_times_and_labels(spanish_pdfs):
     pre = text_of(spanish_pdfs[("kyphoplasty", "pre")])
     assert "Su cita" in pre
     assert "martes, 1 de diciembre de 2026" in pre
-    assert "7:30 a. m." in pre
+    assert "7:30 a.m." in pre
     assert "Página 1 de 4" in pre
     assert "revisado el 16 de noviembre de 2026" in pre
     assert "No coma nada durante las 8 horas antes de su hora de llegada." in pre

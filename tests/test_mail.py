@@ -139,11 +139,11 @@ def test_each_letter_is_its_own_pdf_with_cover_letter_first(mailed):
     _, out = mailed
     letter = (out / "M2-vertebroplasty-pre-es.pdf").read_bytes()
     with pdfplumber.open(io.BytesIO(letter)) as plumber:
-        first = plumber.pages[0].extract_text()
+        first = plumber.pages[0].extract_text().replace("\xa0", " ")
         second = plumber.pages[1].extract_text()
     assert "Hola:" in first and "Paciente José Hernández" in first
     assert "Fecha miércoles, 2 de diciembre de 2026" in first
-    assert "Hora de llegada 8:15 a. m." in first
+    assert "Hora de llegada 8:15 a.m." in first
     assert "Cómo prepararse para su vertebroplastia" in second
 
 

@@ -35,7 +35,8 @@ def server_url():
 
 
 @pytest.fixture(scope="module")
-def browser():
+def browser(server_url):
+    """Closed before the server: a PDF viewer still loading must not outlive it."""
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as playwright:

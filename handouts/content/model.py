@@ -121,11 +121,7 @@ def texts(data: Any, loc: Loc = ()) -> Iterator[tuple[Loc, str]]:
 
 
 #: strings.yaml keys that are patterns with fields of their own, not clinic values.
-_DATE_FIELDS = frozenset({"weekday", "weekday_short", "month", "month_number", "day", "year"})
 PATTERN_FIELDS = {
-    "date.long": _DATE_FIELDS,
-    "date.short": _DATE_FIELDS,
-    "date.log": _DATE_FIELDS,
     "footer.content": frozenset({"id", "version", "reviewed"}),
     "footer.page": frozenset({"page", "pages"}),
 }

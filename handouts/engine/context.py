@@ -7,12 +7,13 @@ import re
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from babel import Locale
 from markupsafe import Markup, escape
 
 from handouts.content.model import PATTERN_FIELDS, Block, Handout, Section
 from handouts.content.vocabulary import PLACEHOLDER, PROTOCOL_NUMBERS, fill
 from handouts.engine.clinic import Clinic
-from handouts.engine.formats import clock_time, long_date
+from handouts.engine.formats import clock_time, day_label, locale_of, long_date, number, short_date
 from handouts.engine.request import HandoutRequest, PatientDetails
 
 _BOLD = re.compile(r"\*\*(.+?)\*\*")
@@ -36,14 +37,12 @@ class TextFormatter:
 GALLON_OF_MILK_LB = 8
 
 
-def _number(value: float) -> str:
-    return f"{value:.1f}".removesuffix(".0")
-
-
-def text_values(clinic: Clinic, procedure: str, strings: Mapping[str, str]) -> dict[str, str]:
+def text_values(
+    clinic: Clinic, procedure: str, strings: Mapping[str, str], locale: Locale
+) -> dict[str, str]:
     """Every placeholder's printed value for one clinic, procedure and language."""
     ident, protocol = clinic.config.clinic, clinic.config.protocol
-    values = {name: str(getattr(protocol, name)) for name in PROTOCOL_NUMBERS}
+    values = {name: number(getattr(protocol, name), locale) for name in PROTOCOL_NUMBERS}
     sedation = getattr(protocol.sedation, procedure)
     values |= {
         "clinic_name": ident.name,
@@ -52,8 +51,8 @@ def text_values(clinic: Clinic, procedure: str, strings: Mapping[str, str]) -> d
         "website": ident.website,
         "procedure_name": strings[f"procedure.{procedure}"],
         "sedation": strings[f"sedation.{sedation}"],
-        "fever_threshold_f": _number(protocol.fever_threshold_f),
-        "fever_threshold_c": _number(protocol.fever_threshold_c),
+        "fever_threshold_f": number(protocol.fever_threshold_f, locale),
+        "fever_threshold_c": number(protocol.fever_threshold_c, locale),
     }
     limit = protocol.lifting_limit_lb
     size = (
@@ -93,14 +92,13 @@ def visible_sections(handout: Handout, active: Mapping[str, bool]) -> list[Secti
     return result
 
 
-def patient_slots(patient: PatientDetails, strings: Mapping[str, str]) -> dict[str, str]:
+def patient_slots(patient: PatientDetails, locale: Locale) -> dict[str, str]:
     """The printed form of each patient value; empty string for a blank line."""
+    date, time = patient.procedure_date, patient.arrival_time
     return {
         "patient_name": patient.patient_name or "",
-        "procedure_date": long_date(patient.procedure_date, strings)
-        if patient.procedure_date
-        else "",
-        "arrival_time": clock_time(patient.arrival_time, strings) if patient.arrival_time else "",
+        "procedure_date": long_date(date, locale) if date else "",
+        "arrival_time": clock_time(time, locale) if time else "",
         "physician": patient.physician or "",
         "levels": patient.levels or "",
         "notes": patient.notes or "",
@@ -118,11 +116,12 @@ def build_context(
 ) -> dict[str, Any]:
     """`slot_text` replaces every filled patient value (the stamping fast path renders the
     layout with "" and measures it with a probe); None prints the real values."""
-    values = text_values(clinic, handout.procedure, strings)
+    locale = locale_of(handout.language, strings)
+    values = text_values(clinic, handout.procedure, strings, locale)
     fmt = TextFormatter(values)
-    slots = patient_slots(request.patient, strings)
+    slots = patient_slots(request.patient, locale)
     filled = {name: bool(value) for name, value in slots.items()}
-    days = recovery_days(request.patient, strings)
+    days = recovery_days(request.patient, locale)
     if slot_text is not None:
         slots = {name: slot_text if value else "" for name, value in slots.items()}
         days = [slot_text if day else "" for day in days]
@@ -145,7 +144,7 @@ def build_context(
         "footer_content": strings["footer.content"].format(
             id=handout.id,
             version=handout.version,
-            reviewed=long_date(handout.last_reviewed, strings, "short"),
+            reviewed=short_date(handout.last_reviewed, locale),
         ),
         "footer_page": page_label(strings["footer.page"]),
         "assist_lines": [(lang, fmt(line)) for lang, line in assist_lines],
@@ -157,14 +156,13 @@ def build_context(
 RECOVERY_LOG_DAYS = 14
 
 
-def recovery_days(patient: PatientDetails, strings: Mapping[str, str]) -> list[str]:
+def recovery_days(patient: PatientDetails, locale: Locale) -> list[str]:
     """Dates for the recovery log, starting the day after the procedure ('' when unknown)."""
     if not patient.procedure_date:
         return [""] * RECOVERY_LOG_DAYS
     start = patient.procedure_date
     return [
-        long_date(start + dt.timedelta(days=n), strings, "log")
-        for n in range(1, RECOVERY_LOG_DAYS + 1)
+        day_label(start + dt.timedelta(days=n), locale) for n in range(1, RECOVERY_LOG_DAYS + 1)
     ]
 
 

@@ -10,7 +10,7 @@ from weasyprint import CSS
 
 from handouts.engine.clinic import Mail, Window
 from handouts.engine.context import TextFormatter, patient_slots, text_values
-from handouts.engine.formats import long_date
+from handouts.engine.formats import locale_of, short_date
 from handouts.engine.render import Rendered, Renderer
 from handouts.engine.request import HandoutRequest
 from handouts.errors import RecordError
@@ -80,7 +80,7 @@ def letter_slots(renderer: Renderer, job: LetterJob) -> LetterSlots:
     request, mail = job.request, renderer.clinic.config.mail
     strings = renderer.library.strings(request.language)
     bars = imb.imb_bars(mail, job.address, job.serial)
-    slots = patient_slots(request.patient, strings)
+    slots = patient_slots(request.patient, locale_of(request.language, strings))
     call_you = strings["letter.call_you"]
     fields = [
         (strings["letter.name"], job.address.name, "name"),
@@ -99,8 +99,9 @@ def letter_context(
     clinic, request = renderer.clinic, job.request
     strings = renderer.library.strings(request.language)
     values = letter_slots(renderer, job)
+    locale = locale_of(request.language, strings)
     fmt = TextFormatter(
-        text_values(clinic, request.procedure, strings)
+        text_values(clinic, request.procedure, strings, locale)
         | {"clinic_address": ", ".join(clinic.config.clinic.address)}
     )
     fields, lines, barcode = values.fields, values.address.lines, imb.imb_svg(values.bars)
@@ -117,7 +118,7 @@ def letter_context(
         "address_lines": lines,
         "address_class": f"addr-{int(values.address.size * 10)}",
         "imb": barcode,
-        "letter_date": long_date(job.letter_date, strings, "short"),
+        "letter_date": short_date(job.letter_date, locale),
         "greeting": fmt(strings["letter.greeting"]),
         "intro": fmt(strings[f"letter.{request.phase}.intro"]),
         "fields": fields,

@@ -15,8 +15,10 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import pikepdf
+from babel import Locale
 from reportlab.pdfgen.canvas import Canvas
 
+from handouts.engine.formats import locale_of
 from handouts.engine.request import HandoutRequest
 from handouts.errors import RecordError
 from handouts.mail.address import MailAddress
@@ -101,6 +103,10 @@ class FastMail:
         self._letters: dict[LetterClass, Template] = {}
         self._handouts: dict[HandoutClass, Template] = {}
 
+    def _locale(self, item: MailItem) -> Locale:
+        language = item.request.language
+        return locale_of(language, self.renderer.library.strings(language))
+
     def _letter_template(self, key: LetterClass, job: LetterJob) -> Template:
         if key not in self._letters:
             template = letter_template(self.renderer, job)
@@ -120,8 +126,7 @@ class FastMail:
     def _templates(
         self, item: MailItem, job: LetterJob
     ) -> tuple[Layout, Template, Template] | None:
-        strings = self.renderer.library.strings(item.request.language)
-        hkey = handout_class(item.request, strings)
+        hkey = handout_class(item.request, self._locale(item))
         if hkey is None:
             return None
         lkey = letter_class(job)
@@ -152,9 +157,8 @@ class FastMail:
             return None
         layout, letter, handout = found
         values = letter_slots(self.renderer, job)
-        strings = self.renderer.library.strings(item.request.language)
         letter_stamps = plan_letter(letter, values)
-        handout_stamps = plan_handout(handout, item.request, strings)
+        handout_stamps = plan_handout(handout, item.request, self._locale(item))
         if not (fits(letter_stamps) and fits(handout_stamps)):
             return None
         first = sum(s.pages for s in stamped.letters)

@@ -13,6 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from babel import Locale
 from weasyprint import CSS
 
 from handouts.engine.context import patient_slots, recovery_days
@@ -67,9 +68,9 @@ def letter_template(renderer: Renderer, job: LetterJob) -> Template:
     )
 
 
-def handout_class(request: HandoutRequest, strings: Any) -> HandoutClass | None:
+def handout_class(request: HandoutRequest, locale: Locale) -> HandoutClass | None:
     """Records with the same key share every page but their slots; None: full render."""
-    slots = patient_slots(request.patient, strings)
+    slots = patient_slots(request.patient, locale)
     if slots["notes"]:
         return None  # free text changes the flow of the page
     filled = tuple(sorted(name for name, value in slots.items() if value))
@@ -86,9 +87,9 @@ def letter_class(job: LetterJob) -> LetterClass:
     )
 
 
-def plan_handout(template: Template, request: HandoutRequest, strings: Any) -> list[Stamp]:
-    slots = patient_slots(request.patient, strings)
-    days = recovery_days(request.patient, strings)
+def plan_handout(template: Template, request: HandoutRequest, locale: Locale) -> list[Stamp]:
+    slots = patient_slots(request.patient, locale)
+    days = recovery_days(request.patient, locale)
     stamps = []
     for slot in template.slots:
         value = days[slot.index] if slot.name == "recovery_date" else slots.get(slot.name, "")

@@ -1,0 +1,53 @@
+"""Dates, times and numbers come from CLDR (Babel) for each language's locale."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+
+from handouts.engine.formats import clock_time, day_label, locale_of, long_date, number
+
+DATE = dt.date(2026, 12, 2)
+NBSP = "\u00a0"
+
+
+@pytest.mark.parametrize(
+    ("language", "strings", "date", "day", "morning", "evening", "fever"),
+    [
+        ("en", {}, "Wednesday, December 2, 2026", "Wed, Dec 2", "7:30 AM", "7:05 PM", "100.4"),
+        (
+            "es",
+            {"locale": "es_US"},
+            "miércoles, 2 de diciembre de 2026",
+            "mié, 2 de dic",
+            "7:30 a.m.",
+            "7:05 p.m.",
+            "100.4",
+        ),
+        ("fr", {}, "mercredi 2 décembre 2026", "mer. 2 déc.", "07:30", "19:05", "100,4"),
+        ("zh-Hans", {}, "2026年12月2日星期三", "12月2日周三", "07:30", "19:05", "100.4"),
+        ("vi", {}, "Thứ Tư, 2 tháng 12, 2026", "Th 4, 2 thg 12", "07:30", "19:05", "100,4"),
+        ("ar", {}, "الأربعاء، 2 ديسمبر 2026", "الأربعاء، 2 ديسمبر", "7:30 ص", "7:05 م", "100.4"),
+    ],
+)
+def test_each_language_formats_by_cldr(language, strings, date, day, morning, evening, fever):
+    locale = locale_of(language, strings)
+    assert long_date(DATE, locale).replace(NBSP, " ") == date
+    assert day_label(DATE, locale).replace(NBSP, " ") == day
+    assert clock_time(dt.time(7, 30), locale).replace(NBSP, " ") == morning
+    assert clock_time(dt.time(19, 5), locale).replace(NBSP, " ") == evening
+    assert number(100.4, locale) == fever
+    assert number(38.0, locale) == "38"
+
+
+def test_a_time_never_breaks_before_am_pm():
+    assert clock_time(dt.time(7, 30), locale_of("en", {})) == f"7:30{NBSP}AM"
+
+
+def test_strings_files_hold_no_month_or_day_names():
+    from handouts.locate import data_dir
+
+    for path in data_dir("content").glob("*/strings.yaml"):
+        text = path.read_text(encoding="utf-8")
+        assert "December" not in text and "diciembre" not in text and "date." not in text
