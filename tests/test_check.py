@@ -67,7 +67,11 @@ def test_missing_required_section_and_stale_review(clinic_copy):
     content = _clinic_content(clinic_copy)
     path = content / "en" / "kyphoplasty-post.yaml"
     edit_file(path, "  - use: bone-health\n", "")
-    edit_file(path, "last_reviewed: 2026-11-16", "last_reviewed: 2024-01-10")
+    edit_file(
+        path,
+        "review_status: draft",
+        "review_status: clinician-reviewed\nreviewed_by: Dr. Test\nreviewed_on: 2024-01-10",
+    )
     results = run_checks(Workspace.open(clinic_copy), today=dt.date(2026, 11, 21))
     findings = [str(r) for r in results if isinstance(r, Finding)]
     assert "en/kyphoplasty-post.yaml: error: required section 'bone-health' is missing" in findings
@@ -87,3 +91,38 @@ def test_broken_override_template_and_content_error_are_reported(clinic_copy):
     assert "_notes.html:1" in result.stderr
     assert "unknown name '{llegada}'" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def _set_review(clinic_copy, lines: str) -> None:
+    path = _clinic_content(clinic_copy) / "es" / "vertebroplasty-pre.yaml"
+    edit_file(path, "review_status: translation-pending", lines)
+
+
+def test_an_approved_handout_needs_a_reviewer_and_a_date(clinic_copy):
+    _set_review(clinic_copy, "review_status: translated")
+    results = run_checks(Workspace.open(clinic_copy), today=dt.date(2026, 11, 21))
+    findings = [str(r) for r in results if isinstance(r, Finding)]
+    assert (
+        "es/vertebroplasty-pre.yaml: error: review_status is 'translated' but reviewed_by and "
+        "reviewed_on are not both set: record who approved it and when, or set review_status "
+        "to draft"
+    ) in findings
+
+
+def test_only_an_approved_handout_says_reviewed(clinic_copy):
+    from helpers import text_of
+
+    from handouts.engine.request import HandoutRequest
+
+    request = HandoutRequest("vertebroplasty", "pre", "es")
+    unapproved = text_of(Workspace.open(clinic_copy).renderer.pdf(request))
+    assert "revisado el" not in unapproved
+    assert "Traducción aún no revisada (Translation not yet reviewed)" in unapproved
+    _set_review(
+        clinic_copy,
+        "review_status: translated\nreviewed_by: Ana Ruiz, CHI-certified medical translator"
+        "\nreviewed_on: 2026-11-20",
+    )
+    approved = text_of(Workspace.open(clinic_copy).renderer.pdf(request))
+    assert "versión 1.0 · revisado el 20 de noviembre de 2026" in approved
+    assert "Translation not yet reviewed" not in approved

@@ -132,7 +132,7 @@ def test_list_shows_versions_and_review_dates():
     lines = result.output.splitlines()
     assert len(lines) == 9  # header + 4 handouts x 2 languages
     assert any(
-        line.split()[:4] == ["kyphoplasty-post", "en", "1.0", "2026-11-16"] for line in lines
+        line.split()[:5] == ["kyphoplasty-post", "en", "1.0", "-", "draft"] for line in lines
     )
 
 

@@ -45,7 +45,7 @@ def test_patient_field_in_content_text_is_refused(content_copy):
 def test_wrong_types_and_unknown_keys_are_all_reported(content_copy):
     path = content_copy / "en" / "kyphoplasty-pre.yaml"
     version_line = edit_file(path, 'version: "1.0"', "version: one")
-    edit_file(path, "review_status: clinician-reviewed", "review_status: maybe\nreviewer: Bob")
+    edit_file(path, "review_status: draft", "review_status: maybe\nreviewer: Bob")
     message = _problems(content_copy)
     assert f"{path}:{version_line}: version:" in message
     assert "review_status:" in message

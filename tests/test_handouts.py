@@ -53,7 +53,9 @@ def test_footer_on_every_page(sample_pdfs, workspace, key):
     for n in range(1, pages + 1):
         assert f"Page {n} of {pages}" in text
     assert (
-        text.count(f"{handout.id} · version {handout.version} · reviewed November 16, 2026")
+        text.count(
+            f"{handout.id} · version {handout.version} · Draft: not yet approved by a clinician"
+        )
         == pages
     )
     assert text.count("Riverbend Spine Center · (555) 010-4400") == pages

@@ -50,7 +50,8 @@ def test_spanish_formats_dates_times_and_labels(spanish_pdfs):
     assert "martes, 1 de diciembre de 2026" in pre
     assert "7:30 a.m." in pre
     assert "Página 1 de 4" in pre
-    assert "revisado el 16 de noviembre de 2026" in pre
+    assert "Traducción aún no revisada (Translation not yet reviewed)" in pre
+    assert "revisado el" not in pre and "reviewed" not in pre.replace("not yet reviewed", "")
     assert "No coma nada durante las 8 horas antes de su hora de llegada." in pre
     assert "No deje de tomar ninguna medicina por su cuenta." in pre
     assert "anestesia general" in pre and "globo" in pre

@@ -28,17 +28,9 @@ def _letters(pdf: bytes, footer: list[str]) -> str:
 
 
 def _footer_lines(workspace, lang: str, procedure: str, phase: str) -> list[str]:
-    from handouts.engine.context import build_context
     from handouts.engine.request import HandoutRequest
 
-    handout = workspace.library.handout(lang, procedure, phase)
-    context = build_context(
-        workspace.clinic,
-        handout,
-        workspace.library.strings(lang),
-        HandoutRequest(procedure, phase, lang),
-        None,
-    )
+    context = workspace.renderer.context(HandoutRequest(procedure, phase, lang))
     clinic = workspace.clinic.config.clinic
     return [context["footer_content"], f"{clinic.name} · {clinic.main_phone}"]
 

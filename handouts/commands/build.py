@@ -66,7 +66,7 @@ def list_rows(workspace: Workspace) -> list[dict[str, str]]:
             "handout": h.id,
             "language": h.language,
             "version": h.version,
-            "reviewed": h.last_reviewed.isoformat(),
+            "reviewed": h.reviewed_on.isoformat() if h.approved and h.reviewed_on else "-",
             "status": h.review_status,
             "title": h.title,
         }

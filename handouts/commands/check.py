@@ -8,6 +8,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 
 from handouts.commands.readability import ReadabilityRule, body_text, pdf_text
+from handouts.content.model import APPROVED, Handout
 from handouts.engine.request import PHASES, PROCEDURES, HandoutRequest
 from handouts.errors import HandoutError
 from handouts.workspace import Workspace
@@ -101,16 +102,7 @@ def check_handout(
     present = {s.id for s in handout.resolved_sections()}
     for missing in (s for s in REQUIRED_SECTIONS[phase] if s not in present):
         yield Finding("error", where, f"required section '{missing}' is missing")
-    age = today - handout.last_reviewed
-    if age > REVIEW_MAX_AGE:
-        yield Finding(
-            "warning",
-            where,
-            f"last reviewed {handout.last_reviewed} ({age.days} days ago): "
-            "review the content and update last_reviewed",
-        )
-    if handout.review_status in ("draft", "translation-pending"):
-        yield Finding("warning", where, f"review status is '{handout.review_status}'")
+    yield from check_review(handout, where, today)
     strings = library.strings(lang)
     rule = ReadabilityRule.from_strings(strings, f"{lang}/strings.yaml")
     pdf = workspace.renderer.pdf(HandoutRequest(procedure, phase, lang))
@@ -127,6 +119,28 @@ def check_handout(
             where,
             f"reading level {score:.1f}, needs {rule.describe()}; "
             f"simplify the hardest sentences: {hardest}",
+        )
+
+
+def check_review(handout: Handout, where: str, today: dt.date) -> Iterator[Finding]:
+    """An approving status needs who and when; old or missing approval is a warning."""
+    status = handout.review_status
+    if status in APPROVED and not handout.approved:
+        yield Finding(
+            "error",
+            where,
+            f"review_status is '{status}' but reviewed_by and reviewed_on are not both set: "
+            "record who approved it and when, or set review_status to draft",
+        )
+    elif status not in APPROVED:
+        yield Finding("warning", where, f"review status is '{status}': not approved for patients")
+    if handout.reviewed_on is not None and today - handout.reviewed_on > REVIEW_MAX_AGE:
+        days = (today - handout.reviewed_on).days
+        yield Finding(
+            "warning",
+            where,
+            f"last reviewed {handout.reviewed_on} ({days} days ago): "
+            "review the content and update reviewed_on",
         )
 
 

@@ -87,21 +87,43 @@ class SectionRef(_Model):
     use: str = Field(pattern=SLUG, description="Id of a section in shared.yaml.")
 
 
+ReviewStatus = Literal["draft", "clinician-reviewed", "translation-pending", "translated"]
+APPROVED = frozenset({"clinician-reviewed", "translated"})
+
+
 class Handout(_Model):
     id: str = Field(pattern=SLUG)
     procedure: Literal["vertebroplasty", "kyphoplasty"]
     phase: Literal["pre", "post"]
-    language: str = Field(pattern=r"^[a-z]{2,3}$")
+    language: str = Field(pattern=r"^[a-z]{2,3}(-[A-Z][a-z]{3})?(-[A-Z]{2})?$")
     title: Text = Field(min_length=3, max_length=80)
     summary: Text = Field(min_length=3, description="One or two sentences under the title.")
     version: str = Field(pattern=r"^\d+\.\d+(\.\d+)?$")
-    last_reviewed: dt.date
-    review_status: Literal["draft", "clinician-reviewed", "translation-pending", "translated"]
+    updated_on: dt.date = Field(description="When the text last changed.")
+    review_status: ReviewStatus = Field(
+        description="draft and translation-pending are not approved for patients; "
+        "clinician-reviewed and translated are, once reviewed_by and reviewed_on say who "
+        "approved them and when."
+    )
+    reviewed_by: str | None = Field(
+        default=None, min_length=3, max_length=120, description="Who approved it (name, role)."
+    )
+    reviewed_on: dt.date | None = Field(default=None, description="When it was approved.")
     sources: list[Source] = Field(min_length=1)
     sections: list[Section | SectionRef] = Field(min_length=1)
 
     def resolved_sections(self) -> list[Section]:
         return [s for s in self.sections if isinstance(s, Section)]
+
+    @property
+    def approved(self) -> bool:
+        """Approved for patients: an approving status with who and when recorded."""
+        return self.review_status in APPROVED and bool(self.reviewed_by and self.reviewed_on)
+
+    @property
+    def pending_note(self) -> str:
+        """The strings.yaml key naming what is still missing (footer.status.*)."""
+        return "translation-pending" if self.review_status.startswith("transl") else "draft"
 
 
 class SharedSections(_Model):
@@ -122,7 +144,8 @@ def texts(data: Any, loc: Loc = ()) -> Iterator[tuple[Loc, str]]:
 
 #: strings.yaml keys that are patterns with fields of their own, not clinic values.
 PATTERN_FIELDS = {
-    "footer.content": frozenset({"id", "version", "reviewed"}),
+    "footer.content": frozenset({"id", "version", "review"}),
+    "footer.reviewed": frozenset({"date"}),
     "footer.page": frozenset({"page", "pages"}),
 }
 

@@ -113,6 +113,7 @@ def build_context(
     logo_url: str | None,
     assist_lines: Sequence[tuple[str, str]] = (),
     slot_text: str | None = None,
+    english: Mapping[str, str] | None = None,
 ) -> dict[str, Any]:
     """`slot_text` replaces every filled patient value (the stamping fast path renders the
     layout with "" and measures it with a probe); None prints the real values."""
@@ -144,13 +145,26 @@ def build_context(
         "footer_content": strings["footer.content"].format(
             id=handout.id,
             version=handout.version,
-            reviewed=short_date(handout.last_reviewed, locale),
+            review=review_note(handout, strings, english or strings, locale),
         ),
         "footer_page": page_label(strings["footer.page"]),
         "assist_lines": [(lang, fmt(line)) for lang, line in assist_lines],
         "options": clinic.config.options,
         "recovery_days": days,
     }
+
+
+def review_note(
+    handout: Handout, strings: Mapping[str, str], english: Mapping[str, str], locale: Locale
+) -> str:
+    """ "reviewed <date>" only for an approved handout; otherwise what is missing, in the
+    handout's language and, for other languages, in English too."""
+    if handout.approved and handout.reviewed_on is not None:
+        return strings["footer.reviewed"].format(date=short_date(handout.reviewed_on, locale))
+    key = f"footer.status.{handout.pending_note}"
+    if english is strings or english[key] == strings[key]:
+        return strings[key]
+    return f"{strings[key]} ({english[key]})"
 
 
 RECOVERY_LOG_DAYS = 14

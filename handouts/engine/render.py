@@ -19,7 +19,7 @@ from weasyprint.document import Document
 from weasyprint.text.fonts import FontConfiguration
 from weasyprint.urls import FatalURLFetchingError
 
-from handouts.content.library import ContentLibrary
+from handouts.content.library import REFERENCE_LANGUAGE, ContentLibrary
 from handouts.engine.clinic import Clinic
 from handouts.engine.context import build_context
 from handouts.engine.fetcher import AssetFetcher
@@ -127,6 +127,7 @@ class Renderer:
             self.logo_url(),
             self.library.assist_lines(request.language),
             slot_text=slot_text,
+            english=self.library.strings(REFERENCE_LANGUAGE),
         )
 
     def html(self, request: HandoutRequest, slot_text: str | None = None) -> str:
