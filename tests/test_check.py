@@ -126,3 +126,16 @@ def test_only_an_approved_handout_says_reviewed(clinic_copy):
     approved = text_of(Workspace.open(clinic_copy).renderer.pdf(request))
     assert "versión 1.0 · revisado el 20 de noviembre de 2026" in approved
     assert "Translation not yet reviewed" not in approved
+
+
+def test_an_override_template_that_breaks_the_pdf_structure_is_an_error(clinic_copy):
+    templates = clinic_copy / "templates"
+    templates.mkdir()
+    (templates / "_sources.html").write_text(
+        '<section class="sources"><h4>Sources</h4><p>See the clinic.</p></section>\n'
+    )
+    results = run_checks(Workspace.open(clinic_copy), today=dt.date(2026, 11, 21))
+    findings = [str(r) for r in results if isinstance(r, Finding)]
+    assert (
+        "en/kyphoplasty-pre.yaml: error: PDF/UA structure 14-003: heading level skips from H2 to H4"
+    ) in findings

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 
 from handouts.commands.readability import ReadabilityRule, body_text, pdf_text
 from handouts.content.model import APPROVED, Handout
+from handouts.engine.pdfua_rules import check_pdfua
 from handouts.engine.request import PHASES, PROCEDURES, HandoutRequest
 from handouts.errors import HandoutError
 from handouts.workspace import Workspace
@@ -106,6 +107,8 @@ def check_handout(
     strings = library.strings(lang)
     rule = ReadabilityRule.from_strings(strings, f"{lang}/strings.yaml")
     pdf = workspace.renderer.pdf(HandoutRequest(procedure, phase, lang))
+    for problem in check_pdfua(pdf):
+        yield Finding("error", where, f"PDF/UA structure {problem}")
     ident = workspace.clinic.config.clinic
     text = body_text(
         pdf_text(pdf), handout, strings, [ident.name, *ident.address, ident.main_phone]
