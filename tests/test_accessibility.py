@@ -205,3 +205,24 @@ def test_each_rule_finds_its_defect(render):
     assert _broken(pdf, empty_span) == ["empty-element"]
     assert "01-005" in _broken(pdf, footer_tagged_again)
     assert _broken(pdf, link_without_print_flag) == ["print-flag"]
+
+
+def test_a_language_change_that_wraps_over_lines_keeps_its_lang():
+    from weasyprint import HTML
+
+    from handouts.engine.pdfua import repair
+
+    line = (
+        "Nếu quý vị nói tiếng Việt, chúng tôi có dịch vụ hỗ trợ ngôn ngữ miễn phí cho quý vị. "
+        "Hãy gọi cho phòng khám của chúng tôi."
+    )
+    html = (
+        '<html lang="en"><head><title>t</title></head><body><h1>Title</h1>'
+        f'<p style="width: 120pt">Hello.</p><p lang="vi" style="width: 120pt">{line}</p>'
+        "</body></html>"
+    )
+    pdf = repair(HTML(string=html).write_pdf(pdf_variant="pdf/ua-1"), html)
+    document, root, texts, pages = _tree(pdf)
+    marked = [e for e in root.walk() if isinstance(e.obj, pikepdf.Dictionary) and "/Lang" in e.obj]
+    assert [(e.role, str(e.obj.Lang)) for e in marked] == [("P", "vi")]
+    assert len(pages[0].sequences) > 3  # the line really wraps

@@ -326,3 +326,19 @@ def test_no_patient_data_in_logs_errors_names_or_metadata(tmp_path):
         ):
             assert canary not in text_found, (canary, where)
     assert "Zzcanaryname Qqsurname" in text_of((out / "P1-kyphoplasty-pre-en.pdf").read_bytes())
+
+
+def test_a_language_without_this_handout_fails_its_row_only(tmp_path, clinic_copy):
+    strings = (REPO / "content" / "en" / "strings.yaml").read_text(encoding="utf-8")
+    (clinic_copy / "content" / "vi").mkdir(parents=True)
+    (clinic_copy / "content" / "vi" / "strings.yaml").write_text(strings, encoding="utf-8")
+    source = tmp_path / "in.csv"
+    source.write_text(HEADER + "V1,kyphoplasty,pre,vi,,,,\nE1,kyphoplasty,post,en,,,,\n")
+    out = tmp_path / "out"
+    result = run_cli("--clinic", str(clinic_copy), "batch", str(source), "-o", str(out))
+    assert result.returncode == 1, result.stderr
+    assert "Traceback" not in result.stderr
+    errors = (out / "errors.csv").read_text(encoding="utf-8")
+    assert "V1" in errors and "content file not found: vi/kyphoplasty-pre.yaml" in errors
+    assert read_manifest(out)["E1"]["status"] == "rendered"
+    assert read_manifest(out)["V1"]["status"] == "failed"

@@ -51,3 +51,11 @@ def test_strings_files_hold_no_month_or_day_names():
     for path in data_dir("content").glob("*/strings.yaml"):
         text = path.read_text(encoding="utf-8")
         assert "December" not in text and "diciembre" not in text and "date." not in text
+
+
+def test_a_language_cldr_does_not_know_is_a_clear_content_error():
+    from handouts.errors import ContentError
+
+    with pytest.raises(ContentError, match="hmn/strings.yaml: CLDR has no locale 'hmn'"):
+        locale_of("hmn", {})
+    assert locale_of("hmn", {"locale": "en_US"}).language == "en"

@@ -304,3 +304,15 @@ def test_fast_path_draws_the_same_65_bars(tmp_path, clinic_copy):
             rects = document.pages[0].rects
         counts[engine] = sum(1 for r in rects if top < r["top"] < bottom)
     assert counts == {"fast": 65, "full": 65}
+
+
+def test_resume_renders_again_when_the_address_changes(tmp_path):
+    result, out = _mail(tmp_path, rows=[ROWS[0]])
+    assert result.returncode == 0, result.stderr
+    moved = ROWS[0].replace("12 Elm St,,Springfield,IL,62704", "99 New Rd,,Madison,WI,53703")
+    result, out = _mail(tmp_path, "--resume", rows=[moved])
+    assert result.returncode == 0, result.stderr
+    (entry,) = read_manifest(out).values()
+    assert entry["status"] == "rendered"  # not "resumed": the old letter had the old address
+    letter = text_of((out / entry["file"]).read_bytes())
+    assert "99 New Rd" in letter and "12 Elm St" not in letter

@@ -13,7 +13,7 @@ import hashlib
 import json
 import logging
 import tempfile
-from dataclasses import dataclass, field, replace
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 
 from handouts import __version__
@@ -31,7 +31,7 @@ from handouts.batch.progress import Progress
 from handouts.batch.records import KNOWN_COLUMNS, Record, RowError, read_input, validate_rows
 from handouts.batch.worker import Task, WorkerSetup, init_worker, render_task
 from handouts.engine.output import TEMP_PREFIX, fhir_file_name, write_atomic
-from handouts.errors import OutputError
+from handouts.errors import HandoutError, OutputError
 from handouts.mail.assemble import MailPiece, assemble_mailing, printed_pages
 from handouts.mail.preview import write_previews
 from handouts.options import BatchOptions, FhirMode, ProgressMode, Target
@@ -57,18 +57,24 @@ class BatchResult:
         return 1 if self.errors else 0
 
 
-def input_hash(workspace: Workspace, record: Record, fhir: FhirMode | None) -> str:
-    """Changes when anything that shapes this record's files changes."""
+def input_hash(workspace: Workspace, record: Record, options: BatchOptions) -> str:
+    """Changes when anything that shapes this record's files changes: the record (with
+    its address), the content, the clinic, the tool, and what kind of file is made."""
     request = record.request
     handout = workspace.library.handout(request.language, request.procedure, request.phase)
+    mail = options.target is Target.MAIL
     basis = {
         "record_id": record.record_id,
         "request": [request.procedure, request.phase, request.language, request.large_print],
         "patient": request.patient.model_dump(mode="json"),
-        "content": [handout.id, handout.version],
+        "address": asdict(record.address) if record.address else None,
+        "content": [handout.id, handout.version, handout.review_status],
         "clinic": workspace.clinic.config.model_dump(mode="json"),
         "tool": __version__,
-        "fhir": fhir.value if fhir else None,
+        "fhir": options.fhir.value if options.fhir else None,
+        "target": options.target.value,
+        "letter_date": options.letter_date.isoformat() if mail else None,
+        "engine": "fast" if options.stamping else "full",
     }
     return hashlib.sha256(json.dumps(basis, sort_keys=True).encode()).hexdigest()
 
@@ -81,6 +87,11 @@ def prepare_output(out_dir: Path) -> None:
         (out_dir / ".write-test").unlink()
     except OSError as exc:
         raise OutputError(f"{out_dir}: cannot write here ({exc.strerror})") from None
+    remove_leftovers(out_dir)
+
+
+def remove_leftovers(out_dir: Path) -> None:
+    """Temp files of an interrupted write (a killed worker cannot clean up its own)."""
     for leftover in out_dir.glob(f"{TEMP_PREFIX}*"):
         with contextlib.suppress(OSError):
             if leftover.is_dir():
@@ -155,13 +166,18 @@ class _Run:
             write_manifest(self.options.out_dir, list(self.entries.values()))
             if self.journal:
                 self.journal.close(remove=finished)
+            remove_leftovers(self.options.out_dir)
 
     def _skip_done(self, records: list[Record]) -> list[Task]:
         options = self.options
         previous = read_previous(options.out_dir) if options.resume else {}
         tasks = []
         for record in records:
-            task = Task(record, input_hash(self.workspace, record, options.fhir))
+            try:
+                task = Task(record, input_hash(self.workspace, record, options))
+            except HandoutError as exc:  # e.g. a language without this handout
+                self._unrenderable(record, exc.format_message())
+                continue
             prior = previous.get(record.record_id)
             if prior is not None and _already_done(
                 options.out_dir, prior, task, bool(options.fhir)
@@ -175,6 +191,11 @@ class _Run:
                 "resume: %d record(s) already done, %d to render", self.result.resumed, len(tasks)
             )
         return tasks
+
+    def _unrenderable(self, record: Record, message: str) -> None:
+        self.entries[record.record_id] = failed_entry(record, message, "")
+        self.result.failed += 1
+        self.result.errors.append(RowError(record.row, record.line, "", message, record.record_id))
 
     def _record(self, entry: Entry) -> None:
         """A finished record: its file (if any) is on disk, so it may be claimed."""

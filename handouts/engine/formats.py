@@ -11,9 +11,11 @@ import datetime as dt
 from collections.abc import Mapping
 from functools import cache
 
-from babel import Locale
+from babel import Locale, UnknownLocaleError
 from babel.dates import format_date, format_skeleton, format_time
 from babel.numbers import format_decimal
+
+from handouts.errors import ContentError
 
 #: CLDR puts a narrow no-break space before "AM"; a plain no-break space prints in every
 #: font and keeps "7:30 AM" on one line the same way.
@@ -27,7 +29,14 @@ def _parse(tag: str) -> Locale:
 
 def locale_of(language: str, strings: Mapping[str, str]) -> Locale:
     """The CLDR locale of a content language (strings.yaml `locale`, or the code)."""
-    return _parse(strings.get("locale") or language)
+    tag = strings.get("locale") or language
+    try:
+        return _parse(tag)
+    except (UnknownLocaleError, ValueError):
+        raise ContentError(
+            f"{language}/strings.yaml: CLDR has no locale '{tag}' for dates and times; "
+            "set `locale:` to the nearest one CLDR knows (e.g. en_US)"
+        ) from None
 
 
 def _clean(text: str) -> str:

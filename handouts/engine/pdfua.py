@@ -176,11 +176,12 @@ def _set_languages(pdf: pikepdf.Pdf, changes: list[tuple[str, str]]) -> None:
     root = structure(pdf)
     assert root is not None
     texts = mcid_texts(painted(pdf))
-    wanted = {text: lang for lang, text in changes}
+    # Compared without any whitespace: WeasyPrint drops the space where a line wraps.
+    wanted = {"".join(text.split()): lang for lang, text in changes}
     for element in root.walk():
         if element.role in ("StructTreeRoot", "Document"):
             continue
-        text = " ".join(element_text(element, texts).split())
+        text = "".join(element_text(element, texts).split())
         lang = wanted.get(text)
         if lang is not None and not _same_text_parent(element, texts, text):
             element.obj.Lang = pikepdf.String(lang)
@@ -191,4 +192,4 @@ def _same_text_parent(element: Element, texts: dict[tuple[int, int], str], text:
     parent = element.parent
     if parent is None or parent.role in ("StructTreeRoot", "Document"):
         return False
-    return " ".join(element_text(parent, texts).split()) == text
+    return "".join(element_text(parent, texts).split()) == text
