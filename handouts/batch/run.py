@@ -34,7 +34,7 @@ from handouts.engine.output import TEMP_PREFIX, fhir_file_name, write_atomic
 from handouts.errors import HandoutError, OutputError
 from handouts.mail.assemble import MailPiece, assemble_mailing, printed_pages
 from handouts.mail.preview import write_previews
-from handouts.options import BatchOptions, FhirMode, ProgressMode, Target
+from handouts.options import BatchOptions, ProgressMode, Target
 from handouts.stamp.fastpath import FastMail, MailItem, Stamped, StampedLetter
 from handouts.stamp.files import WriteJob, Written, write_letters
 from handouts.workspace import Workspace
