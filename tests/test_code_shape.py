@@ -52,8 +52,14 @@ def _modules() -> list[tuple[str, ast.Module]]:
     return [(_module_name(p), ast.parse(p.read_text())) for p in sorted(PACKAGE.rglob("*.py"))]
 
 
-def _imports(tree: ast.Module) -> list[ast.ImportFrom]:
-    return [n for n in ast.walk(tree) if isinstance(n, ast.ImportFrom) and n.module]
+def _package_imports() -> list[tuple[str, ast.ImportFrom]]:
+    """(importing module, import) for every `from handouts... import` in the package."""
+    return [
+        (name, node)
+        for name, tree in _modules()
+        for node in ast.walk(tree)
+        if isinstance(node, ast.ImportFrom) and (node.module or "").startswith("handouts")
+    ]
 
 
 def test_every_module_is_in_a_stage():
@@ -65,10 +71,8 @@ def test_every_module_is_in_a_stage():
 def test_no_module_imports_from_a_later_stage():
     backwards = [
         f"{name} imports {node.module}"
-        for name, tree in _modules()
-        for node in _imports(tree)
-        if node.module and node.module.startswith("handouts")
-        if _stage(node.module) > _stage(name)
+        for name, node in _package_imports()
+        if _stage(str(node.module)) > _stage(name)
     ]
     assert backwards == []
 
@@ -76,9 +80,7 @@ def test_no_module_imports_from_a_later_stage():
 def test_no_private_name_is_imported_from_another_module():
     private = [
         f"{name} imports {node.module}.{alias.name}"
-        for name, tree in _modules()
-        for node in _imports(tree)
-        if node.module and node.module.startswith("handouts")
+        for name, node in _package_imports()
         for alias in node.names
         if alias.name.startswith("_") and alias.name != "__version__"
     ]

@@ -26,7 +26,7 @@ from handouts.batch.manifest import (
     write_errors,
     write_manifest,
 )
-from handouts.batch.pool import Failure, WorkerPool
+from handouts.batch.pool import WorkerPool
 from handouts.batch.progress import Progress
 from handouts.batch.records import KNOWN_COLUMNS, Record, RowError, read_input, validate_rows
 from handouts.batch.worker import Task, WorkerSetup, init_worker, render_task
@@ -176,7 +176,7 @@ class _Run:
             try:
                 task = Task(record, input_hash(self.workspace, record, options))
             except HandoutError as exc:  # e.g. a language without this handout
-                self._unrenderable(record, exc.format_message())
+                self._fail(record, exc.format_message(), "")
                 continue
             prior = previous.get(record.record_id)
             if prior is not None and _already_done(
@@ -192,16 +192,12 @@ class _Run:
             )
         return tasks
 
-    def _unrenderable(self, record: Record, message: str) -> None:
-        self.entries[record.record_id] = failed_entry(record, message, "")
-        self.result.failed += 1
-        self.result.errors.append(RowError(record.row, record.line, "", message, record.record_id))
-
     def _record(self, entry: Entry) -> None:
-        """A finished record: its file (if any) is on disk, so it may be claimed."""
+        """A finished record: its file (if any) is on disk, so it may be claimed. Records
+        that fail before the journal opens need no journal: they have no file."""
         self.entries[entry.record_id] = entry
-        assert self.journal is not None
-        self.journal.add(entry)
+        if self.journal is not None:
+            self.journal.add(entry)
 
     def _progress(self, total: int) -> Progress | None:
         if self.options.progress is ProgressMode.NONE:
@@ -228,17 +224,14 @@ class _Run:
                 self.result.rendered += 1
             else:
                 assert done.failure is not None
-                self._fail(done.task, done.failure)
+                self._fail(done.task.record, done.failure.message, done.task.input_hash)
             if progress:
                 progress.advance(failed=done.result is None)
 
-    def _fail(self, task: Task, failure: Failure) -> None:
-        record = task.record
-        self._record(failed_entry(record, failure.message, task.input_hash))
+    def _fail(self, record: Record, message: str, input_hash: str) -> None:
+        self._record(failed_entry(record, message, input_hash))
         self.result.failed += 1
-        self.result.errors.append(
-            RowError(record.row, record.line, "", failure.message, record.record_id)
-        )
+        self.result.errors.append(RowError(record.row, record.line, "", message, record.record_id))
         log.debug("row %d (record %s) failed", record.row, record.record_id)
 
     def _stamp(self, tasks: list[Task]) -> tuple[Stamped, list[Task]]:
@@ -305,7 +298,7 @@ class _Run:
 
 def _write_jobs(stamped: Stamped, out_dir: Path, shared: Path) -> list[WriteJob]:
     """Chunks of letters; the shared static and overlay PDFs are written once to `shared`."""
-    _, statics = stamped.static_pdfs()
+    statics = stamped.static_pdfs()
     static_paths = []
     for index, data in enumerate(statics):
         path = shared / f"static-{index}.pdf"

@@ -24,11 +24,18 @@ from typing import Any
 
 import pikepdf
 
-from handouts.engine.structure import Element, element_text, mcid_texts, painted, structure
+from handouts.engine.structure import (
+    MAY_BE_EMPTY,
+    PRINT_FLAG,
+    Element,
+    element_text,
+    mcid_texts,
+    painted,
+    structure,
+)
 
-#: Roles kept even when empty: a blank table cell is real ("blank" when read).
-_KEEP_EMPTY = frozenset({"TD", "TH", "Document", "StructTreeRoot"})
-_PRINT_FLAG = 4
+#: Roles kept even when empty: blank table cells, and the roots.
+_KEEP_EMPTY = MAY_BE_EMPTY | {"Document", "StructTreeRoot"}
 _FOOTER = pikepdf.Dictionary(Type=pikepdf.Name.Pagination, Subtype=pikepdf.Name.Footer)
 
 
@@ -78,7 +85,7 @@ def repair(data: bytes, html: str) -> bytes:
     _prune_empty(root)
     _scope_header_cells(root)
     _print_links(pdf)
-    _set_languages(pdf, language_changes(html))
+    _set_languages(pdf, root, language_changes(html))
     buffer = io.BytesIO()
     pdf.save(buffer, deterministic_id=True)
     return buffer.getvalue()
@@ -130,7 +137,7 @@ def _prune_empty(root: Element) -> None:
         parent = element.parent
         if parent is None or element.role in _KEEP_EMPTY:
             continue
-        if element.children or element.mcids or element.annotations or _has_alt(element):
+        if element.has_content or element.has_alt:
             continue
         parent.children.remove(element)
         kids = _kids_array(parent.obj)
@@ -140,10 +147,6 @@ def _prune_empty(root: Element) -> None:
                     del kids[i]
         elif parent.obj.get("/K") is not None:
             del parent.obj["/K"]
-
-
-def _has_alt(element: Element) -> bool:
-    return any(str(element.obj.get(k, "")).strip() for k in ("/Alt", "/ActualText"))
 
 
 def _scope_header_cells(root: Element) -> None:
@@ -167,14 +170,13 @@ def _print_links(pdf: pikepdf.Pdf) -> None:
     for page in pdf.pages:
         for annotation in page.get("/Annots", []):
             if annotation.get("/Subtype") == "/Link":
-                annotation.F = int(annotation.get("/F", 0)) | _PRINT_FLAG
+                annotation.F = int(annotation.get("/F", 0)) | PRINT_FLAG
 
 
-def _set_languages(pdf: pikepdf.Pdf, changes: list[tuple[str, str]]) -> None:
+def _set_languages(pdf: pikepdf.Pdf, root: Element, changes: list[tuple[str, str]]) -> None:
+    """`root` is the tree as repaired so far (_prune_empty keeps it in step with the PDF)."""
     if not changes:
         return
-    root = structure(pdf)
-    assert root is not None
     texts = mcid_texts(painted(pdf))
     # Compared without any whitespace: WeasyPrint drops the space where a line wraps.
     wanted = {"".join(text.split()): lang for lang, text in changes}

@@ -15,16 +15,20 @@ from typing import Any
 
 import pikepdf
 
-from handouts.engine.structure import Element, Painted, painted, structure
+from handouts.engine.structure import (
+    MAY_BE_EMPTY,
+    PRINT_FLAG,
+    Element,
+    Painted,
+    painted,
+    structure,
+)
 
 _LANG = re.compile(r"^[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8})*$")
-#: Roles that may be empty: a blank table cell is real content ("blank" when read).
-_MAY_BE_EMPTY = frozenset({"TD", "TH"})
 _LIST_KIDS = frozenset({"LI", "Caption", "L"})
 _ITEM_KIDS = frozenset({"Lbl", "LBody"})
 _TABLE_KIDS = frozenset({"TR", "THead", "TBody", "TFoot", "Caption"})
 _ROW_GROUPS = frozenset({"Table", "THead", "TBody", "TFoot"})
-_PRINT_FLAG = 4
 
 
 @dataclass(frozen=True)
@@ -106,7 +110,7 @@ def _element(element: Element) -> Iterator[Finding]:
     role = element.role
     where = _path(element)
     is_element = element.parent is not None and role != "StructTreeRoot"
-    if is_element and not element.has_content and role not in _MAY_BE_EMPTY and not _alt(element):
+    if is_element and not element.has_content and role not in MAY_BE_EMPTY and not element.has_alt:
         yield Finding("empty-element", f"{where}: empty structure element")
     kids = {child.role for child in element.children}
     parent = element.parent.role if element.parent else ""
@@ -124,7 +128,7 @@ def _element(element: Element) -> Iterator[Finding]:
         yield Finding("09-004", f"{where}: a row must sit in a table and hold TH/TD only")
     if role == "TH" and _attribute(element, "/Scope") is None:
         yield Finding("15-003", f"{where}: a header cell without Scope")
-    if role == "Figure" and not _alt(element):
+    if role == "Figure" and not element.has_alt:
         yield Finding("13-004", f"{where}: a figure without alternate text")
     lang = element.obj.get("/Lang") if isinstance(element.obj, pikepdf.Dictionary) else None
     if lang is not None and not _LANG.match(str(lang)):
@@ -171,7 +175,7 @@ def _links(pdf: pikepdf.Pdf, root: Element) -> Iterator[Finding]:
         for annotation in annotations:
             if annotation.get("/Subtype") != "/Link":
                 continue
-            if not int(annotation.get("/F", 0)) & _PRINT_FLAG:
+            if not int(annotation.get("/F", 0)) & PRINT_FLAG:
                 yield Finding(
                     "print-flag", f"page {number}: a link annotation without the Print flag"
                 )
@@ -191,13 +195,6 @@ def _attribute(element: Element, key: str) -> Any:
 
 def _list(value: object) -> list[object]:
     return list(value) if isinstance(value, pikepdf.Array) else [value]
-
-
-def _alt(element: Element) -> bool:
-    obj = element.obj
-    return isinstance(obj, pikepdf.Dictionary) and any(
-        str(obj.get(key, "")).strip() for key in ("/Alt", "/ActualText")
-    )
 
 
 def _path(element: Element) -> str:

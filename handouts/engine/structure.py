@@ -15,6 +15,10 @@ from typing import Any
 
 import pikepdf
 
+#: Roles that may be empty: a blank table cell is real content ("blank" when read).
+MAY_BE_EMPTY = frozenset({"TD", "TH"})
+#: The Print flag of an annotation's /F.
+PRINT_FLAG = 4
 _BFCHAR = re.compile(rb"<([0-9a-fA-F]+)>\s*<([0-9a-fA-F]+)>")
 _BFRANGE = re.compile(rb"<([0-9a-fA-F]+)>\s*<([0-9a-fA-F]+)>\s*<([0-9a-fA-F]+)>")
 
@@ -55,6 +59,14 @@ class Element:
     @property
     def has_content(self) -> bool:
         return bool(self.mcids or self.annotations or self.children)
+
+    @property
+    def has_alt(self) -> bool:
+        """Alternate text (/Alt or /ActualText) stands in for content."""
+        obj = self.obj
+        return isinstance(obj, pikepdf.Dictionary) and any(
+            str(obj.get(key, "")).strip() for key in ("/Alt", "/ActualText")
+        )
 
     def walk(self) -> Iterator[Element]:
         yield self

@@ -71,10 +71,10 @@ class Stamped:
     letters: list[StampedLetter] = field(default_factory=list)
     overlay: bytes = b""
 
-    def static_pdfs(self) -> tuple[list[Layout], list[bytes]]:
-        """Each layout's static pages (letter, then handout) as one PDF."""
-        layouts = list(self.templates)
-        return layouts, [_combined(self.templates[layout]) for layout in layouts]
+    def static_pdfs(self) -> list[bytes]:
+        """Each layout's static pages (letter, then handout) as one PDF, in the order
+        `files()` indexes them."""
+        return [_combined(templates) for templates in self.templates.values()]
 
     def files(self) -> list[LetterFile]:
         layouts = list(self.templates)

@@ -59,8 +59,6 @@ def validate(values: Mapping[str, str]) -> tuple[HandoutRequest | None, dict[str
         if len(value) > MAX_FIELD
     }
     fields = {k: values[k] for k in REQUEST_FIELDS if k in values and k not in errors}
-    fields.setdefault("procedure", "")
-    fields.setdefault("phase", "")
     parsed, problems = parse_request(fields, station().languages)
     for field, message in problems:
         errors.setdefault(field, sentence(message))
