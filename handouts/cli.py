@@ -126,6 +126,7 @@ def build(
         fields,
         workspace.languages(),
         lambda name: BUILD_NAMES.get(name, "--" + name.replace("_", "-")),
+        large_print_default=workspace.clinic.config.options.large_print,
     )
     if to_printer:
         rendered = workspace.renderer.render(request)

@@ -20,6 +20,7 @@ STAGES = [
         "handouts.engine.pdfcheck",
         "handouts.engine.output",
     ),
+    ("handouts.engine.schedule",),
     ("handouts.engine.context",),
     ("handouts.engine.render", "handouts.engine"),
     ("handouts.workspace", "handouts.options"),

@@ -194,14 +194,15 @@ def _json_cell(value: object) -> str:
 
 
 def validate_rows(
-    rows: list[RawRow], languages: list[str], mail: bool = False
+    rows: list[RawRow], languages: list[str], mail: bool = False, large_print: bool = False
 ) -> tuple[list[Record], list[RowError]]:
     """Every row checked before anything renders; duplicates fail all rows that share an id.
-    With `mail`, a US postal address is required too."""
+    With `mail`, a US postal address is required too; a blank large_print is `large_print`
+    (the clinic's default)."""
     records: list[Record] = []
     errors: list[RowError] = []
     for raw in rows:
-        record, problems = _validate_row(raw, languages, mail)
+        record, problems = _validate_row(raw, languages, mail, large_print)
         errors += problems
         if record is not None:
             records.append(record)
@@ -209,7 +210,7 @@ def validate_rows(
 
 
 def _validate_row(
-    raw: RawRow, languages: list[str], mail: bool
+    raw: RawRow, languages: list[str], mail: bool, large_print: bool
 ) -> tuple[Record | None, list[RowError]]:
     record_id = raw.cells.get("record_id", "").strip()
     shown_id = record_id if _is_clean_id(record_id) else ""
@@ -230,7 +231,7 @@ def _validate_row(
         problems.append(problem("record_id", "required; every row needs its own record_id"))
     elif not _is_clean_id(record_id):
         problems.append(problem("record_id", f"use up to {MAX_RECORD_ID} visible characters"))
-    request, request_problems = parse_request(raw.cells, languages)
+    request, request_problems = parse_request(raw.cells, languages, large_print)
     problems += [problem(column, message) for column, message in request_problems]
     address = None
     if mail:

@@ -126,7 +126,12 @@ def run_batch(workspace: Workspace, options: BatchOptions) -> BatchResult:
     if unknown:
         log.warning("ignoring unknown column(s): %s", ", ".join(unknown))
     mail = options.target is Target.MAIL
-    records, errors = validate_rows(rows, workspace.languages(), mail=mail)
+    records, errors = validate_rows(
+        rows,
+        workspace.languages(),
+        mail=mail,
+        large_print=workspace.clinic.config.options.large_print,
+    )
     prepare_output(options.out_dir)
     result = BatchResult(invalid_rows=len({e.row for e in errors}), errors=errors)
     log.info("%d record(s) read, %d row(s) with errors", len(rows), result.invalid_rows)

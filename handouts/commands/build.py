@@ -21,6 +21,14 @@ SAMPLE_PATIENT = PatientDetails(
 )
 
 
+def sample_patient(strings: dict[str, str], phase: str) -> PatientDetails:
+    """The demo patient with the doctor and the notes of this language and phase
+    (strings.yaml demo.*): a pre-procedure note never lands on a post handout."""
+    return SAMPLE_PATIENT.model_copy(
+        update={"physician": strings["demo.physician"], "notes": strings[f"demo.{phase}.notes"]}
+    )
+
+
 @dataclass(frozen=True)
 class Built:
     """A file written, and what the renderer warned about while making it."""
@@ -44,13 +52,14 @@ def build_handout(
 
 def render_demo(workspace: Workspace, out_dir: Path) -> list[Built]:
     """Every handout in every language: blank, large-print blank, and a sample patient."""
-    variants = (
-        (PatientDetails(), False, ""),
-        (PatientDetails(), True, ""),
-        (SAMPLE_PATIENT, False, "-sample"),
-    )
     written = []
     for handout in workspace.library.catalog():
+        sample = sample_patient(workspace.library.strings(handout.language), handout.phase)
+        variants = (
+            (PatientDetails(), False, ""),
+            (PatientDetails(), True, ""),
+            (sample, False, "-sample"),
+        )
         for patient, large, tag in variants:
             request = HandoutRequest(
                 handout.procedure, handout.phase, handout.language, large, patient

@@ -10,10 +10,11 @@ from typing import Any, ClassVar, Literal, TypeVar
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
-from handouts.content.vocabulary import FLAG_NAMES, PLACEHOLDER, TEXT_NAMES
+from handouts.content.vocabulary import ACTION_NAMES, FLAG_NAMES, PLACEHOLDER, TEXT_NAMES
 from handouts.content.yamlfile import Loc, YamlFile, yaml_error_line
 from handouts.engine.request import PATIENT_FIELDS
 from handouts.errors import ContentError, error_lines
+from handouts.locate import data_dir
 
 SLUG = r"^[a-z0-9]+(?:-[a-z0-9]+)*$"
 M = TypeVar("M", bound=BaseModel)
@@ -43,6 +44,31 @@ class RedFlags(_Model):
     call_now: list[Text] = Field(min_length=1, description="Call the clinic right away.")
 
 
+class Action(_Model):
+    """One line of the "What to do" box: an icon, the action, and where the patient's
+    computed times and dates go ({stop_eating_time} and the other ACTION_SLOTS)."""
+
+    icon: str = Field(description="An icon of styles/figures (icon-<name>.svg).")
+    text: Text = Field(min_length=3)
+    write_lines: int = Field(
+        default=0, ge=0, le=3, description="Lines to write on under the action (nurse)."
+    )
+    when: str | None = Field(default=None, description="Show only when this flag is true.")
+
+
+class Figure(_Model):
+    """A picture of styles/figures, with the words a screen reader says instead."""
+
+    image: str = Field(description="A figure of styles/figures (<name>.svg).")
+    alt: Text = Field(min_length=10, description="What the picture shows, in this language.")
+    caption: Text | None = Field(default=None, description="Printed under the picture.")
+    size: Literal["icon", "side", "small", "medium", "wide"] = "medium"
+    beside: list[Text] = Field(
+        default_factory=list,
+        description="Paragraphs printed to the left of the picture (read before it).",
+    )
+
+
 class Block(_Model):
     """One block of a section: exactly one of the KINDS below."""
 
@@ -54,6 +80,16 @@ class Block(_Model):
     )
     callout: Callout | None = None
     red_flags: RedFlags | None = None
+    actions: list[Action] | None = Field(
+        default=None, description='The "What to do" box at the top of page 1.'
+    )
+    figure: Figure | None = None
+    medicine_table: int | None = Field(
+        default=None, ge=3, le=12, description="A table of this many rows for the nurse."
+    )
+    terms: dict[str, Text] | None = Field(
+        default=None, description="Words to know: each word and its meaning."
+    )
     when: str | None = Field(default=None, description="Show only when this flag is true.")
 
     KINDS: ClassVar[tuple[str, ...]] = (
@@ -63,6 +99,10 @@ class Block(_Model):
         "checklist",
         "callout",
         "red_flags",
+        "actions",
+        "figure",
+        "medicine_table",
+        "terms",
     )
 
     @model_validator(mode="after")
@@ -81,6 +121,9 @@ class Section(_Model):
     heading: Text = Field(min_length=1)
     blocks: list[Block] = Field(min_length=1)
     when: str | None = None
+    lead: bool = Field(
+        default=False, description="Printed first on page 1, before the appointment card."
+    )
 
 
 class SectionRef(_Model):
@@ -163,8 +206,16 @@ def _allowed_names(loc: Loc) -> frozenset[str]:
     return PATTERN_FIELDS.get(key, TEXT_NAMES)
 
 
+def _figure_problem(doc: YamlFile, loc: Loc, name: str) -> str | None:
+    """An `icon:` or `image:` that names no picture of styles/figures."""
+    stem = f"icon-{name}" if loc[-1] == "icon" else name
+    if (data_dir("styles") / "figures" / f"{stem}.svg").is_file():
+        return None
+    return f"{doc.where(loc)}: no picture '{stem}.svg' in styles/figures"
+
+
 def name_problems(doc: YamlFile) -> list[str]:
-    """Unknown {placeholders} and `when:` flags, each with file and line."""
+    """Unknown {placeholders}, `when:` flags and pictures, each with file and line."""
     problems = []
     for loc, text in texts(doc.data):
         if loc and loc[-1] == "when":
@@ -172,13 +223,21 @@ def name_problems(doc: YamlFile) -> list[str]:
                 known = ", ".join(sorted(FLAG_NAMES))
                 problems.append(f"{doc.where(loc)}: unknown flag '{text}' (known: {known})")
             continue
+        if loc and loc[-1] in ("icon", "image"):
+            if problem := _figure_problem(doc, loc, text):
+                problems.append(problem)
+            continue
+        allowed = _allowed_names(loc) | (ACTION_NAMES if "actions" in loc else frozenset())
         for name in PLACEHOLDER.findall(text):
-            if name in PATIENT_FIELDS:
+            if name in allowed:
+                continue
+            if name in PATIENT_FIELDS or name in ACTION_NAMES:
                 problems.append(
                     f"{doc.where(loc)}: '{{{name}}}' is a patient field; patient data is "
-                    "printed only in the appointment card, greeting and notes box"
+                    'printed only in the appointment card, the notes box and the "What to do" '
+                    "actions"
                 )
-            elif name not in _allowed_names(loc):
+            else:
                 problems.append(f"{doc.where(loc)}: unknown name '{{{name}}}'")
     return problems
 

@@ -39,14 +39,38 @@ TEXT_NAMES = frozenset(
     }
 )
 
+#: Patient slots computed from the procedure date and arrival time (engine/schedule.py):
+#: clock time and day to stop eating / clear liquids, the arrival day, and the days
+#: after the procedure. Only the "What to do" box's actions may name them.
+COMPUTED_SLOTS = (
+    "stop_eating_time",
+    "stop_eating_day",
+    "stop_liquids_time",
+    "stop_liquids_day",
+    "arrival_day",
+    "bandage_until",
+    "shower_from",
+    "tub_until",
+    "driving_until",
+    "lifting_until",
+    "follow_up_from",
+    "follow_up_to",
+)
+ACTION_NAMES = frozenset({*COMPUTED_SLOTS, "arrival_time"})
+
 FLAG_NAMES = frozenset(
     {
         "clear_liquids_allowed",
         "no_clear_liquids",
         "water_sips_with_medicines",
+        "no_water_sips",
         "general_anesthesia",
         "awake",
+        "sedation_local",
+        "sedation_iv",
         "escort_stays",
+        "no_escort",
+        "sedated",
         "teach_back",
         "recovery_log",
     }

@@ -117,10 +117,15 @@ class Protocol(_Strict):
 
 class Options(_Strict):
     teach_back: bool = Field(
-        default=True, description="End pre-procedure handouts with the teach-back checklist."
+        default=True, description="End every handout with the teach-back checklist."
     )
     recovery_log: bool = Field(
         default=True, description="End post-procedure handouts with the 14-day recovery log."
+    )
+    large_print: bool = Field(
+        default=False,
+        description="Large print unless a request says otherwise (blank large_print "
+        "cell, no --large-print option; the web form starts ticked).",
     )
 
 

@@ -4,17 +4,18 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from babel import Locale
 from markupsafe import Markup, escape
 
 from handouts.content.model import PATTERN_FIELDS, Block, Handout, Section
-from handouts.content.vocabulary import PLACEHOLDER, PROTOCOL_NUMBERS, fill
-from handouts.engine.clinic import Clinic
+from handouts.content.vocabulary import ACTION_NAMES, PLACEHOLDER, PROTOCOL_NUMBERS, fill
+from handouts.engine.clinic import Clinic, Protocol
 from handouts.engine.formats import clock_time, day_label, locale_of, long_date, number, short_date
 from handouts.engine.request import HandoutRequest, PatientDetails
+from handouts.engine.schedule import computed_slots
 
 _BOLD = re.compile(r"\*\*(.+?)\*\*")
 
@@ -32,6 +33,32 @@ class TextFormatter:
 
     def plain(self, text: str) -> str:
         return _BOLD.sub(r"\1", PLACEHOLDER.sub(lambda m: self.values[m.group(1)], text))
+
+
+class ActionFormatter(TextFormatter):
+    """An action of the "What to do" box: clinic values filled in, and each computed
+    time or date ({stop_eating_time}...) a patient slot: the value, or a line to write on."""
+
+    def __init__(
+        self, values: Mapping[str, str], slots: Mapping[str, str], filled: Mapping[str, bool]
+    ) -> None:
+        super().__init__(values)
+        self.slots, self.filled = slots, filled
+
+    def _slot(self, name: str) -> str:
+        if name not in ACTION_NAMES:
+            return str(escape(self.values[name]))
+        kind = "time" if name.endswith("_time") else "day"
+        state = "filled" if self.filled.get(name) else "blank"
+        value = escape(self.slots.get(name, ""))
+        return (
+            f'<span class="slot inline slot-{kind} {state}" data-slot="{name}">'
+            f'<span class="v">{value}</span></span>'
+        )
+
+    def __call__(self, text: str) -> Markup:
+        filled = PLACEHOLDER.sub(lambda m: self._slot(m.group(1)), str(escape(text)))
+        return Markup(_BOLD.sub(r"<strong>\1</strong>", filled))
 
 
 GALLON_OF_MILK_LB = 8
@@ -68,14 +95,20 @@ def text_values(
 
 def flags(clinic: Clinic, procedure: str) -> dict[str, bool]:
     protocol = clinic.config.protocol
-    general = getattr(protocol.sedation, procedure) == "general"
+    sedation = getattr(protocol.sedation, procedure)
+    general = sedation == "general"
     return {
         "clear_liquids_allowed": protocol.clear_liquid_hours < protocol.fasting_hours,
         "no_clear_liquids": protocol.clear_liquid_hours >= protocol.fasting_hours,
         "water_sips_with_medicines": protocol.water_sips_with_medicines,
+        "no_water_sips": not protocol.water_sips_with_medicines,
         "general_anesthesia": general,
         "awake": not general,
+        "sedation_local": sedation == "local",
+        "sedation_iv": sedation == "sedation",
         "escort_stays": protocol.escort_hours > 0,
+        "no_escort": protocol.escort_hours == 0,
+        "sedated": sedation != "local",
         "teach_back": clinic.config.options.teach_back,
         "recovery_log": clinic.config.options.recovery_log,
     }
@@ -87,15 +120,33 @@ def visible_sections(handout: Handout, active: Mapping[str, bool]) -> list[Secti
     for section in handout.resolved_sections():
         if section.when and not active[section.when]:
             continue
-        blocks: list[Block] = [b for b in section.blocks if not b.when or active[b.when]]
+        blocks: list[Block] = [
+            _visible_actions(b, active) for b in section.blocks if not b.when or active[b.when]
+        ]
         result.append(section.model_copy(update={"blocks": blocks}))
     return result
 
 
-def patient_slots(patient: PatientDetails, locale: Locale) -> dict[str, str]:
-    """The printed form of each patient value; empty string for a blank line."""
+def _visible_actions(block: Block, active: Mapping[str, bool]) -> Block:
+    if not block.actions:
+        return block
+    actions = [a for a in block.actions if not a.when or active[a.when]]
+    return block.model_copy(update={"actions": actions})
+
+
+def lead_sections(sections: Sequence[Section]) -> list[Section]:
+    """The sections printed before the appointment card, the warning signs first (both
+    red-flag boxes on page 1), then "What to do"."""
+    return sorted(
+        (s for s in sections if s.lead), key=lambda s: not any(b.red_flags for b in s.blocks)
+    )
+
+
+def patient_slots(patient: PatientDetails, protocol: Protocol, locale: Locale) -> dict[str, str]:
+    """The printed form of each patient value and of each date and time computed from
+    them (engine/schedule.py); empty string for a blank line."""
     date, time = patient.procedure_date, patient.arrival_time
-    return {
+    return computed_slots(patient, protocol, locale) | {
         "patient_name": patient.patient_name or "",
         "procedure_date": long_date(date, locale) if date else "",
         "arrival_time": clock_time(time, locale) if time else "",
@@ -114,23 +165,32 @@ def build_context(
     assist_lines: Sequence[tuple[str, str]] = (),
     slot_text: str | None = None,
     english: Mapping[str, str] | None = None,
+    figure_url: Callable[[str], str] = str,
 ) -> dict[str, Any]:
     """`slot_text` replaces every filled patient value (the stamping fast path renders the
     layout with "" and measures it with a probe); None prints the real values."""
     locale = locale_of(handout.language, strings)
     values = text_values(clinic, handout.procedure, strings, locale)
     fmt = TextFormatter(values)
-    slots = patient_slots(request.patient, locale)
+    slots = patient_slots(request.patient, clinic.config.protocol, locale)
     filled = {name: bool(value) for name, value in slots.items()}
     days = recovery_days(request.patient, locale)
     if slot_text is not None:
         slots = {name: slot_text if value else "" for name, value in slots.items()}
         days = [slot_text if day else "" for day in days]
+    sections = visible_sections(handout, flags(clinic, handout.procedure))
+    lead = lead_sections(sections)
     return {
         "lang": handout.language,
         "handout": handout,
         "title": fmt.plain(handout.title),
-        "sections": visible_sections(handout, flags(clinic, handout.procedure)),
+        "lead_sections": lead,
+        # Large print holds half as much: the two red-flag boxes need page 1 to themselves.
+        "red_flags_first": request.large_print
+        and any(b.red_flags for s in lead[:1] for b in s.blocks),
+        "sections": [s for s in sections if not s.lead],
+        "action": ActionFormatter(values, slots, filled),
+        "figure_url": figure_url,
         "clinic": clinic.config.clinic,
         "logo_url": logo_url,
         "labels": {

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import mimetypes
 import os
+import re
+from collections.abc import Mapping
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
@@ -22,9 +24,11 @@ class AssetFetcher(URLFetcher):  # type: ignore[misc]  # WeasyPrint ships no typ
     dropping a logo or a font.
     """
 
-    def __init__(self, roots: list[Path]) -> None:
+    def __init__(self, roots: list[Path], recolor: Mapping[str, str] | None = None) -> None:
         super().__init__(allowed_protocols=("file",), allow_redirects=False, fail_on_errors=True)
         self.roots = [os.path.realpath(root) for root in roots]
+        #: SVG pictures are drawn in fixed colors that each clinic's brand colors replace.
+        self.recolor = {old.lower(): new for old, new in (recolor or {}).items()}
 
     def fetch(self, url: str, headers: dict[str, str] | None = None) -> URLFetcherResponse:
         parts = urlsplit(url)
@@ -38,4 +42,12 @@ class AssetFetcher(URLFetcher):  # type: ignore[misc]  # WeasyPrint ships no typ
         with open(real, "rb") as handle:
             body = handle.read()
         content_type = mimetypes.guess_type(real)[0] or "application/octet-stream"
+        in_figures = os.path.basename(os.path.dirname(real)) == "figures"
+        if content_type == "image/svg+xml" and in_figures and self.recolor:
+            body = _recolored(body, self.recolor)
         return URLFetcherResponse(url, body, headers={"Content-Type": content_type})
+
+
+def _recolored(svg: bytes, colors: Mapping[str, str]) -> bytes:
+    pattern = re.compile("|".join(re.escape(c) for c in colors).encode(), re.IGNORECASE)
+    return pattern.sub(lambda m: colors[m.group(0).decode().lower()].encode(), svg)

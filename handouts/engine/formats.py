@@ -8,6 +8,7 @@ the locale (`zh-Hans`, `vi`, `ar`...).
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections.abc import Mapping
 from functools import cache
 
@@ -56,6 +57,31 @@ def short_date(value: dt.date, locale: Locale) -> str:
 def day_label(value: dt.date, locale: Locale) -> str:
     """Short weekday, day and month for a table column: "Wed, Dec 2", "mié, 2 de dic"."""
     return _clean(format_skeleton("EEEMMMd", value, locale=locale))
+
+
+#: Abbreviated weekday and month fields, and their full-width forms.
+_WIDEN = re.compile(r"(?<![EcML])(E{1,3}|c{3}|M{3}|L{3})(?![EcML])")
+
+
+def _widened(pattern: str) -> str:
+    """A CLDR pattern with the weekday and month written out (as ICU widens a skeleton's
+    fields); quoted literals such as 'de' are left alone."""
+    parts = re.split(r"('[^']*')", pattern)
+    return "".join(
+        part
+        if part.startswith("'")
+        else _WIDEN.sub(lambda m: m.group(1)[0] * 4 if m.group(1)[0] != "M" else "MMMM", part)
+        for part in parts
+    )
+
+
+def day_date(value: dt.date, locale: Locale) -> str:
+    """Weekday, month and day, no year, for a date in the coming weeks: "Monday,
+    November 30", "lunes, 30 de noviembre", "11月30日星期一"."""
+    pattern = locale.datetime_skeletons.get("MMMEd")
+    if pattern is None:
+        return long_date(value, locale)
+    return _clean(format_date(value, _widened(str(pattern)), locale=locale))
 
 
 def clock_time(value: dt.time, locale: Locale) -> str:

@@ -31,6 +31,9 @@ from handouts.locate import data_dir
 
 PAGE_TEMPLATES = {"pre": "pre.html", "post": "post.html"}
 STYLESHEETS = ("base.css", "print.css")
+#: The two colors the pictures of styles/figures are drawn in; each clinic's brand
+#: colors replace them as the pictures load.
+FIGURE_PRIMARY, FIGURE_ACCENT = "#1f4e79", "#2e7d5b"
 LARGE_PRINT = "large-print.css"
 _weasy_logger = logging.getLogger("weasyprint")
 
@@ -87,8 +90,10 @@ class Renderer:
         self.env = make_environment(clinic)
         self.fonts = FontConfiguration()
         roots = [data_dir("styles"), data_dir("templates"), clinic.root]
-        self.fetcher = AssetFetcher(roots)
         brand = clinic.config.brand
+        self.fetcher = AssetFetcher(
+            roots, {FIGURE_PRIMARY: brand.primary_color, FIGURE_ACCENT: brand.accent_color}
+        )
         self.font_css = self.stylesheet(string=font_face_css())
         self.brand_css = self.stylesheet(
             string=f":root {{ --primary: {brand.primary_color}; --accent: {brand.accent_color}; }}"
@@ -110,6 +115,14 @@ class Renderer:
         logo = self.clinic.logo_path
         return logo.resolve().as_uri() if logo else None
 
+    def figure_url(self, name: str) -> str:
+        """A picture of styles/figures (the clinic's own styles/figures/ first)."""
+        override = self.clinic.override_dir("styles")
+        for folder in (override, data_dir("styles")):
+            if folder and (path := folder / "figures" / f"{name}.svg").is_file():
+                return path.resolve().as_uri()
+        raise RenderError(f"no picture '{name}.svg' in styles/figures")
+
     def template(self, name: str, context: Mapping[str, Any]) -> str:
         """A template rendered in the sandbox; errors name the template file and line."""
         try:
@@ -128,6 +141,7 @@ class Renderer:
             self.library.assist_lines(request.language),
             slot_text=slot_text,
             english=self.library.strings(REFERENCE_LANGUAGE),
+            figure_url=self.figure_url,
         )
 
     def html(self, request: HandoutRequest, slot_text: str | None = None) -> str:

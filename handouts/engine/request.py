@@ -144,12 +144,13 @@ def _choice(value: str, allowed: Sequence[str]) -> str:
 
 
 def parse_request(
-    fields: Mapping[str, object], languages: Sequence[str]
+    fields: Mapping[str, object], languages: Sequence[str], large_print_default: bool = False
 ) -> tuple[HandoutRequest | None, list[Problem]]:
     """A HandoutRequest from raw values named as in REQUEST_FIELDS, or every problem.
 
     Text values are parsed the same way whatever typed them; `large_print` may also be a
-    bool (a command-line flag). Missing procedure/phase are problems; the rest is optional.
+    bool (a command-line flag); left out or blank, it is the clinic's default. Missing
+    procedure/phase are problems; the rest is optional.
     """
     problems: list[Problem] = []
 
@@ -162,7 +163,7 @@ def parse_request(
         ("procedure", lambda: _choice(text("procedure"), PROCEDURES)),
         ("phase", lambda: _choice(text("phase"), PHASES)),
         ("language", lambda: _choice(text("language") or DEFAULT_LANGUAGE, languages)),
-        ("large_print", lambda: _large_print(fields.get("large_print"))),
+        ("large_print", lambda: _large_print(fields.get("large_print"), large_print_default)),
     ]
     for name, check in checks:
         try:
@@ -178,20 +179,25 @@ def parse_request(
     return HandoutRequest(patient=patient, **parsed), []  # type: ignore[arg-type]
 
 
-def _large_print(value: object) -> bool:
-    if value is None or isinstance(value, bool):
-        return bool(value)
+def _large_print(value: object, default: bool) -> bool:
+    if isinstance(value, bool):
+        return value
+    if value is None or not str(value).strip():
+        return default
     return parse_yes_no(str(value))
 
 
 def request_or_error(
-    fields: Mapping[str, object], languages: Sequence[str], name: Callable[[str], str] = str
+    fields: Mapping[str, object],
+    languages: Sequence[str],
+    name: Callable[[str], str] = str,
+    large_print_default: bool = False,
 ) -> HandoutRequest:
     """parse_request for one handout: raises RecordError naming every bad field.
 
     `name` turns a field name into what the user typed (an option or a column).
     """
-    request, problems = parse_request(fields, languages)
+    request, problems = parse_request(fields, languages, large_print_default)
     if request is not None:
         return request
     lines = [f"{name(field)}: {message}" for field, message in problems]

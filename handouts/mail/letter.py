@@ -80,7 +80,9 @@ def letter_slots(renderer: Renderer, job: LetterJob) -> LetterSlots:
     request, mail = job.request, renderer.clinic.config.mail
     strings = renderer.library.strings(request.language)
     bars = imb.imb_bars(mail, job.address, job.serial)
-    slots = patient_slots(request.patient, locale_of(request.language, strings))
+    slots = patient_slots(
+        request.patient, renderer.clinic.config.protocol, locale_of(request.language, strings)
+    )
     call_you = strings["letter.call_you"]
     fields = [
         (strings["letter.name"], job.address.name, "name"),

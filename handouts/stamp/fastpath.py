@@ -102,6 +102,7 @@ class FastMail:
         self.letter_date = letter_date
         self._letters: dict[LetterClass, Template] = {}
         self._handouts: dict[HandoutClass, Template] = {}
+        self._protocol = workspace.clinic.config.protocol
 
     def _locale(self, item: MailItem) -> Locale:
         language = item.request.language
@@ -126,7 +127,7 @@ class FastMail:
     def _templates(
         self, item: MailItem, job: LetterJob
     ) -> tuple[Layout, Template, Template] | None:
-        hkey = handout_class(item.request, self._locale(item))
+        hkey = handout_class(item.request, self._protocol, self._locale(item))
         if hkey is None:
             return None
         lkey = letter_class(job)
@@ -158,7 +159,7 @@ class FastMail:
         layout, letter, handout = found
         values = letter_slots(self.renderer, job)
         letter_stamps = plan_letter(letter, values)
-        handout_stamps = plan_handout(handout, item.request, self._locale(item))
+        handout_stamps = plan_handout(handout, item.request, self._protocol, self._locale(item))
         if not (fits(letter_stamps) and fits(handout_stamps)):
             return None
         first = sum(s.pages for s in stamped.letters)

@@ -16,6 +16,7 @@ from typing import Any
 from babel import Locale
 from weasyprint import CSS
 
+from handouts.engine.clinic import Protocol
 from handouts.engine.context import patient_slots, recovery_days
 from handouts.engine.render import Renderer
 from handouts.engine.request import HandoutRequest
@@ -68,9 +69,11 @@ def letter_template(renderer: Renderer, job: LetterJob) -> Template:
     )
 
 
-def handout_class(request: HandoutRequest, locale: Locale) -> HandoutClass | None:
+def handout_class(
+    request: HandoutRequest, protocol: Protocol, locale: Locale
+) -> HandoutClass | None:
     """Records with the same key share every page but their slots; None: full render."""
-    slots = patient_slots(request.patient, locale)
+    slots = patient_slots(request.patient, protocol, locale)
     if slots["notes"]:
         return None  # free text changes the flow of the page
     filled = tuple(sorted(name for name, value in slots.items() if value))
@@ -87,8 +90,10 @@ def letter_class(job: LetterJob) -> LetterClass:
     )
 
 
-def plan_handout(template: Template, request: HandoutRequest, locale: Locale) -> list[Stamp]:
-    slots = patient_slots(request.patient, locale)
+def plan_handout(
+    template: Template, request: HandoutRequest, protocol: Protocol, locale: Locale
+) -> list[Stamp]:
+    slots = patient_slots(request.patient, protocol, locale)
     days = recovery_days(request.patient, locale)
     stamps = []
     for slot in template.slots:

@@ -59,6 +59,8 @@ def validate(values: Mapping[str, str]) -> tuple[HandoutRequest | None, dict[str
         if len(value) > MAX_FIELD
     }
     fields = {k: values[k] for k in REQUEST_FIELDS if k in values and k not in errors}
+    # An unticked box sends nothing: here that means normal print, not the clinic default.
+    fields.setdefault("large_print", "no")
     parsed, problems = parse_request(fields, station().languages)
     for field, message in problems:
         errors.setdefault(field, sentence(message))
@@ -74,7 +76,10 @@ def sentence(message: str) -> str:
 
 @views.get("/")
 def form() -> Response:
-    return page({"procedure": PROCEDURES[0], "phase": PHASES[0], "language": "en"}, {})
+    values = {"procedure": PROCEDURES[0], "phase": PHASES[0], "language": "en"}
+    if station().workspace.clinic.config.options.large_print:
+        values["large_print"] = "1"
+    return page(values, {})
 
 
 @views.post("/handout")

@@ -1,0 +1,55 @@
+"""Clock times and dates the handout works out for the patient, so nobody does arithmetic.
+
+Each value is a patient slot like the name or the arrival time: computed from the
+patient's procedure date and arrival time and the clinic's protocol, formatted by CLDR
+(engine/formats.py), printed only inside a `data-slot` element, and "" when a value it
+needs is missing (the handout then prints a labelled line to write on).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+
+from babel import Locale
+
+from handouts.content.vocabulary import COMPUTED_SLOTS
+from handouts.engine.clinic import Protocol
+from handouts.engine.formats import clock_time, day_date
+from handouts.engine.request import PatientDetails
+
+
+def _hours_before(protocol: Protocol) -> dict[str, int]:
+    return {"stop_eating": protocol.fasting_hours, "stop_liquids": protocol.clear_liquid_hours}
+
+
+def _days_after(protocol: Protocol) -> dict[str, int]:
+    """Whole days after the procedure date; an hour count rounds up to the next day,
+    so the printed day is never earlier than the clinic's setting allows."""
+    return {
+        "bandage_until": math.ceil(protocol.bandage_removal_hours / 24),
+        "shower_from": math.ceil(protocol.shower_after_hours / 24),
+        "tub_until": protocol.tub_pool_days,
+        "driving_until": protocol.driving_restriction_days,
+        "lifting_until": protocol.lifting_limit_weeks * 7,
+        "follow_up_from": protocol.follow_up_days_min,
+        "follow_up_to": protocol.follow_up_days_max,
+    }
+
+
+def computed_slots(patient: PatientDetails, protocol: Protocol, locale: Locale) -> dict[str, str]:
+    """Every computed slot's printed value for one patient ("" when unknown)."""
+    values = dict.fromkeys(COMPUTED_SLOTS, "")
+    date, time = patient.procedure_date, patient.arrival_time
+    if date is None:
+        return values
+    values["arrival_day"] = day_date(date, locale)
+    for name, days in _days_after(protocol).items():
+        values[name] = day_date(date + dt.timedelta(days=days), locale)
+    if time is not None:
+        arrival = dt.datetime.combine(date, time)
+        for name, hours in _hours_before(protocol).items():
+            moment = arrival - dt.timedelta(hours=hours)
+            values[f"{name}_time"] = clock_time(moment.time(), locale)
+            values[f"{name}_day"] = day_date(moment.date(), locale)
+    return values
