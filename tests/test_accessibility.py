@@ -91,10 +91,26 @@ def test_card_and_checklist_are_lists_and_log_is_a_table(render):
     assert scopes == {"/Column", "/Row"} and len(headers) == 5 + 14
 
 
-def test_logo_is_a_figure_with_alternate_text(render):
+def test_logo_icons_and_pictures_are_figures_with_alternate_text(render):
     document, root, texts, pages = _tree(render("kyphoplasty", "post"))
-    figures = [e for e in root.walk() if e.role == "Figure"]
-    assert [str(f.obj.Alt) for f in figures] == ["Riverbend Spine Center logo"]
+    figures = [str(e.obj.Alt) for e in root.walk() if e.role == "Figure"]
+    # In reading order: the warning signs come first after the procedure.
+    assert figures == [
+        "Riverbend Spine Center logo",
+        "Emergency sign",
+        "Telephone",
+        "Bandage",
+        "Heavy bag",
+        "Car",
+        "Calendar",
+        "An ice pack wrapped in a thin towel, lying on the lower back, and a small clock.",
+        "A one-gallon plastic jug of milk.",
+    ]
+    document, root, texts, pages = _tree(render("vertebroplasty", "pre", lang="es"))
+    alts = [str(e.obj.Alt) for e in root.walk() if e.role == "Figure"]
+    assert any(alt.startswith("Vista de lado de cinco huesos de la columna") for alt in alts)
+    assert any(alt.startswith("Dos dibujos del hueso roto") for alt in alts)
+    assert "Tenedor y cuchillo" in alts, alts
 
 
 def test_links_are_link_elements_with_contents_and_print_flag(render):

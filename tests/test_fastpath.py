@@ -43,13 +43,13 @@ ROWS = [
 ]
 DPI = 100
 # Around each printed value the engines may differ: glyph spacing (ReportLab vs HarfBuzz
-# kerning adds up to about 1 pt over a long line) and accents, which reach about 2.4 pt
-# above pdfplumber's box of a capital (Ñ, Á). Outside these margins not one pixel may
-# differ.
-MARGIN_X = 2.0  # points, left and right of each box
+# kerning adds up to about 1 pt over a long line, 2.2 pt for a bold date in large print)
+# and accents, which reach about 2.4 pt above pdfplumber's box of a capital (Ñ, Á).
+# Outside these margins not one pixel may differ.
+MARGIN_X = 3.0  # points, left and right of each box
 MARGIN_ABOVE = 3.0
 MARGIN_BELOW = 1.0
-INSIDE_TOLERANCE = 0.08  # mean absolute difference inside the boxes, as a share of 255
+INSIDE_TOLERANCE = 0.1  # mean absolute difference inside the boxes, as a share of 255
 IMB_BARS = 65
 
 EN_DAYS = ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"]
@@ -76,6 +76,10 @@ PRINTED = {
         "7:30 AM",
         "Dr. Okafor",
         "L1",
+        # the "What to do" box: 8 fasting hours before 7:30 AM, and the arrival day
+        "11:30 PM",
+        "Monday, November 30",
+        "Tuesday, December 1",
     ],
     "F2": [
         "María José Ñúñez de la Peña",
@@ -86,6 +90,8 @@ PRINTED = {
         "8:15 a.m.",
         "Dra. Ruiz",
         "T12, L1",
+        "12:15 a.m.",  # 8 hours before 8:15 a.m., the same day
+        "miércoles, 2 de diciembre",
     ],
     "F3": [
         "Bartholomew Featherstonehaugh-Montgomery",
@@ -95,6 +101,10 @@ PRINTED = {
         "Dr. Lee",
         "T11",
         *log_dates(dt.date(2026, 12, 3), "en"),
+        "Saturday, December 5",  # bandage and shower: 48 hours
+        "Thursday, January 14",  # lifting: 6 weeks
+        "Thursday, December 17",  # driving: 14 days; follow-up: 7 to 14 days
+        "Thursday, December 10",
     ],
     "F4": [
         "Ελένη Παπαδοπούλου",
@@ -102,6 +112,10 @@ PRINTED = {
         "Austin TX 73301",
         "viernes, 4 de diciembre de 2026",
         *log_dates(dt.date(2026, 12, 4), "es"),
+        "domingo, 6 de diciembre",
+        "viernes, 15 de enero",
+        "viernes, 18 de diciembre",
+        "viernes, 11 de diciembre",
     ],
     "F5": [
         "Nguyễn Thị Ánh",
@@ -257,7 +271,7 @@ def test_same_pixels_outside_the_values_and_close_inside(both, tmp_path, record_
     name = read_manifest(outs["fast"])[record_id]["file"]
     full_pdf, fast_pdf = outs["full"] / name, outs["fast"] / name
     boxes = value_boxes(full_pdf, PRINTED[record_id], bars)
-    assert {0, 1} <= set(boxes)  # the cover letter and the handout's first page
+    assert 0 in boxes and max(boxes) >= 1  # the cover letter and the handout
     compare_pages(_pages(fast_pdf, tmp_path / "fast"), _pages(full_pdf, tmp_path / "full"), boxes)
     with pdfplumber.open(full_pdf) as full, pdfplumber.open(fast_pdf) as fast:
         full_bars, fast_bars = barcode_bars(full.pages[0]), barcode_bars(fast.pages[0])
@@ -268,9 +282,9 @@ def test_same_pixels_outside_the_values_and_close_inside(both, tmp_path, record_
 
 
 # The smallest moves that leave the margins for this value (no descender under it):
-# 3 pt right, 4 pt left (the D's side bearing), 3 pt up, 6 pt down (the empty descender
+# 4 pt right, 5 pt left (the D's side bearing), 3 pt up, 6 pt down (the empty descender
 # space); test_values_start_where_the_full_render_starts_them sees much less.
-@pytest.mark.parametrize(("dx", "dy"), [(3.0, 0.0), (-4.0, 0.0), (0.0, -3.0), (0.0, 6.0)])
+@pytest.mark.parametrize(("dx", "dy"), [(4.0, 0.0), (-5.0, 0.0), (0.0, -3.0), (0.0, 6.0)])
 def test_pixel_check_fails_when_a_value_moves(both, tmp_path, dx, dy):
     """The comparison above can fail: the full render's own pixels, with the pixels of one
     value (the doctor's name on the handout) moved by (dx, dy) points."""
@@ -365,9 +379,12 @@ SLOT_VALUES = {
         "time": "7:30 AM",
         "patient_name": "Ann Lee",
         "procedure_date": "Tuesday, December 1, 2026",
-        "arrival_time": "7:30 AM",
+        "arrival_time": ["7:30 AM", "7:30 AM"],  # "What to do", then the card
         "physician": "Dr. Okafor",
         "levels": "L1",
+        "stop_eating_time": "11:30 PM",
+        "stop_eating_day": "Monday, November 30",
+        "arrival_day": "Tuesday, December 1",
     },
     "F3": {
         "address": "Bartholomew Featherstonehaugh-Montgomery",
@@ -378,6 +395,12 @@ SLOT_VALUES = {
         "physician": "Dr. Lee",
         "levels": "T11",
         "recovery_date": log_dates(dt.date(2026, 12, 3), "en"),
+        "bandage_until": "Saturday, December 5",
+        "shower_from": "Saturday, December 5",
+        "lifting_until": "Thursday, January 14",
+        "driving_until": "Thursday, December 17",
+        "follow_up_from": "Thursday, December 10",
+        "follow_up_to": "Thursday, December 17",
     },
 }
 
@@ -445,7 +468,7 @@ def test_letters_of_one_layout_share_the_static_pages(tmp_path):
     mailing = (out / "mailing.pdf").stat().st_size
     assert mailing < 0.2 * letters
     with pdfplumber.open(out / "mailing.pdf") as document:
-        assert len(document.pages) == 2 + 20 * 6  # cover + blank back, then 5 pages + pad
+        assert len(document.pages) == 2 + 20 * 8  # cover + blank back; letter, 6 pages, pad
 
 
 def test_fast_engine_is_refused_for_portal(tmp_path):

@@ -15,9 +15,13 @@ from handouts.content.vocabulary import ACTION_NAMES, PLACEHOLDER, PROTOCOL_NUMB
 from handouts.engine.clinic import Clinic, Protocol
 from handouts.engine.formats import clock_time, day_label, locale_of, long_date, number, short_date
 from handouts.engine.request import HandoutRequest, PatientDetails
-from handouts.engine.schedule import computed_slots
+from handouts.engine.schedule import computed_slots, widest_values
 
 _BOLD = re.compile(r"\*\*(.+?)\*\*")
+
+
+#: Values printed on one line: a phone number broken after "(555)" is hard to dial.
+UNBROKEN = frozenset({"main_phone", "after_hours_phone"})
 
 
 class TextFormatter:
@@ -26,9 +30,12 @@ class TextFormatter:
     def __init__(self, values: Mapping[str, str]) -> None:
         self.values = values
 
+    def _value(self, name: str) -> str:
+        value = str(escape(self.values[name]))
+        return f'<span class="nowrap">{value}</span>' if name in UNBROKEN else value
+
     def __call__(self, text: str) -> Markup:
-        escaped = str(escape(text))
-        filled = PLACEHOLDER.sub(lambda m: str(escape(self.values[m.group(1)])), escaped)
+        filled = PLACEHOLDER.sub(lambda m: self._value(m.group(1)), str(escape(text)))
         return Markup(_BOLD.sub(r"<strong>\1</strong>", filled))
 
     def plain(self, text: str) -> str:
@@ -40,25 +47,33 @@ class ActionFormatter(TextFormatter):
     time or date ({stop_eating_time}...) a patient slot: the value, or a line to write on."""
 
     def __init__(
-        self, values: Mapping[str, str], slots: Mapping[str, str], filled: Mapping[str, bool]
+        self,
+        values: Mapping[str, str],
+        slots: Mapping[str, str],
+        filled: Mapping[str, bool],
+        widest: Mapping[str, float],
     ) -> None:
         super().__init__(values)
-        self.slots, self.filled = slots, filled
+        self.slots, self.filled, self.widest = slots, filled, widest
 
-    def _slot(self, name: str) -> str:
+    def _value(self, name: str) -> str:
         if name not in ACTION_NAMES:
-            return str(escape(self.values[name]))
+            return super()._value(name)
         kind = "time" if name.endswith("_time") else "day"
         state = "filled" if self.filled.get(name) else "blank"
-        value = escape(self.slots.get(name, ""))
+        # A blank keeps one line's height (a no-break space), so its write-on line sits
+        # under the words, not at their top. The box is as wide as the language's widest
+        # value (engine/schedule.widest_values).
+        value = escape(self.slots.get(name, "")) if self.filled.get(name) else "\u00a0"
+        width = self.widest[kind]
+        # A filled value is an inline-block that wide; a blank is an inline line that
+        # wide (no inline-block: WeasyPrint then moves a "What to do" box that does not
+        # fit to the next page instead of pushing page 1's whole text after it).
+        size = f"min-width: {width}em" if self.filled.get(name) else f"padding-right: {width}em"
         return (
-            f'<span class="slot inline slot-{kind} {state}" data-slot="{name}">'
-            f'<span class="v">{value}</span></span>'
+            f'<span class="slot inline slot-{kind} {state}" data-slot="{name}" '
+            f'style="{size}"><span class="v">{value}</span></span>'
         )
-
-    def __call__(self, text: str) -> Markup:
-        filled = PLACEHOLDER.sub(lambda m: self._slot(m.group(1)), str(escape(text)))
-        return Markup(_BOLD.sub(r"<strong>\1</strong>", filled))
 
 
 GALLON_OF_MILK_LB = 8
@@ -189,7 +204,7 @@ def build_context(
         "red_flags_first": request.large_print
         and any(b.red_flags for s in lead[:1] for b in s.blocks),
         "sections": [s for s in sections if not s.lead],
-        "action": ActionFormatter(values, slots, filled),
+        "action": ActionFormatter(values, slots, filled, widest_values(locale)),
         "figure_url": figure_url,
         "clinic": clinic.config.clinic,
         "logo_url": logo_url,

@@ -10,11 +10,13 @@ from __future__ import annotations
 
 import datetime as dt
 import math
+from functools import cache
 
 from babel import Locale
 
 from handouts.content.vocabulary import COMPUTED_SLOTS
 from handouts.engine.clinic import Protocol
+from handouts.engine.fonts import runs, runs_width
 from handouts.engine.formats import clock_time, day_date
 from handouts.engine.request import PatientDetails
 
@@ -53,3 +55,23 @@ def computed_slots(patient: PatientDetails, protocol: Protocol, locale: Locale) 
             values[f"{name}_time"] = clock_time(moment.time(), locale)
             values[f"{name}_day"] = day_date(moment.date(), locale)
     return values
+
+
+@cache
+def widest_values(locale: Locale) -> dict[str, float]:
+    """The width, in em of the bold body font, of the widest clock time and the widest
+    day this language can print: each computed slot is laid out that wide, so a value
+    never moves the words after it, in the full render and the stamping fast path
+    alike (a value that is wider still grows its box, and the fast path hands it to
+    the full render)."""
+    times = [clock_time(dt.time(hour, minute), locale) for hour in range(24) for minute in (0, 58)]
+    start = dt.date(2026, 1, 1)
+    days = [day_date(start + dt.timedelta(days=n), locale) for n in range(366)]
+    return {"time": _widest_em(times), "day": _widest_em(days)}
+
+
+def _widest_em(values: list[str]) -> float:
+    widths = [
+        runs_width(found, 1.0) if (found := runs(v, bold=True)) else 0.6 * len(v) for v in values
+    ]
+    return round(max(widths) + 0.1, 2)

@@ -1,0 +1,229 @@
+"""What a patient-education committee checks, read from the rendered PDFs: the warning
+signs on page 1, the tools (medicine table, both checklists), the words patients use,
+the defects a nurse educator found, and the page limit."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+from helpers import HANDOUTS, edit_clinic_toml, open_pdf, page_texts, run_cli, text_of
+
+from handouts.commands.build import SAMPLE_PATIENT, sample_patient
+from handouts.engine.request import HandoutRequest, PatientDetails
+from handouts.engine.structure import Element, structure
+from handouts.workspace import Workspace
+
+Render = Callable[..., bytes]
+PATIENT = PatientDetails(
+    patient_name="Ana Lopez", procedure_date=dt.date(2026, 12, 1), arrival_time=dt.time(7, 30)
+)
+VARIANTS = [
+    pytest.param(lang, large, patient, id=f"{lang}-{'large' if large else 'normal'}-{name}")
+    for lang in ("en", "es")
+    for large in (False, True)
+    for name, patient in (("blank", None), ("patient", PATIENT))
+]
+CALL_911 = {
+    "en": "Call 911 or go to the nearest emergency department",
+    "es": "Llame al 911 o vaya a la sala de emergencias más cercana",
+}
+CALL_US = {"en": "Call us right away at (555) 010-4400", "es": "Llámenos de inmediato al"}
+
+
+def tree(pdf: bytes) -> Element:
+    root = structure(open_pdf(pdf))
+    assert root is not None
+    return root
+
+
+def words(text: str) -> str:
+    return re.sub(r"\s+", " ", text.replace("\u00a0", " "))
+
+
+@pytest.mark.parametrize("procedure", ["vertebroplasty", "kyphoplasty"])
+@pytest.mark.parametrize(("lang", "large", "patient"), VARIANTS)
+def test_both_red_flag_boxes_are_on_page_one_after_the_procedure(
+    render: Render, procedure: str, lang: str, large: bool, patient: PatientDetails | None
+) -> None:
+    pages = page_texts(render(procedure, "post", patient, lang=lang, large=large))
+    first = words(pages[0])
+    assert CALL_911[lang] in first
+    assert CALL_US[lang] in first
+    last_flag = "(555) 010-4499"  # the after-hours line closes the call-us box
+    assert last_flag in first
+    if not large:  # large print: the boxes fill page 1, "What to do" opens page 2
+        assert ("What to do" if lang == "en" else "Qué hacer") in first
+    else:
+        assert ("What to do" if lang == "en" else "Qué hacer") in words(pages[1])
+
+
+@pytest.mark.parametrize("procedure", ["vertebroplasty", "kyphoplasty"])
+@pytest.mark.parametrize(("lang", "large", "patient"), VARIANTS)
+def test_pre_handouts_open_with_what_to_do(
+    render: Render, procedure: str, lang: str, large: bool, patient: PatientDetails | None
+) -> None:
+    first = words(page_texts(render(procedure, "pre", patient, lang=lang, large=large))[0])
+    heading = "What to do" if lang == "en" else "Qué hacer"
+    card = "Your appointment" if lang == "en" else "Su cita"
+    assert heading in first
+    assert card not in first or first.index(heading) < first.index(card)
+
+
+@pytest.mark.parametrize(("procedure", "phase"), HANDOUTS)
+@pytest.mark.parametrize("lang", ["en", "es"])
+@pytest.mark.parametrize("patient", [None, PATIENT], ids=["blank", "patient"])
+def test_normal_print_is_at_most_six_pages(
+    render: Render, procedure: str, phase: str, lang: str, patient: PatientDetails | None
+) -> None:
+    assert len(open_pdf(render(procedure, phase, patient, lang=lang)).pages) <= 6
+
+
+def test_every_picture_is_a_figure_with_its_alternate_text(render: Render) -> None:
+    pdf = render("kyphoplasty", "pre", PATIENT)
+    figures = [e for e in tree(pdf).walk() if e.role == "Figure"]
+    alts = [str(e.obj.Alt) if e.has_alt else "" for e in figures]
+    assert all(alts), alts
+    assert any(a.startswith("Side view of five spine bones stacked") for a in alts)
+    assert any(a.startswith("Four drawings of the broken spine bone") for a in alts)
+    assert any(a.startswith("A person lying on their stomach") for a in alts)
+    assert {"Fork and knife", "Clock", "Pill bottle", "Car"} <= set(alts)
+
+
+def test_the_medicine_table_has_its_columns_and_rows(render: Render) -> None:
+    root = tree(render("vertebroplasty", "pre"))
+    tables = [e for e in root.walk() if e.role == "Table"]
+    medicine = tables[0]
+    headers = [e for e in medicine.walk() if e.role == "TH"]
+    text = words(text_of(render("vertebroplasty", "pre")))
+    for label in (
+        "Medicine",
+        "Take it the morning of the procedure?",
+        "Stop on (date)",
+        "Start again on (date)",
+    ):
+        assert label in text
+    assert len(headers) == 4
+    rows = [e for e in medicine.walk() if e.role == "TR"]
+    assert len(rows) == 1 + 4
+    assert "Your care team will fill in this table with you." in text
+
+
+@pytest.mark.parametrize(
+    ("phase", "points"),
+    [
+        ("pre", ["When I stop eating and drinking, and what time I arrive."]),
+        (
+            "post",
+            [
+                "The warning signs, and when to call 911 or call the clinic.",
+                "How much I may lift, and until when.",
+                "When I may drive again.",
+                "When my follow-up visit is.",
+            ],
+        ),
+    ],
+)
+def test_both_teach_back_checklists_render(render: Render, phase: str, points: list[str]) -> None:
+    text = words(text_of(render("kyphoplasty", phase)))
+    assert "Check what you learned" in text
+    assert "Nurse initials" in text
+    for point in points:
+        assert point in text
+
+
+def test_words_patients_use(render: Render) -> None:
+    pre = words(text_of(render("vertebroplasty", "pre")))
+    for name in ("Coumadin", "Eliquis", "Xarelto", "Plavix", "“baby” aspirin", "Advil"):
+        assert name in pre
+    post = words(text_of(render("vertebroplasty", "post")))
+    assert "Do not double up on acetaminophen (Tylenol)." in post
+    assert "Opioids are strong pain medicines, such as oxycodone" in post
+    for word in ("Vertebra:", "Anesthesia:", "Sedation:", "Opioid:", "Blood thinner:"):
+        assert word in post and word in pre
+    assert "Bone cement:" in pre
+
+
+def test_fasting_never_contradicts_the_morning_medicines(render: Render) -> None:
+    text = words(text_of(render("vertebroplasty", "pre")))
+    assert "Do not stop any medicine on your own." in text
+    assert "Take only these medicines that morning, with a small sip of water:" in text
+    assert "The one exception: take the medicines your care team told you to take" in text
+    assert "Do not skip them." in text
+    assert "If you have diabetes Ask your care team for a plan for the morning" in text
+
+
+def test_sedation_text_follows_the_clinic_setting(clinic_copy: Path) -> None:
+    edit_clinic_toml(clinic_copy, 'kyphoplasty = "general"', 'kyphoplasty = "local"')
+    workspace = Workspace.open(clinic_copy)
+    local = words(
+        text_of(workspace.renderer.pdf(HandoutRequest("kyphoplasty", "pre", "en", False)))
+    )
+    assert "medicine that can make you sleepy" not in local
+    assert "medicine to numb the skin and the area around the bone" in local
+    general = words(text_of(Workspace.open().renderer.pdf(HandoutRequest("kyphoplasty", "pre"))))
+    assert "medicine that can make you sleepy" in general
+    assert general.count("fully asleep") == 1 + 1  # the step, and "Words to know"
+
+
+def test_both_procedures_give_the_same_balance(render: Render) -> None:
+    for procedure in ("vertebroplasty", "kyphoplasty"):
+        text = words(text_of(render(procedure, "pre")))
+        assert "worked no better than a fake (pretend) procedure" in text
+        assert "A little cement can leak out of the bone. This is common." in text
+        assert "one or two small cuts" in text
+        assert "fix a broken" not in text
+
+
+def test_each_handout_cites_sources_about_its_own_procedure(workspace: Workspace) -> None:
+    for handout in workspace.library.catalog():
+        if handout.procedure == "kyphoplasty":
+            for source in handout.sources:
+                title = source.title.lower()
+                assert "kyphoplasty" in title or "augmentation" in title, source.title
+
+
+def test_after_hours_number_and_adult_stay_in_both_phases(render: Render) -> None:
+    for phase in ("pre", "post"):
+        text = words(text_of(render("vertebroplasty", phase)))
+        assert "(555) 010-4499" in text
+        assert "for 24 hours after you get home" in text
+
+
+def test_the_log_reminder_lists_every_911_sign(render: Render) -> None:
+    log_page = words(page_texts(render("kyphoplasty", "post"))[-1])
+    assert "Your 14-day recovery log" in log_page
+    for sign in (
+        "chest pain",
+        "trouble breathing",
+        "sudden weakness or numbness in your legs",
+        "if you cannot walk",
+        "if you cannot control your bladder or bowels",
+        "or go to the nearest emergency department",
+    ):
+        assert sign in log_page
+
+
+def test_sample_notes_fit_the_phase_and_language(workspace: Workspace) -> None:
+    library = workspace.library
+    english_post = sample_patient(library.strings("en"), "post")
+    spanish_pre = sample_patient(library.strings("es"), "pre")
+    assert english_post.notes and "that morning" not in english_post.notes
+    assert spanish_pre.notes and "esa mañana" in spanish_pre.notes
+    assert spanish_pre.physician == "Dra. Aisha Okafor"
+    assert SAMPLE_PATIENT.notes != english_post.notes
+
+
+def test_large_print_by_default_is_a_clinic_option(clinic_copy: Path, tmp_path: Path) -> None:
+    edit_clinic_toml(clinic_copy, "[protocol]", "[options]\nlarge_print = true\n\n[protocol]")
+    out = tmp_path / "handout.pdf"
+    args = ("--clinic", str(clinic_copy), "build", "vertebroplasty", "post", "-o", str(out))
+    assert run_cli(*args).returncode == 0
+    default_pages = len(open_pdf(out.read_bytes()).pages)
+    assert run_cli(*args, "--large-print", "no").returncode == 0
+    normal_pages = len(open_pdf(out.read_bytes()).pages)
+    assert default_pages > normal_pages
+    assert normal_pages <= 6
