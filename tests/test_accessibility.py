@@ -97,10 +97,10 @@ def test_logo_icons_and_pictures_are_figures_with_alternate_text(render):
     # In reading order: the warning signs come first after the procedure.
     assert figures == [
         "Riverbend Spine Center logo",
-        "Emergency sign",
+        "Ambulance",
         "Telephone",
         "Bandage",
-        "Heavy bag",
+        "Person carrying a box",
         "Car",
         "Calendar",
         "An ice pack wrapped in a thin towel, lying on the lower back, and a small clock.",

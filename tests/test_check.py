@@ -124,7 +124,7 @@ def test_only_an_approved_handout_says_reviewed(clinic_copy):
         "\nreviewed_on: 2026-11-20",
     )
     approved = text_of(Workspace.open(clinic_copy).renderer.pdf(request))
-    assert "versión 1.0 · revisado el 20 de noviembre de 2026" in approved
+    assert "versión 1.1 · revisado el 20 de noviembre de 2026" in approved
     assert "Translation not yet reviewed" not in approved
 
 

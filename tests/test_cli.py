@@ -57,8 +57,9 @@ def test_blank_handout_has_lines_to_write_on(tmp_path):
     html = tmp_path / "blank.html"
     assert run_cli("build", "vertebroplasty", "post", "--html", "-o", str(html)).returncode == 0
     page = html.read_text()
-    assert page.count('class="slot slot-') == 5
-    assert page.count(' blank" data-slot=') == 5
+    assert page.count('class="slot slot-') == 5  # the card: name, date, doctor, levels, visit
+    assert page.count('class="slot inline') == 6  # "What to do": the computed dates
+    assert page.count(' blank" data-slot=') == 5 + 6
     assert "Notes from your care team" in text_of(out.read_bytes())
 
 
@@ -132,7 +133,7 @@ def test_list_shows_versions_and_review_dates():
     lines = result.output.splitlines()
     assert len(lines) == 9  # header + 4 handouts x 2 languages
     assert any(
-        line.split()[:5] == ["kyphoplasty-post", "en", "1.0", "-", "draft"] for line in lines
+        line.split()[:5] == ["kyphoplasty-post", "en", "1.1", "-", "draft"] for line in lines
     )
 
 

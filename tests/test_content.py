@@ -44,7 +44,7 @@ def test_patient_field_in_content_text_is_refused(content_copy):
 
 def test_wrong_types_and_unknown_keys_are_all_reported(content_copy):
     path = content_copy / "en" / "kyphoplasty-pre.yaml"
-    version_line = edit_file(path, 'version: "1.0"', "version: one")
+    version_line = edit_file(path, 'version: "1.1"', "version: one")
     edit_file(path, "review_status: draft", "review_status: maybe\nreviewer: Bob")
     message = _problems(content_copy)
     assert f"{path}:{version_line}: version:" in message
@@ -56,7 +56,7 @@ def test_unknown_shared_section_and_flag(content_copy):
     path = content_copy / "en" / "kyphoplasty-pre.yaml"
     use_line = edit_file(path, "- use: ride-home", "- use: ride-hom")
     message = _problems(content_copy)
-    assert f"{path}:{use_line}: sections.6.use: no section 'ride-hom'" in message
+    assert f"{path}:{use_line}: sections.3.use: no section 'ride-hom'" in message
     shared = content_copy / "en" / "shared.yaml"
     edit_file(shared, "when: escort_stays", "when: escort_stay")
     with pytest.raises(ContentError, match="unknown flag 'escort_stay'"):

@@ -49,14 +49,14 @@ def test_spanish_formats_dates_times_and_labels(spanish_pdfs):
     assert "Su cita" in pre
     assert "martes, 1 de diciembre de 2026" in pre
     assert "7:30 a.m." in pre
-    assert "Página 1 de 4" in pre
+    assert "Página 1 de 6" in pre
     assert "Traducción aún no revisada (Translation not yet reviewed)" in pre
     assert "revisado el" not in pre and "reviewed" not in pre.replace("not yet reviewed", "")
     assert "No coma nada durante las 8 horas antes de su hora de llegada." in pre
     assert "No deje de tomar ninguna medicina por su cuenta." in pre
     assert "anestesia general" in pre and "globo" in pre
     post = text_of(spanish_pdfs[("vertebroplasty", "post")])
-    assert "Llame al 911 de inmediato si tiene" in post
+    assert "Llame al 911 o vaya a la sala de emergencias más cercana si tiene" in post
     assert "Fiebre de 100.4 °F (38 °C) o más" in post
     assert "No levante más de 5 libras durante 6 semanas." in post
     assert "globo" not in post
@@ -118,7 +118,7 @@ def test_a_third_language_needs_only_data_files(clinic_copy):
     pdf = workspace.renderer.pdf(HandoutRequest("kyphoplasty", "post", "fr"))
     text = text_of(pdf)
     assert "Après votre cyphoplastie" in text and "Votre intervention" in text
-    assert "Page 1 sur 4" in text
+    assert "Page 1 sur 6" in text
     assert str(open_pdf(pdf).Root.Lang) == "fr"
     english = text_of(workspace.renderer.pdf(HandoutRequest("kyphoplasty", "post", "en")))
     assert "Pour de l'aide en français, appelez le (555) 010-4400." in english

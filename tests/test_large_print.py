@@ -27,6 +27,14 @@ def _letters(pdf: bytes, footer: list[str]) -> str:
     return re.sub(r"[\W\d_]", "", text)
 
 
+def _words(pdf: bytes, footer: list[str]) -> Counter[str]:
+    text = " ".join(pdf_text(pdf, raw=True).split())
+    text = re.sub(r"(Page|Página) \d+ (of|de) \d+", " ", text)
+    for line in footer:
+        text = text.replace(line, " ")
+    return Counter(re.findall(r"[^\W\d_]+", text))
+
+
 def _footer_lines(workspace, lang: str, procedure: str, phase: str) -> list[str]:
     from handouts.engine.request import HandoutRequest
 
@@ -50,9 +58,13 @@ def pairs(render):
 def test_large_print_is_bigger_airier_and_complete(pairs, workspace, key):
     normal, large = pairs[key]
     assert len(open_pdf(large).pages) > len(open_pdf(normal).pages)
-    # Same content, in the same order.
+    # Same content, in the same order; after the procedure, large print puts the two
+    # warning boxes before the masthead (they fill page 1), so there the same words.
     footer = _footer_lines(workspace, *key)
-    assert _letters(large, footer) == _letters(normal, footer)
+    if key[2] == "pre":
+        assert _letters(large, footer) == _letters(normal, footer)
+    else:
+        assert _words(large, footer) == _words(normal, footer)
     document = open_pdf(large)
     assert document.Root.MarkInfo.Marked is True and "/StructTreeRoot" in document.Root
 
