@@ -234,3 +234,18 @@ def test_large_print_by_default_is_a_clinic_option(clinic_copy: Path, tmp_path: 
     normal_pages = len(open_pdf(out.read_bytes()).pages)
     assert default_pages > normal_pages
     assert normal_pages <= 6
+
+
+@pytest.mark.parametrize("procedure", ["vertebroplasty", "kyphoplasty"])
+@pytest.mark.parametrize(("lang", "large", "patient"), VARIANTS)
+def test_the_log_and_its_reminder_share_the_last_page(
+    render: Render, procedure: str, lang: str, large: bool, patient: PatientDetails | None
+) -> None:
+    last = words(page_texts(render(procedure, "post", patient, lang=lang, large=large))[-1])
+    heading = "Your 14-day recovery log" if lang == "en" else "Su registro de recuperación"
+    assert heading in last
+    reminder = {
+        "en": "Call 911 or go to the nearest emergency department for chest pain",
+        "es": "Llame al 911 o vaya a la sala de emergencias más cercana si tiene dolor de pecho",
+    }
+    assert reminder[lang] in last
