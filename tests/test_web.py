@@ -266,4 +266,11 @@ def test_concurrent_requests_each_get_their_own_patient():
         with urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=30) as response:
             assert response.status == 200
     finally:
-        server.close()
+        stop(server)
+
+
+def stop(server) -> None:
+    """Waits for the handler threads before closing: a thread still finishing a response
+    would write to the closed wake-up pipe and fail a later test of the same worker."""
+    server.task_dispatcher.shutdown(cancel_pending=False, timeout=60)
+    server.close()

@@ -31,6 +31,7 @@ def server_url():
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
     yield f"http://127.0.0.1:{server.effective_port}"
+    server.task_dispatcher.shutdown(cancel_pending=False, timeout=60)  # see test_web.stop
     server.close()
 
 

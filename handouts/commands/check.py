@@ -17,6 +17,7 @@ from handouts.workspace import Workspace
 #: Section ids each phase must have, so no handout loses its safety content.
 REQUIRED_SECTIONS = {
     "pre": (
+        "what-to-do-pre",
         "about-fracture",
         "about-procedure",
         "benefits-risks",
@@ -29,6 +30,7 @@ REQUIRED_SECTIONS = {
         "call-before",
     ),
     "post": (
+        "what-to-do-post",
         "first-day",
         "red-flags",
         "pain-and-medicines",
