@@ -146,3 +146,14 @@ def test_a_language_missing_labels_is_refused_with_their_names(clinic_copy):
     message = info.value.format_message()
     assert "missing 2 label(s)" in message
     assert "card.post.heading" in message and "log.notes" in message
+
+
+def test_a_language_without_a_readability_measure_gets_a_warning_not_a_pass(clinic_copy):
+    _add_french(clinic_copy, {"readability.measure": "none"})
+    result = run_cli("--clinic", str(clinic_copy), "check")
+    lines = (result.stdout + result.stderr).splitlines()
+    assert "fr/kyphoplasty-post.yaml: warning: no validated readability measure for this " in (
+        "\n".join(lines)
+    )
+    assert not any(line.startswith("ok") and "(fr)" in line for line in lines)
+    assert any(line.startswith("ok") and "(en)" in line for line in lines)

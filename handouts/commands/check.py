@@ -115,6 +115,14 @@ def check_handout(
     text = body_text(
         pdf_text(pdf), handout, strings, [ident.name, *ident.address, ident.main_phone]
     )
+    if not rule.measurable:
+        yield Finding(
+            "warning",
+            where,
+            "no validated readability measure for this language (readability.measure: "
+            "none): have a qualified reviewer judge the reading level",
+        )
+        return
     score = rule.score(text)
     yield Score(handout.id, lang, rule.describe(), score, rule.passes(score))
     if not rule.passes(score):

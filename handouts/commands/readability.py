@@ -32,6 +32,9 @@ MEASURES = frozenset(
         "smog_index",
     }
 )
+#: A language with no validated readability formula (Chinese, Vietnamese...) says so
+#: with `readability.measure: none`; `check` then warns instead of passing it.
+NO_MEASURE = "none"
 _SENTENCE = re.compile(r"[^.!?]+[.!?]+")
 
 
@@ -53,11 +56,15 @@ class ReadabilityRule:
             )
         except (KeyError, ValueError) as exc:
             raise ContentError(f"{where}: readability settings are incomplete ({exc})") from None
-        if rule.measure not in MEASURES:
+        if rule.measure not in MEASURES | {NO_MEASURE}:
             raise ContentError(f"{where}: readability.measure: unknown measure '{rule.measure}'")
         if rule.better not in ("lower", "higher"):
             raise ContentError(f"{where}: readability.better: use 'lower' or 'higher'")
         return rule
+
+    @property
+    def measurable(self) -> bool:
+        return self.measure != NO_MEASURE
 
     def score(self, text: str) -> float:
         return float(getattr(measurer(self.textstat_lang), self.measure)(text))
