@@ -6,7 +6,9 @@ PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
-SYSTEM_PACKAGES := libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 poppler-utils qpdf fonts-dejavu-core
+# Debian's Noto fonts print names in scripts the bundled fonts lack (Han, Hangul,
+# Arabic, Bengali, Gurmukhi...): WeasyPrint finds them through fontconfig.
+SYSTEM_PACKAGES := libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 poppler-utils qpdf fonts-dejavu-core fonts-noto-core fonts-noto-cjk
 # The browser test drives Debian's chromium (never a downloaded browser build).
 TEST_PACKAGES := chromium
 

@@ -99,7 +99,22 @@ def test_identical_inputs_give_identical_bytes(workspace):
 
 @pytest.mark.parametrize(
     "name",
-    ["Nguyễn Thị Ánh", "Ελένη Παπαδοπούλου", "Дмитрий Иванов", "Łukasz Żółć", "José Ñúñez"],
+    [
+        "Nguyễn Thị Ánh",
+        "Ελένη Παπαδοπούλου",
+        "Дмитрий Иванов",
+        "Łukasz Żółć",
+        "José Ñúñez",
+        "Jean-Baptiste Désir",
+        # Debian's Noto fonts (Makefile SYSTEM_PACKAGES), found through fontconfig
+        "王小明",
+        "山田 太郎",
+        "김민수",
+        "محمد علي",
+        "رضا احمدی",
+        "সুমন দাস",
+        "ਗੁਰਪ੍ਰੀਤ ਸਿੰਘ",
+    ],
 )
 def test_names_in_any_script_render_without_missing_glyphs(render, name):
     pdf = render("kyphoplasty", "pre", PatientDetails(patient_name=name))
