@@ -31,7 +31,10 @@ class Workspace:
         folders = [data_dir("content")]
         if override := self.clinic.override_dir("content"):
             folders.insert(0, override)
-        return ContentLibrary(folders)
+        figures = [data_dir("styles") / "figures"]
+        if styles := self.clinic.override_dir("styles"):
+            figures.insert(0, styles / "figures")
+        return ContentLibrary(folders, figures)
 
     @cached_property
     def renderer(self) -> Renderer:

@@ -15,6 +15,7 @@ from helpers import HANDOUTS, edit_clinic_toml, open_pdf, page_texts, run_cli, t
 from handouts.commands.build import SAMPLE_PATIENT, sample_patient
 from handouts.engine.request import HandoutRequest, PatientDetails
 from handouts.engine.structure import Element, structure
+from handouts.errors import ContentError
 from handouts.workspace import Workspace
 
 Render = Callable[..., bytes]
@@ -251,3 +252,23 @@ def test_the_log_and_its_reminder_share_the_last_page(
         "es": "Llame al 911 o vaya a la sala de emergencias más cercana si tiene dolor de pecho",
     }
     assert reminder[lang] in last
+
+
+def test_a_clinic_may_add_its_own_picture(clinic_copy: Path) -> None:
+    figures = clinic_copy / "styles" / "figures"
+    figures.mkdir(parents=True)
+    builtin = Workspace.open().library.figure("gallon-of-milk")
+    assert builtin is not None
+    (figures / "our-milk.svg").write_bytes(builtin.read_bytes())
+    content = clinic_copy / "content" / "en"
+    content.mkdir(parents=True)
+    shared = Workspace.open().library.path("en", "shared.yaml").read_text()
+    (content / "shared.yaml").write_text(shared.replace("image: gallon-of-milk", "image: our-milk"))
+    workspace = Workspace.open(clinic_copy)
+    pdf = workspace.renderer.pdf(HandoutRequest("vertebroplasty", "post"))
+    alts = [str(e.obj.Alt) for e in tree(pdf).walk() if e.role == "Figure" and e.has_alt]
+    assert "A one-gallon plastic jug of milk." in alts
+    # Without the clinic's picture, the content names a picture that is nowhere.
+    (figures / "our-milk.svg").unlink()
+    with pytest.raises(ContentError, match="no picture 'our-milk.svg'"):
+        Workspace.open(clinic_copy).library.handout("en", "vertebroplasty", "post")

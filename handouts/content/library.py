@@ -2,11 +2,21 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
 
 from pydantic import RootModel
 
-from handouts.content.model import Handout, Section, SectionRef, SharedSections, read_yaml, validate
+from handouts.content.model import (
+    BUILTIN_FIGURES,
+    Handout,
+    Section,
+    SectionRef,
+    SharedSections,
+    find_figure,
+    read_yaml,
+    validate,
+)
 from handouts.engine.request import PHASES, PROCEDURES
 from handouts.errors import ContentError
 
@@ -21,8 +31,13 @@ class Strings(RootModel[dict[str, str]]):
 class ContentLibrary:
     """Content for one clinic: its own content/ folder, then the built-in one."""
 
-    def __init__(self, folders: list[Path]) -> None:
+    def __init__(
+        self, folders: list[Path], figure_folders: Sequence[Path] = BUILTIN_FIGURES
+    ) -> None:
         self.folders = folders
+        #: Where pictures are found (a clinic's styles/figures first): content names
+        #: them by `image:` / `icon:`, the renderer loads them.
+        self.figure_folders = figure_folders
         self._cache: dict[tuple[str, ...], object] = {}
 
     def path(self, *parts: str) -> Path:
@@ -34,6 +49,9 @@ class ContentLibrary:
             f"content file not found: {'/'.join(parts)} (looked in "
             f"{', '.join(str(f) for f in self.folders)})"
         )
+
+    def figure(self, stem: str) -> Path | None:
+        return find_figure(stem, self.figure_folders)
 
     def languages(self) -> list[str]:
         """Every language with a strings.yaml: adding a language is adding data files."""
@@ -74,7 +92,7 @@ class ContentLibrary:
         key = ("shared", lang)
         if key not in self._cache:
             doc = read_yaml(self.path(lang, "shared.yaml"))
-            sections = validate(SharedSections, doc).sections
+            sections = validate(SharedSections, doc, self.figure_folders).sections
             self._cache[key] = {s.id: s for s in sections}
         return self._cache[key]  # type: ignore[return-value]
 
@@ -86,7 +104,7 @@ class ContentLibrary:
 
     def _load_handout(self, lang: str, procedure: str, phase: str) -> Handout:
         doc = read_yaml(self.path(lang, f"{procedure}-{phase}.yaml"))
-        handout = validate(Handout, doc)
+        handout = validate(Handout, doc, self.figure_folders)
         expected = {"procedure": procedure, "phase": phase, "language": lang}
         problems = [
             f"{doc.where((k,))}: is '{getattr(handout, k)}' but the file name says '{v}'"

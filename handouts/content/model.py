@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any, ClassVar, Literal, TypeVar
 
@@ -206,15 +206,24 @@ def _allowed_names(loc: Loc) -> frozenset[str]:
     return PATTERN_FIELDS.get(key, TEXT_NAMES)
 
 
-def _figure_problem(doc: YamlFile, loc: Loc, name: str) -> str | None:
+#: Where pictures are found: the built-in styles/figures unless a library says more.
+BUILTIN_FIGURES = (data_dir("styles") / "figures",)
+
+
+def find_figure(stem: str, folders: Sequence[Path] = BUILTIN_FIGURES) -> Path | None:
+    """`<stem>.svg` in the first of `folders` that has it."""
+    return next((p for f in folders if (p := f / f"{stem}.svg").is_file()), None)
+
+
+def _figure_problem(doc: YamlFile, loc: Loc, name: str, folders: Sequence[Path]) -> str | None:
     """An `icon:` or `image:` that names no picture of styles/figures."""
     stem = f"icon-{name}" if loc[-1] == "icon" else name
-    if (data_dir("styles") / "figures" / f"{stem}.svg").is_file():
+    if find_figure(stem, folders):
         return None
     return f"{doc.where(loc)}: no picture '{stem}.svg' in styles/figures"
 
 
-def name_problems(doc: YamlFile) -> list[str]:
+def name_problems(doc: YamlFile, figures: Sequence[Path] = BUILTIN_FIGURES) -> list[str]:
     """Unknown {placeholders}, `when:` flags and pictures, each with file and line."""
     problems = []
     for loc, text in texts(doc.data):
@@ -224,7 +233,7 @@ def name_problems(doc: YamlFile) -> list[str]:
                 problems.append(f"{doc.where(loc)}: unknown flag '{text}' (known: {known})")
             continue
         if loc and loc[-1] in ("icon", "image"):
-            if problem := _figure_problem(doc, loc, text):
+            if problem := _figure_problem(doc, loc, text, figures):
                 problems.append(problem)
             continue
         allowed = _allowed_names(loc) | (ACTION_NAMES if "actions" in loc else frozenset())
@@ -254,7 +263,7 @@ def read_yaml(path: Path) -> YamlFile:
         raise ContentError(f"{path}:{yaml_error_line(exc)}: {reason}") from None
 
 
-def validate(model: type[M], doc: YamlFile) -> M:
+def validate(model: type[M], doc: YamlFile, figures: Sequence[Path] = BUILTIN_FIGURES) -> M:
     """Validates a YAML file against `model`, naming file and line for every problem."""
     problems: list[str] = []
     result = None
@@ -262,7 +271,7 @@ def validate(model: type[M], doc: YamlFile) -> M:
         result = model.model_validate(doc.data)
     except ValidationError as exc:
         problems += error_lines(exc, doc.where)
-    problems += name_problems(doc)
+    problems += name_problems(doc, figures)
     if problems or result is None:
         raise ContentError(f"{doc.path}: {len(problems)} problem(s)", problems)
     return result

@@ -29,6 +29,9 @@ class AssetFetcher(URLFetcher):  # type: ignore[misc]  # WeasyPrint ships no typ
         self.roots = [os.path.realpath(root) for root in roots]
         #: SVG pictures are drawn in fixed colors that each clinic's brand colors replace.
         self.recolor = {old.lower(): new for old, new in (recolor or {}).items()}
+        self._colors = re.compile(
+            "|".join(re.escape(c) for c in self.recolor).encode(), re.IGNORECASE
+        )
 
     def fetch(self, url: str, headers: dict[str, str] | None = None) -> URLFetcherResponse:
         parts = urlsplit(url)
@@ -44,10 +47,7 @@ class AssetFetcher(URLFetcher):  # type: ignore[misc]  # WeasyPrint ships no typ
         content_type = mimetypes.guess_type(real)[0] or "application/octet-stream"
         in_figures = os.path.basename(os.path.dirname(real)) == "figures"
         if content_type == "image/svg+xml" and in_figures and self.recolor:
-            body = _recolored(body, self.recolor)
+            body = self._colors.sub(
+                lambda m: self.recolor[m.group(0).decode().lower()].encode(), body
+            )
         return URLFetcherResponse(url, body, headers={"Content-Type": content_type})
-
-
-def _recolored(svg: bytes, colors: Mapping[str, str]) -> bytes:
-    pattern = re.compile("|".join(re.escape(c) for c in colors).encode(), re.IGNORECASE)
-    return pattern.sub(lambda m: colors[m.group(0).decode().lower()].encode(), svg)

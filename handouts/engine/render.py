@@ -117,11 +117,10 @@ class Renderer:
 
     def figure_url(self, name: str) -> str:
         """A picture of styles/figures (the clinic's own styles/figures/ first)."""
-        override = self.clinic.override_dir("styles")
-        for folder in (override, data_dir("styles")):
-            if folder and (path := folder / "figures" / f"{name}.svg").is_file():
-                return path.resolve().as_uri()
-        raise RenderError(f"no picture '{name}.svg' in styles/figures")
+        path = self.library.figure(name)
+        if path is None:
+            raise RenderError(f"no picture '{name}.svg' in styles/figures")
+        return path.resolve().as_uri()
 
     def template(self, name: str, context: Mapping[str, Any]) -> str:
         """A template rendered in the sandbox; errors name the template file and line."""
