@@ -1,4 +1,4 @@
-"""Spanish handouts, the language-assistance line, and adding a language with data only."""
+"""Spanish handouts, the language-assistance notice, and adding a language with data only."""
 
 from __future__ import annotations
 
@@ -66,12 +66,15 @@ def test_spanish_pdf_language_is_set(spanish_pdfs):
     assert str(open_pdf(spanish_pdfs[("kyphoplasty", "post")]).Root.Lang) == "es"
 
 
-def test_each_handout_offers_help_in_the_other_language(workspace, sample_pdfs, spanish_pdfs):
+def test_each_handout_offers_help_in_other_languages(workspace, sample_pdfs, spanish_pdfs):
     for key in HANDOUTS:
-        assert "Si necesita ayuda en español, llame al (555) 010-4400." in text_of(sample_pdfs[key])
-        assert "If you need help in English, call (555) 010-4400." in text_of(spanish_pdfs[key])
+        english, spanish = text_of(sample_pdfs[key]), text_of(spanish_pdfs[key])
+        assert "Si habla español, tiene a su disposición ayuda gratuita" in english
+        assert "Free help in your language, and free aids for people with disabilities" in spanish
+        assert "Ayuda en su idioma" in spanish and "Help in your language" in english
     html = workspace.renderer.html(HandoutRequest("kyphoplasty", "pre"))
-    assert '<p class="assist" lang="es">Si necesita ayuda en español' in html
+    assert '<p lang="es" dir="ltr">Si habla español' in html
+    assert '<p lang="ar" dir="rtl">' in html
 
 
 def test_list_shows_translation_review_status():
@@ -94,7 +97,9 @@ def _add_french(clinic: Path, strings_edit: dict[str, str] | None = None) -> Non
     (target / "kyphoplasty-post.yaml").write_text(handout)
     edits = {
         "card.post.heading": "Votre intervention",
-        "assist.line": '"Pour de l\'aide en français, appelez le {main_phone}."',
+        "notice.heading": '"Aide dans votre langue"',
+        "notice.main": '"Une aide gratuite dans votre langue est à votre disposition. '
+        'Appelez le {phone} (ATS : {tty})."',
         "footer.page": '"Page {page} sur {pages}"',
         "readability.measure": "flesch_reading_ease",
         "readability.limit": '"60"',
@@ -120,8 +125,8 @@ def test_a_third_language_needs_only_data_files(clinic_copy):
     assert "Après votre cyphoplastie" in text and "Votre intervention" in text
     assert "Page 1 sur 6" in text
     assert str(open_pdf(pdf).Root.Lang) == "fr"
-    english = text_of(workspace.renderer.pdf(HandoutRequest("kyphoplasty", "post", "en")))
-    assert "Pour de l'aide en français, appelez le (555) 010-4400." in english
+    assert "Une aide gratuite dans votre langue est à votre disposition." in text
+    assert "Aide dans votre langue" in text
     rule = ReadabilityRule.from_strings(workspace.library.strings("fr"), "fr")
     assert rule.measure == "flesch_reading_ease"
     result = run_cli(

@@ -96,6 +96,45 @@ def check_clinic(workspace: Workspace) -> Iterator[Finding]:
             yield Finding("error", f"{where}: clinic.{key}", "does not look like a phone number")
 
 
+#: 45 CFR 92.11: English and at least the 15 languages most common in the state.
+NOTICE_LANGUAGES = 15
+
+
+def check_language_help(workspace: Workspace) -> Iterator[Finding]:
+    """The "Help in your language" notice: the list, and each tagline's review status."""
+    settings = workspace.clinic.config.language_help
+    where = f"{workspace.clinic.root / 'clinic.toml'}: language_help"
+    if settings.show == "off":
+        yield Finding("warning", where, "the language-assistance notice is off (45 CFR 92.11)")
+        return
+    library = workspace.library
+    if settings.languages is None:
+        source = library.tagline_defaults().source
+        yield Finding(
+            "warning",
+            f"{where}.languages",
+            f"not set: the national list is used ({source}); 92.11 asks for the 15 "
+            "languages most common in your state",
+        )
+    codes = settings.languages or library.tagline_defaults().languages
+    spoken = {code.split("-")[0] for code in codes if code != "en"}
+    if len(spoken) < NOTICE_LANGUAGES:
+        yield Finding(
+            "warning",
+            f"{where}.languages",
+            f"{len(spoken)} languages besides English; 92.11 asks for at least "
+            f"{NOTICE_LANGUAGES}",
+        )
+    for tagline in workspace.renderer.taglines:
+        if not tagline.approved:
+            yield Finding(
+                "warning",
+                f"language-help/{tagline.language}.yaml",
+                f"review status is '{tagline.review_status}': a qualified translator must "
+                "review the tagline",
+            )
+
+
 def check_handout(
     workspace: Workspace, lang: str, procedure: str, phase: str, today: dt.date
 ) -> Iterator[Finding | Score]:
@@ -161,6 +200,10 @@ def run_checks(workspace: Workspace, today: dt.date | None = None) -> list[Findi
     """Every finding for the clinic's content, templates and config; renders each handout."""
     today = today or dt.date.today()
     results: list[Finding | Score] = list(check_clinic(workspace))
+    try:
+        results += check_language_help(workspace)
+    except HandoutError as exc:
+        results.append(Finding("error", "language-help", exc.message))
     for lang in workspace.library.languages():
         for procedure in PROCEDURES:
             for phase in PHASES:

@@ -13,6 +13,8 @@ from handouts.content.model import (
     Section,
     SectionRef,
     SharedSections,
+    Tagline,
+    TaglineDefaults,
     find_figure,
     read_yaml,
     validate,
@@ -22,6 +24,8 @@ from handouts.errors import ContentError
 
 #: The language every other strings.yaml must match key for key.
 REFERENCE_LANGUAGE = "en"
+#: The folder of the "Help in your language" taglines, beside the language folders.
+TAGLINES = "language-help"
 
 
 class Strings(RootModel[dict[str, str]]):
@@ -80,13 +84,38 @@ class ContentLibrary:
             self._cache[key] = strings
         return self._cache[key]  # type: ignore[return-value]
 
-    def assist_lines(self, lang: str) -> list[tuple[str, str]]:
-        """(language, line) offering help in each other language, e.g. for Spanish readers."""
-        return [
-            (other, self.strings(other)["assist.line"])
-            for other in self.languages()
-            if other != lang
-        ]
+    def tagline(self, lang: str) -> Tagline:
+        """The "Help in your language" line of one language (content/language-help/)."""
+        key = ("tagline", lang)
+        if key not in self._cache:
+            doc = read_yaml(self.path(TAGLINES, f"{lang}.yaml"))
+            tagline = validate(Tagline, doc)
+            if tagline.language != lang:
+                raise ContentError(
+                    f"{doc.where(('language',))}: is '{tagline.language}' but the file "
+                    f"name says '{lang}'"
+                )
+            self._cache[key] = tagline
+        return self._cache[key]  # type: ignore[return-value]
+
+    def tagline_languages(self) -> list[str]:
+        """Every language with a tagline file."""
+        return sorted(
+            {
+                p.stem
+                for f in self.folders
+                if (f / TAGLINES).is_dir()
+                for p in (f / TAGLINES).glob("*.yaml")
+                if p.stem != "defaults"
+            }
+        )
+
+    def tagline_defaults(self) -> TaglineDefaults:
+        key = ("tagline-defaults",)
+        if key not in self._cache:
+            doc = read_yaml(self.path(TAGLINES, "defaults.yaml"))
+            self._cache[key] = validate(TaglineDefaults, doc)
+        return self._cache[key]  # type: ignore[return-value]
 
     def shared(self, lang: str) -> dict[str, Section]:
         key = ("shared", lang)

@@ -130,6 +130,7 @@ class SectionRef(_Model):
     use: str = Field(pattern=SLUG, description="Id of a section in shared.yaml.")
 
 
+LANGUAGE_CODE = r"^[a-z]{2,3}(-[A-Z][a-z]{3})?(-[A-Z]{2})?$"
 ReviewStatus = Literal["draft", "clinician-reviewed", "translation-pending", "translated"]
 APPROVED = frozenset({"clinician-reviewed", "translated"})
 
@@ -138,7 +139,7 @@ class Handout(_Model):
     id: str = Field(pattern=SLUG)
     procedure: Literal["vertebroplasty", "kyphoplasty"]
     phase: Literal["pre", "post"]
-    language: str = Field(pattern=r"^[a-z]{2,3}(-[A-Z][a-z]{3})?(-[A-Z]{2})?$")
+    language: str = Field(pattern=LANGUAGE_CODE)
     title: Text = Field(min_length=3, max_length=80)
     summary: Text = Field(min_length=3, description="One or two sentences under the title.")
     version: str = Field(pattern=r"^\d+\.\d+(\.\d+)?$")
@@ -173,6 +174,28 @@ class SharedSections(_Model):
     sections: list[Section]
 
 
+class Tagline(_Model):
+    """One line of the "Help in your language" notice (content/language-help/<code>.yaml)."""
+
+    language: str = Field(pattern=LANGUAGE_CODE)
+    name: str = Field(min_length=2, max_length=40, description="The language's own name.")
+    tagline: str = Field(min_length=10, max_length=300)
+    review_status: ReviewStatus
+    reviewed_by: str | None = Field(default=None, max_length=120)
+    reviewed_on: dt.date | None = None
+
+    @property
+    def approved(self) -> bool:
+        return self.review_status in APPROVED and bool(self.reviewed_by and self.reviewed_on)
+
+
+class TaglineDefaults(_Model):
+    """content/language-help/defaults.yaml: the list used when a clinic names none."""
+
+    source: str = Field(min_length=10)
+    languages: list[str] = Field(min_length=1)
+
+
 def texts(data: Any, loc: Loc = ()) -> Iterator[tuple[Loc, str]]:
     """Every string in a raw YAML structure, with its key path."""
     if isinstance(data, str):
@@ -190,6 +213,8 @@ PATTERN_FIELDS = {
     "footer.content": frozenset({"id", "version", "review"}),
     "footer.reviewed": frozenset({"date"}),
     "footer.page": frozenset({"page", "pages"}),
+    "notice.main": frozenset({"phone", "tty"}),
+    "tagline": frozenset({"phone"}),
 }
 
 

@@ -171,12 +171,33 @@ class Mail(_Strict):
     )
 
 
+class LanguageHelp(_Strict):
+    """The "Help in your language" notice (45 CFR 92.11): taglines and auxiliary aids."""
+
+    show: Literal["all", "post", "off"] = Field(
+        default="all",
+        description="all: on every handout and mailed letter; post: on post-procedure "
+        "handouts (and their letters) only; off: nowhere.",
+    )
+    languages: list[str] | None = Field(
+        default=None,
+        description="Tagline languages, in order (codes of content/language-help/). "
+        "Default: the national list of content/language-help/defaults.yaml; 92.11 asks "
+        "for the 15 most common in your state.",
+    )
+    phone: str = Field(
+        default="", max_length=30, description="Number to call for help (default: main_phone)."
+    )
+    tty: str = Field(default="711", max_length=30, description="TTY or relay number.")
+
+
 class ClinicConfig(_Strict):
     clinic: Identity
     brand: Brand = Field(default_factory=Brand)
     protocol: Protocol = Field(default_factory=Protocol)
     options: Options = Field(default_factory=Options)
     mail: Mail = Field(default_factory=Mail)
+    language_help: LanguageHelp = Field(default_factory=LanguageHelp)
 
 
 @dataclass(frozen=True)

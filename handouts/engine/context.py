@@ -5,23 +5,33 @@ from __future__ import annotations
 import datetime as dt
 import re
 from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from babel import Locale
 from markupsafe import Markup, escape
 
-from handouts.content.model import PATTERN_FIELDS, Block, Handout, Section
+from handouts.content.model import PATTERN_FIELDS, Block, Handout, Section, Tagline
 from handouts.content.vocabulary import ACTION_NAMES, PLACEHOLDER, PROTOCOL_NUMBERS, fill
 from handouts.engine.clinic import Clinic, Protocol
-from handouts.engine.formats import clock_time, day_label, locale_of, long_date, number, short_date
+from handouts.engine.formats import (
+    clock_time,
+    day_label,
+    locale_of,
+    long_date,
+    number,
+    short_date,
+    text_direction,
+)
 from handouts.engine.request import HandoutRequest, PatientDetails
 from handouts.engine.schedule import computed_slots, widest_values
 
 _BOLD = re.compile(r"\*\*(.+?)\*\*")
 
 
-#: Values printed on one line: a phone number broken after "(555)" is hard to dial.
-UNBROKEN = frozenset({"main_phone", "after_hours_phone"})
+#: Values printed on one line: a phone number broken after "(555)" is hard to dial. They
+#: are isolated left to right, so "(555) 010-4400" keeps its order in Arabic text.
+UNBROKEN = frozenset({"main_phone", "after_hours_phone", "phone", "tty"})
 
 
 class TextFormatter:
@@ -32,7 +42,11 @@ class TextFormatter:
 
     def _value(self, name: str) -> str:
         value = str(escape(self.values[name]))
-        return f'<span class="nowrap">{value}</span>' if name in UNBROKEN else value
+        if name not in UNBROKEN:
+            return value
+        # LEFT-TO-RIGHT ISOLATE ... POP DIRECTIONAL ISOLATE: WeasyPrint ignores `dir` and
+        # unicode-bidi on inline elements; Pango (FriBidi) honours the characters.
+        return f'<span class="nowrap">\u2066{value}\u2069</span>'
 
     def __call__(self, text: str) -> Markup:
         filled = PLACEHOLDER.sub(lambda m: self._value(m.group(1)), str(escape(text)))
@@ -177,7 +191,7 @@ def build_context(
     strings: Mapping[str, str],
     request: HandoutRequest,
     logo_url: str | None,
-    assist_lines: Sequence[tuple[str, str]] = (),
+    notice: Notice | None = None,
     slot_text: str | None = None,
     english: Mapping[str, str] | None = None,
     figure_url: Callable[[str], str] = str,
@@ -223,10 +237,58 @@ def build_context(
             review=review_note(handout, strings, english or strings, locale),
         ),
         "footer_page": page_label(strings["footer.page"]),
-        "assist_lines": [(lang, fmt(line)) for lang, line in assist_lines],
+        "notice": notice,
+        "dir": text_direction(handout.language),
         "options": clinic.config.options,
         "recovery_days": days,
     }
+
+
+@dataclass(frozen=True)
+class NoticeLine:
+    lang: str
+    dir: str  # "ltr" or "rtl", from CLDR
+    text: Markup
+
+
+@dataclass(frozen=True)
+class Notice:
+    """ "Help in your language": the notice in the handout's language (and in English),
+    then one tagline per clinic language, each in its own language and direction."""
+
+    heading: str
+    main: list[NoticeLine]
+    taglines: list[NoticeLine]
+
+
+def language_notice(
+    clinic: Clinic,
+    phase: str,
+    lang: str,
+    strings: Mapping[str, str],
+    english: Mapping[str, str],
+    taglines: Sequence[Tagline],
+) -> Notice | None:
+    """The notice this clinic prints on this phase's handouts, or None (switched off)."""
+    settings = clinic.config.language_help
+    if settings.show == "off" or (settings.show == "post" and phase != "post"):
+        return None
+    fmt = TextFormatter(
+        {"phone": settings.phone or clinic.config.clinic.main_phone, "tty": settings.tty}
+    )
+    main = [NoticeLine(lang, text_direction(lang), fmt(strings["notice.main"]))]
+    if english["notice.main"] != strings["notice.main"]:
+        main.append(NoticeLine("en", "ltr", fmt(english["notice.main"])))
+    shown = {line.lang for line in main}
+    return Notice(
+        heading=strings["notice.heading"],
+        main=main,
+        taglines=[
+            NoticeLine(t.language, text_direction(t.language), fmt(t.tagline))
+            for t in taglines
+            if t.language not in shown
+        ],
+    )
 
 
 def review_note(

@@ -92,3 +92,12 @@ def clock_time(value: dt.time, locale: Locale) -> str:
 def number(value: float, locale: Locale) -> str:
     """A number with at most one decimal, in the language's digits and separator."""
     return _clean(format_decimal(value, format="#,##0.#", locale=locale))
+
+
+@cache
+def text_direction(language: str) -> str:
+    """ "rtl" or "ltr" for a language code (CLDR's character order; ltr if unknown)."""
+    try:
+        return "rtl" if _parse(language).text_direction == "rtl" else "ltr"
+    except (UnknownLocaleError, ValueError):
+        return "ltr"

@@ -19,11 +19,15 @@ is written, with pikepdf; each repair names the WeasyPrint behaviour it works ar
 from __future__ import annotations
 
 import io
+import re
+import unicodedata
+from collections.abc import Callable
 from html.parser import HTMLParser
 from typing import Any
 
 import pikepdf
 
+from handouts.engine.fontsubset import shrink_cid_fonts
 from handouts.engine.structure import (
     MAY_BE_EMPTY,
     PRINT_FLAG,
@@ -75,17 +79,18 @@ def language_changes(html: str) -> list[tuple[str, str]]:
 
 
 def repair(data: bytes, html: str) -> bytes:
-    """The PDF with the repairs above applied; untagged PDFs are returned as they are."""
+    """The PDF with the repairs above applied (untagged PDFs get only smaller CJK fonts:
+    engine/fontsubset.py)."""
     pdf = pikepdf.open(io.BytesIO(data))
-    if "/StructTreeRoot" not in pdf.Root:
-        return data
-    root = structure(pdf)
-    assert root is not None
-    _footers_to_artifacts(pdf, root)
-    _prune_empty(root)
-    _scope_header_cells(root)
-    _print_links(pdf)
-    _set_languages(pdf, root, language_changes(html))
+    if "/StructTreeRoot" in pdf.Root:
+        root = structure(pdf)
+        assert root is not None
+        _footers_to_artifacts(pdf, root)
+        _prune_empty(root)
+        _scope_header_cells(root)
+        _print_links(pdf)
+        _set_languages(pdf, root, language_changes(html))
+    shrink_cid_fonts(pdf)
     buffer = io.BytesIO()
     pdf.save(buffer, deterministic_id=True)
     return buffer.getvalue()
@@ -174,24 +179,87 @@ def _print_links(pdf: pikepdf.Pdf) -> None:
 
 
 def _set_languages(pdf: pikepdf.Pdf, root: Element, changes: list[tuple[str, str]]) -> None:
-    """`root` is the tree as repaired so far (_prune_empty keeps it in step with the PDF)."""
+    """`root` is the tree as repaired so far (_prune_empty keeps it in step with the PDF).
+
+    Elements are matched by their text without whitespace (WeasyPrint drops the space
+    where a line wraps). Where that fails, by their letters in any order, without marks:
+    right-to-left text is painted in visual order, and WeasyPrint gives each glyph the
+    text of the first cluster it was seen in, so "हि" makes every later "ह" read "हि".
+    Such an element also gets /ActualText, its real text, on the element and on its
+    marked content: screen readers and text extraction then read the words as written.
+    """
     if not changes:
         return
     texts = mcid_texts(painted(pdf))
-    # Compared without any whitespace: WeasyPrint drops the space where a line wraps.
-    wanted = {"".join(text.split()): lang for lang, text in changes}
+    exact = {_compact(text): (lang, text) for lang, text in changes}
+    loose = {_loose(text): (lang, text) for lang, text in changes}
+    actual: dict[tuple[int, int], str] = {}
     for element in root.walk():
         if element.role in ("StructTreeRoot", "Document"):
             continue
-        text = "".join(element_text(element, texts).split())
-        lang = wanted.get(text)
-        if lang is not None and not _same_text_parent(element, texts, text):
+        text = element_text(element, texts)
+        if (found := exact.get(_compact(text))) and not _same_text_parent(
+            element, texts, text, _compact
+        ):
+            element.obj.Lang = pikepdf.String(found[0])
+        elif (found := loose.get(_loose(text))) and not _same_text_parent(
+            element, texts, text, _loose
+        ):
+            lang, source = found
             element.obj.Lang = pikepdf.String(lang)
+            if _right_to_left(source):
+                continue  # painted in visual order, which readers expect and reorder
+            real = _ISOLATES.sub("", source)
+            element.obj.ActualText = pikepdf.String(real)
+            for n, ref in enumerate(element.content()):
+                actual[ref] = real if n == 0 else ""
+    if actual:
+        _mark_actual_text(pdf, actual)
 
 
-def _same_text_parent(element: Element, texts: dict[tuple[int, int], str], text: str) -> bool:
+_ISOLATES = re.compile("[\u2066-\u2069]")
+
+
+def _right_to_left(text: str) -> bool:
+    return any(unicodedata.bidirectional(c) in ("R", "AL") for c in text)
+
+
+def _compact(text: str) -> str:
+    return "".join(_ISOLATES.sub("", text).split())
+
+
+def _loose(text: str) -> str:
+    """The letters of a text in code point order, without spaces, marks or controls."""
+    decomposed = unicodedata.normalize("NFD", text)
+    kept = (c for c in decomposed if not c.isspace() and unicodedata.category(c) not in _MARKS)
+    return "".join(sorted(kept))
+
+
+_MARKS = frozenset({"Mn", "Mc", "Me", "Cf"})
+
+
+def _same_text_parent(
+    element: Element, texts: dict[tuple[int, int], str], text: str, key: Callable[[str], str]
+) -> bool:
     """True when the parent holds the same text: the parent is the element to mark."""
     parent = element.parent
     if parent is None or parent.role in ("StructTreeRoot", "Document"):
         return False
-    return "".join(element_text(parent, texts).split()) == text
+    return key(element_text(parent, texts)) == key(text)
+
+
+def _mark_actual_text(pdf: pikepdf.Pdf, actual: dict[tuple[int, int], str]) -> None:
+    """Adds /ActualText to the marked-content sequences of `actual` ((page, MCID) -> text;
+    the first sequence of an element carries its text, the others "")."""
+    for number, page in enumerate(pdf.pages):
+        if not any(ref[0] == number for ref in actual):
+            continue
+        instructions: list[Any] = []
+        for instruction in pikepdf.parse_content_stream(page):
+            operands: list[Any] = list(instruction.operands)
+            if str(instruction.operator) == "BDC" and isinstance(operands[1], pikepdf.Dictionary):
+                mcid = operands[1].get("/MCID")
+                if mcid is not None and (number, int(mcid)) in actual:
+                    operands[1].ActualText = pikepdf.String(actual[(number, int(mcid))])
+            instructions.append((operands, instruction.operator))
+        page.Contents = pdf.make_stream(pikepdf.unparse_content_stream(instructions))

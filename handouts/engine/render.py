@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import re
 import threading
 import traceback
 from collections.abc import Iterator, Mapping
@@ -20,13 +21,15 @@ from weasyprint.text.fonts import FontConfiguration
 from weasyprint.urls import FatalURLFetchingError
 
 from handouts.content.library import REFERENCE_LANGUAGE, ContentLibrary
+from handouts.content.model import Tagline
 from handouts.engine.clinic import Clinic
-from handouts.engine.context import build_context
+from handouts.engine.context import Notice, build_context, language_notice
 from handouts.engine.fetcher import AssetFetcher
 from handouts.engine.fonts import font_face_css
+from handouts.engine.glyphs import missing_codepoints, missing_glyph_error, strip_missing
 from handouts.engine.pdfua import repair
 from handouts.engine.request import HandoutRequest
-from handouts.errors import RenderError
+from handouts.errors import ConfigError, RenderError
 from handouts.locate import data_dir
 
 PAGE_TEMPLATES = {"pre": "pre.html", "post": "post.html"}
@@ -36,6 +39,7 @@ STYLESHEETS = ("base.css", "print.css")
 FIGURE_PRIMARY, FIGURE_ACCENT = "#1f4e79", "#2e7d5b"
 LARGE_PRINT = "large-print.css"
 _weasy_logger = logging.getLogger("weasyprint")
+_HTML_LANG = re.compile(r'<html[^>]*\blang="([^"]+)"')
 
 
 def make_environment(clinic: Clinic) -> SandboxedEnvironment:
@@ -99,6 +103,7 @@ class Renderer:
             string=f":root {{ --primary: {brand.primary_color}; --accent: {brand.accent_color}; }}"
             f"@page {{ size: {brand.page_size}; }}"
         )
+        self.taglines = clinic_taglines(clinic, library)
         normal = [self.font_css, *(self.stylesheet(name) for name in STYLESHEETS), self.brand_css]
         self._styles = {False: normal, True: [*normal, self.stylesheet(LARGE_PRINT)]}
 
@@ -137,10 +142,21 @@ class Renderer:
             self.library.strings(request.language),
             request,
             self.logo_url(),
-            self.library.assist_lines(request.language),
+            self.notice(request),
             slot_text=slot_text,
             english=self.library.strings(REFERENCE_LANGUAGE),
             figure_url=self.figure_url,
+        )
+
+    def notice(self, request: HandoutRequest) -> Notice | None:
+        """The "Help in your language" notice of this request's handout (or None)."""
+        return language_notice(
+            self.clinic,
+            request.phase,
+            request.language,
+            self.library.strings(request.language),
+            self.library.strings(REFERENCE_LANGUAGE),
+            self.taglines,
         )
 
     def html(self, request: HandoutRequest, slot_text: str | None = None) -> str:
@@ -173,7 +189,10 @@ class Renderer:
             except FatalURLFetchingError as exc:
                 raise RenderError(f"asset failed to load: {exc.__cause__}") from None
         assert pdf is not None
-        return Rendered(repair(pdf, html), len(document.pages), tuple(collector.messages), document)
+        if missing := missing_codepoints(collector.messages):
+            raise missing_glyph_error(missing, _document_language(html))
+        warnings = strip_missing(collector.messages)
+        return Rendered(repair(pdf, html), len(document.pages), warnings, document)
 
     def stylesheet(self, name: str | None = None, string: str | None = None) -> CSS:
         """A built-in (or clinic-overridden) stylesheet by file name, or CSS text."""
@@ -194,6 +213,22 @@ class Renderer:
             _weasy_logger.removeHandler(collector)
 
 
+def clinic_taglines(clinic: Clinic, library: ContentLibrary) -> list[Tagline]:
+    """The taglines of the clinic's notice languages (its list, or the default one)."""
+    settings = clinic.config.language_help
+    if settings.show == "off":
+        return []
+    codes = settings.languages or library.tagline_defaults().languages
+    known = library.tagline_languages()
+    unknown = [code for code in codes if code not in known]
+    if unknown:
+        raise ConfigError(
+            f"{clinic.root / 'clinic.toml'}: language_help.languages: no tagline for "
+            f"{', '.join(unknown)} (content/language-help/ has: {', '.join(known)})"
+        )
+    return [library.tagline(code) for code in codes]
+
+
 def _template_location(exc: jinja2.TemplateError) -> str:
     """file:line of a template error; Jinja puts template frames into the traceback."""
     if filename := getattr(exc, "filename", None):
@@ -203,6 +238,11 @@ def _template_location(exc: jinja2.TemplateError) -> str:
         if frame.f_code.co_filename.endswith(".html"):
             where = f"{frame.f_code.co_filename}:{line}"
     return where
+
+
+def _document_language(html: str) -> str:
+    match = _HTML_LANG.search(html)
+    return match.group(1) if match else "unknown"
 
 
 def _content_key(request: HandoutRequest) -> tuple[str, str, str]:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import math
+import unicodedata
 from functools import cache
 
 from babel import Locale
@@ -70,8 +71,14 @@ def widest_values(locale: Locale) -> dict[str, float]:
     return {"time": _widest_em(times), "day": _widest_em(days)}
 
 
+def _estimate_em(text: str) -> float:
+    """Width of a text the bundled fonts cannot print (e.g. Han): a wide (East Asian)
+    character is 1 em, any other 0.6 em."""
+    return sum(1.0 if unicodedata.east_asian_width(c) in "WF" else 0.6 for c in text)
+
+
 def _widest_em(values: list[str]) -> float:
     widths = [
-        runs_width(found, 1.0) if (found := runs(v, bold=True)) else 0.6 * len(v) for v in values
+        runs_width(found, 1.0) if (found := runs(v, bold=True)) else _estimate_em(v) for v in values
     ]
     return round(max(widths) + 0.1, 2)

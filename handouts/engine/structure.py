@@ -111,15 +111,21 @@ class _PageReader:
     def __init__(self, page: Any, number: int) -> None:
         self.number = number
         self.fonts: dict[str, dict[bytes, str]] = {}
+        self.two_byte: set[str] = set()
         resources = page.get("/Resources", {})
         for name, font in (resources.get("/Font") or {}).items():
             self.fonts[str(name)] = to_unicode(font)
+            if font.get("/Subtype") == "/Type0":
+                self.two_byte.add(str(name))
         self.font: dict[bytes, str] = {}
+        self.font_two_byte = False
         self.result = Painted()
         self.stack: list[Marked | None] = []
 
     def _decode(self, data: bytes) -> str:
         font = self.font
+        if self.font_two_byte:  # Identity-H: two bytes a glyph; a glyph may map to ""
+            return "".join([font.get(data[i : i + 2], "") for i in range(0, len(data), 2)])
         if len(data) % 2 == 0:
             pairs = [data[i : i + 2] for i in range(0, len(data), 2)]
             if all(pair in font for pair in pairs):
@@ -165,6 +171,7 @@ class _PageReader:
             op = str(instruction.operator)
             if op == "Tf":
                 self.font = self.fonts.get(str(operands[0]), {})
+                self.font_two_byte = str(operands[0]) in self.two_byte
             elif op in ("BDC", "BMC"):
                 self._begin(operands, op)
             elif op == "EMC":

@@ -10,7 +10,7 @@ from weasyprint import CSS
 
 from handouts.engine.clinic import Mail, Window
 from handouts.engine.context import TextFormatter, patient_slots, text_values
-from handouts.engine.formats import locale_of, short_date
+from handouts.engine.formats import locale_of, short_date, text_direction
 from handouts.engine.render import Rendered, Renderer
 from handouts.engine.request import HandoutRequest
 from handouts.errors import RecordError
@@ -113,6 +113,7 @@ def letter_context(
         barcode = None
     return {
         "lang": request.language,
+        "dir": text_direction(request.language),
         "title": strings["letter.title"],
         "clinic": clinic.config.clinic,
         "logo_url": renderer.logo_url(),
@@ -130,6 +131,9 @@ def letter_context(
             fmt(strings["letter.questions"]),
         ],
         "closing": fmt(strings["letter.closing"]),
+        # The notice's own lines (this language and English); the taglines of every
+        # clinic language are in the enclosed handout.
+        "notice": renderer.notice(request),
     }
 
 
