@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import io
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -143,7 +144,12 @@ def decoded_payloads(document: pikepdf.Pdf) -> list[bytes]:
 # -- the command line --------------------------------------------------------------------
 
 
-def run_cli(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
-    """The real console script, as a user runs it."""
+def run_cli(
+    *args: str, cwd: Path | None = None, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
+    """The real console script, as a user runs it (`env`: extra environment variables)."""
     exe = Path(sys.executable).with_name("make-handouts")
-    return subprocess.run([str(exe), *args], capture_output=True, text=True, cwd=cwd, check=False)
+    environment = {**os.environ, **env} if env else None
+    return subprocess.run(
+        [str(exe), *args], capture_output=True, text=True, cwd=cwd, env=environment, check=False
+    )

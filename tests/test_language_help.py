@@ -207,3 +207,43 @@ def test_taglines_are_data_with_a_review_status():
         assert data["language"] == path.stem
         assert data["review_status"] in ("translation-pending", "translated")
         assert "{phone}" in data["tagline"]
+
+
+def _without_system_fonts(tmp_path: Path) -> dict[str, str]:
+    """A fontconfig that finds no installed font: only the bundled Latin faces remain."""
+    (tmp_path / "none").mkdir()
+    conf = tmp_path / "fonts.conf"
+    conf.write_text(
+        '<?xml version="1.0"?>\n<!DOCTYPE fontconfig SYSTEM "fonts.dtd">\n'
+        f"<fontconfig><dir>{tmp_path / 'none'}</dir>"
+        f"<cachedir>{tmp_path / 'cache'}</cachedir></fontconfig>\n"
+    )
+    return {"FONTCONFIG_FILE": str(conf)}
+
+
+def test_missing_font_fails_with_a_message_naming_language_and_script(tmp_path: Path):
+    env = _without_system_fonts(tmp_path)
+    out = tmp_path / "zh.pdf"
+    args = ("build", "kyphoplasty", "pre", "--lang", "zh-Hans", "-o", str(out))
+    result = run_cli(*args, env=env)
+    assert result.returncode != 0
+    assert "no installed font has the" in result.stderr
+    assert "Han (Chinese characters)" in result.stderr
+    assert "Chinese (Simplified) (zh-Hans)" in result.stderr
+    assert "fonts-noto-cjk" in result.stderr
+    assert "Traceback" not in result.stderr and not out.exists()
+    assert run_cli(*args).returncode == 0  # with the fonts installed it prints
+
+
+def test_missing_font_error_never_quotes_the_patient_name(tmp_path: Path, clinic_copy: Path):
+    append_clinic_toml(clinic_copy, '[language_help]\nshow = "off"\n')
+    name = "王小明"
+    result = run_cli(
+        "--clinic", str(clinic_copy), "build", "kyphoplasty", "pre",
+        "--patient-name", name, "-o", str(tmp_path / "p.pdf"),
+        env=_without_system_fonts(tmp_path),
+    )  # fmt: skip
+    assert result.returncode != 0
+    assert "Han (Chinese characters)" in result.stderr and "English (en)" in result.stderr
+    assert name not in result.stderr and "王" not in result.stderr and "U+" not in result.stderr
+    assert "Traceback" not in result.stderr

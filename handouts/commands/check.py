@@ -122,8 +122,7 @@ def check_language_help(workspace: Workspace) -> Iterator[Finding]:
         yield Finding(
             "warning",
             f"{where}.languages",
-            f"{len(spoken)} languages besides English; 92.11 asks for at least "
-            f"{NOTICE_LANGUAGES}",
+            f"{len(spoken)} languages besides English; 92.11 asks for at least {NOTICE_LANGUAGES}",
         )
     for tagline in workspace.renderer.taglines:
         if not tagline.approved:

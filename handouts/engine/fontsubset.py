@@ -16,7 +16,10 @@ Any other font, or a font whose used CIDs do not match its glyph names, is left 
 
 from __future__ import annotations
 
+import hashlib
 import io
+import threading
+from collections import OrderedDict
 from collections.abc import Iterator
 from typing import Any
 
@@ -38,7 +41,8 @@ def shrink_cid_fonts(pdf: pikepdf.Pdf) -> None:
         if stream.get("/Subtype") != "/OpenType":
             continue
         used = _used_cids(cid_font.get("/W", pikepdf.Array()))
-        smaller = _subset(stream.read_bytes(), used)
+        data = stream.read_bytes()
+        smaller = _subset_cached(hashlib.sha256(data).digest(), frozenset(used), data)
         if smaller is not None:
             stream.write(smaller)
             stream.Subtype = pikepdf.Name.CIDFontType0C
@@ -72,7 +76,27 @@ def _used_cids(widths: pikepdf.Array) -> set[int]:
     return used
 
 
-def _subset(data: bytes, used: set[int]) -> bytes | None:
+_cache_lock = threading.Lock()
+_CACHE: OrderedDict[tuple[bytes, frozenset[int]], bytes | None] = OrderedDict()
+#: Subsets kept per process: the taglines of every handout use the same glyphs.
+_CACHE_SIZE = 32
+
+
+def _subset_cached(digest: bytes, used: frozenset[int], data: bytes) -> bytes | None:
+    key = (digest, used)
+    with _cache_lock:
+        if key in _CACHE:
+            _CACHE.move_to_end(key)
+            return _CACHE[key]
+    result = _subset(data, used)
+    with _cache_lock:
+        _CACHE[key] = result
+        while len(_CACHE) > _CACHE_SIZE:
+            _CACHE.popitem(last=False)
+    return result
+
+
+def _subset(data: bytes, used: frozenset[int]) -> bytes | None:
     font = TTFont(io.BytesIO(data))
     if "CFF " not in font:
         return None
@@ -94,6 +118,7 @@ def _subset(data: bytes, used: set[int]) -> bytes | None:
         ignore_missing_glyphs=True,
         passthrough_tables=True,
         layout_features=[],
+        drop_tables=["vmtx", "vhea", "VORG", "GSUB", "GPOS", "BASE"],
     )
     subsetter = Subsetter(options)
     subsetter.populate(glyphs=sorted(names))

@@ -9,12 +9,17 @@ the character: it may come from a patient's name.
 
 from __future__ import annotations
 
+import io
 import re
 import unicodedata
 from collections.abc import Iterable
+from typing import Any
 
+import pikepdf
 from babel import Locale, UnknownLocaleError
 
+from handouts.engine.fonts import FAMILIES, coverage
+from handouts.engine.structure import to_unicode
 from handouts.errors import RenderError
 
 _NOTDEF = re.compile(r"^\.notdef glyph rendered .*\(U\+([0-9A-Fa-f]{4,6})\)$")
@@ -65,7 +70,7 @@ def missing_glyph_error(codepoints: list[int], language: str) -> RenderError:
     names = ", ".join(name for name, _ in scripts)
     packages = " ".join(sorted({package for _, package in scripts}))
     return RenderError(
-        f"no installed font has the {names} letters of this {language_name(language)} "
+        f"no installed font has the {names} characters of this {language_name(language)} "
         f"handout: it would print empty boxes. Install the fonts "
         f"(apt-get install {packages}; `make setup` does) and render again."
     )
@@ -74,3 +79,43 @@ def missing_glyph_error(codepoints: list[int], language: str) -> RenderError:
 def strip_missing(warnings: Iterable[str]) -> tuple[str, ...]:
     """Warnings without the .notdef ones (they quote the character, maybe patient data)."""
     return tuple(w for w in warnings if not _NOTDEF.match(w))
+
+
+def drawn_without_glyph(data: bytes) -> list[int]:
+    """Code points drawn with a bundled font that has no glyph for them.
+
+    When fontconfig knows no font for a script (none installed, or no fonts at all),
+    Pango draws the text with the first font of the stack, a bundled one, as empty
+    boxes, and WeasyPrint logs nothing. The PDF's ToUnicode maps tell which characters
+    each font drew; the bundled fonts' own character maps tell which they have.
+    """
+    found: set[int] = set()
+    pdf = pikepdf.open(io.BytesIO(data))
+    seen: set[tuple[int, int]] = set()
+    for page in pdf.pages:
+        resources: Any = page.get("/Resources", {})
+        fonts: Any = resources.get("/Font", {})
+        for _, font in fonts.items():
+            if font.objgen in seen:
+                continue
+            seen.add(font.objgen)
+            family = _bundled_family(str(font.get("/BaseFont", "")))
+            if family is None:
+                continue
+            has = coverage(family)
+            for text in to_unicode(font).values():
+                found.update(
+                    ord(c)
+                    for c in text
+                    if ord(c) not in has and not c.isspace() and unicodedata.category(c) != "Cf"
+                )
+    return sorted(found)
+
+
+def _bundled_family(base_font: str) -> str | None:
+    """The bundled family of a PDF font name ("ABCDEF+Atkinson-Hyperlegible-Next-Bold")."""
+    name = base_font.lstrip("/").split("+", 1)[-1]
+    for family in FAMILIES:
+        if name.startswith(family.replace(" ", "-")):
+            return family
+    return None

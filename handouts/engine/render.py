@@ -26,7 +26,12 @@ from handouts.engine.clinic import Clinic
 from handouts.engine.context import Notice, build_context, language_notice
 from handouts.engine.fetcher import AssetFetcher
 from handouts.engine.fonts import font_face_css
-from handouts.engine.glyphs import missing_codepoints, missing_glyph_error, strip_missing
+from handouts.engine.glyphs import (
+    drawn_without_glyph,
+    missing_codepoints,
+    missing_glyph_error,
+    strip_missing,
+)
 from handouts.engine.pdfua import repair
 from handouts.engine.request import HandoutRequest
 from handouts.errors import ConfigError, RenderError
@@ -189,7 +194,7 @@ class Renderer:
             except FatalURLFetchingError as exc:
                 raise RenderError(f"asset failed to load: {exc.__cause__}") from None
         assert pdf is not None
-        if missing := missing_codepoints(collector.messages):
+        if missing := missing_codepoints(collector.messages) or drawn_without_glyph(pdf):
             raise missing_glyph_error(missing, _document_language(html))
         warnings = strip_missing(collector.messages)
         return Rendered(repair(pdf, html), len(document.pages), warnings, document)
