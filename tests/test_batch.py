@@ -180,7 +180,7 @@ def test_row_problems_never_stop_the_good_rows(tmp_path):
     assert "same record_id is on rows 2, 3" in problems[("2", "D1", "record_id")]
     assert "same record_id is on rows 2, 3" in problems[("3", "D1", "record_id")]
     assert problems[("4", "L1", "patient_name")] == "longer than 1000 characters"
-    assert problems[("5", "X1", "language")] == "must be one of: en, es"
+    assert problems[("5", "X1", "language")] == "must be one of: en, es, vi, zh-Hans"
     assert problems[("6", "", "")] == "not valid CSV: a quoted field is never closed"
     assert "xxxxxxxxxx" not in (out / "errors.csv").read_text()
 
@@ -330,15 +330,15 @@ def test_no_patient_data_in_logs_errors_names_or_metadata(tmp_path):
 
 def test_a_language_without_this_handout_fails_its_row_only(tmp_path, clinic_copy):
     strings = (REPO / "content" / "en" / "strings.yaml").read_text(encoding="utf-8")
-    (clinic_copy / "content" / "vi").mkdir(parents=True)
-    (clinic_copy / "content" / "vi" / "strings.yaml").write_text(strings, encoding="utf-8")
+    (clinic_copy / "content" / "tl").mkdir(parents=True)
+    (clinic_copy / "content" / "tl" / "strings.yaml").write_text(strings, encoding="utf-8")
     source = tmp_path / "in.csv"
-    source.write_text(HEADER + "V1,kyphoplasty,pre,vi,,,,\nE1,kyphoplasty,post,en,,,,\n")
+    source.write_text(HEADER + "V1,kyphoplasty,pre,tl,,,,\nE1,kyphoplasty,post,en,,,,\n")
     out = tmp_path / "out"
     result = run_cli("--clinic", str(clinic_copy), "batch", str(source), "-o", str(out))
     assert result.returncode == 1, result.stderr
     assert "Traceback" not in result.stderr
     errors = (out / "errors.csv").read_text(encoding="utf-8")
-    assert "V1" in errors and "content file not found: vi/kyphoplasty-pre.yaml" in errors
+    assert "V1" in errors and "content file not found: tl/kyphoplasty-pre.yaml" in errors
     assert read_manifest(out)["E1"]["status"] == "rendered"
     assert read_manifest(out)["V1"]["status"] == "failed"

@@ -24,7 +24,7 @@ def _letters(pdf: bytes, footer: list[str]) -> str:
     text = re.sub(r"(Page|Página) \d+ (of|de) \d+", " ", text)
     for line in footer:
         text = text.replace(line, " ")
-    return re.sub(r"[\W\d_]", "", text)
+    return re.sub(r"[\W\d_]", "", _RIGHT_TO_LEFT.sub("", text))
 
 
 def _words(pdf: bytes, footer: list[str]) -> Counter[str]:
@@ -32,7 +32,11 @@ def _words(pdf: bytes, footer: list[str]) -> Counter[str]:
     text = re.sub(r"(Page|Página) \d+ (of|de) \d+", " ", text)
     for line in footer:
         text = text.replace(line, " ")
-    return Counter(re.findall(r"[^\W\d_]+", text))
+    return Counter(re.findall(r"[^\W\d_]+", _RIGHT_TO_LEFT.sub(" ", text)))
+
+
+#: Arabic-script letters: painted in visual order, so their order follows the line breaks.
+_RIGHT_TO_LEFT = re.compile("[\u0590-\u08ff\ufb1d-\ufdff\ufe70-\ufeff]")
 
 
 def _footer_lines(workspace, lang: str, procedure: str, phase: str) -> list[str]:
@@ -92,7 +96,7 @@ def _assert_no_overlap(words: list[dict]) -> None:
     boxes = sorted((w["top"], w["bottom"], w["x0"], w["x1"], w["text"]) for w in words)
     for i, (_top, bottom, x0, x1, text) in enumerate(boxes):
         for other_top, _, ox0, ox1, other in boxes[i + 1 :]:
-            if other_top >= bottom - 0.5:
+            if other_top >= bottom - 2:  # Arabic-script glyph boxes are tall
                 break
             overlap = min(x1, ox1) - max(x0, ox0)
             assert overlap <= 0.5, f"'{text}' overlaps '{other}'"

@@ -35,7 +35,7 @@ CASES = [
     ),
     ("procedure", "fusion", "must be one of: vertebroplasty, kyphoplasty"),
     ("phase", "during", "must be one of: pre, post"),
-    ("language", "xx", "must be one of: en, es"),
+    ("language", "xx", "must be one of: en, es, vi, zh-Hans"),
 ]
 CLI_NAMES = {"procedure": "PROCEDURE", "phase": "PHASE", "language": "--lang"}
 

@@ -32,7 +32,8 @@ def test_pre_handouts_end_with_the_teach_back_checklist(workspace, sample_pdfs):
     # Five tick boxes drawn on the checklist page (squares about 0.9em, centred once each).
     pdf = workspace.renderer.pdf(HandoutRequest("kyphoplasty", "pre"))
     with pdfplumber.open(io.BytesIO(pdf)) as document:
-        rects = document.pages[-1].rects
+        page = next(p for p in document.pages if "Nurse initials" in (p.extract_text() or ""))
+        rects = page.rects
     ticks = {
         (round((r["x0"] + r["x1"]) / 2), round((r["top"] + r["bottom"]) / 2))
         for r in rects

@@ -174,7 +174,7 @@ def test_blank_handout_needs_no_patient_fields(client):
         ({"procedure_date": "2026-13-45"}, "procedure_date", "Not a valid date"),
         ({"arrival_time": "25:00"}, "arrival_time", "Not a valid time"),
         ({"procedure": "fusion"}, "procedure", "Must be one of: vertebroplasty, kyphoplasty."),
-        ({"language": "xx"}, "language", "Must be one of: en, es."),
+        ({"language": "xx"}, "language", "Must be one of: en, es, vi, zh-Hans."),
         ({"large_print": "maybe"}, "large_print", "Use yes or no."),
         ({"patient_name": "x" * 150}, "patient_name", "at most 100 characters"),
         ({"notes": "y" * 5000}, "notes", "This is too long (at most 2000 characters)."),

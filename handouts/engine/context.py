@@ -34,6 +34,13 @@ _BOLD = re.compile(r"\*\*(.+?)\*\*")
 UNBROKEN = frozenset({"main_phone", "after_hours_phone", "phone", "tty"})
 
 
+def left_to_right(value: object) -> Markup:
+    """A value written left to right (a phone number, an address) kept in its order in
+    right-to-left text: LEFT-TO-RIGHT ISOLATE ... POP DIRECTIONAL ISOLATE. WeasyPrint
+    ignores `dir` and unicode-bidi on inline elements; Pango (FriBidi) honours these."""
+    return Markup("\u2066") + escape(value) + Markup("\u2069")
+
+
 class TextFormatter:
     """Turns content text into safe markup: escaped, placeholders filled, **bold** kept."""
 
@@ -44,9 +51,7 @@ class TextFormatter:
         value = str(escape(self.values[name]))
         if name not in UNBROKEN:
             return value
-        # LEFT-TO-RIGHT ISOLATE ... POP DIRECTIONAL ISOLATE: WeasyPrint ignores `dir` and
-        # unicode-bidi on inline elements; Pango (FriBidi) honours the characters.
-        return f'<span class="nowrap">\u2066{value}\u2069</span>'
+        return f'<span class="nowrap">{left_to_right(Markup(value))}</span>'
 
     def __call__(self, text: str) -> Markup:
         filled = PLACEHOLDER.sub(lambda m: self._value(m.group(1)), str(escape(text)))

@@ -23,7 +23,7 @@ from weasyprint.urls import FatalURLFetchingError
 from handouts.content.library import REFERENCE_LANGUAGE, ContentLibrary
 from handouts.content.model import Tagline
 from handouts.engine.clinic import Clinic
-from handouts.engine.context import Notice, build_context, language_notice
+from handouts.engine.context import Notice, build_context, language_notice, left_to_right
 from handouts.engine.fetcher import AssetFetcher
 from handouts.engine.fonts import font_face_css
 from handouts.engine.glyphs import (
@@ -54,13 +54,15 @@ def make_environment(clinic: Clinic) -> SandboxedEnvironment:
     if override := clinic.override_dir("templates"):
         loaders.append(jinja2.FileSystemLoader(override))
     loaders += [builtin, jinja2.PrefixLoader({"default": builtin}, delimiter=":")]
-    return SandboxedEnvironment(
+    env = SandboxedEnvironment(
         loader=jinja2.ChoiceLoader(loaders),
         autoescape=True,
         undefined=jinja2.StrictUndefined,
         trim_blocks=True,
         lstrip_blocks=True,
     )
+    env.filters["ltr"] = left_to_right
+    return env
 
 
 @dataclass(frozen=True)
