@@ -37,7 +37,7 @@ def _tree(pdf: bytes):
     return document, structure(document), mcid_texts(pages), pages
 
 
-@pytest.mark.parametrize("lang", ["en", "es"])
+@pytest.mark.parametrize("lang", ["en", "es", "zh-Hans", "vi"])
 @pytest.mark.parametrize(("procedure", "phase"), HANDOUTS)
 @pytest.mark.parametrize("variant", list(VARIANTS))
 def test_every_handout_variant_passes_the_structure_rules(render, lang, procedure, phase, variant):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import re
 import threading
 import urllib.parse
 import urllib.request
@@ -10,7 +11,7 @@ from concurrent.futures import ThreadPoolExecutor
 from html.parser import HTMLParser
 
 import pytest
-from helpers import open_pdf, text_of
+from helpers import REPO, open_pdf, text_of
 
 from handouts.web.app import create_app, warning_for
 
@@ -274,3 +275,19 @@ def stop(server) -> None:
     would write to the closed wake-up pipe and fail a later test of the same worker."""
     server.task_dispatcher.shutdown(cancel_pending=False, timeout=60)
     server.close()
+
+
+def test_language_list_comes_from_the_content_folders_in_each_own_name(client):
+    """One option per content folder, named in its own language and marked with its
+    language; a Chinese handout comes back from the form."""
+    page = client.get("/").get_data(as_text=True)
+    folders = sorted(p.parent.name for p in (REPO / "content").glob("*/strings.yaml"))
+    options = re.findall(r'<option value="([^"]+)" lang="([^"]+)"[^>]*>([^<]+)</option>', page)
+    languages = [(value, name) for value, lang, name in options if value == lang]
+    assert [value for value, _ in languages] == folders
+    assert ("zh-Hans", "简体中文") in languages and ("vi", "Tiếng Việt") in languages
+    response = client.post(
+        "/handout", data={"procedure": "kyphoplasty", "phase": "post", "language": "zh-Hans"}
+    )
+    assert response.status_code == 200 and response.mimetype == "application/pdf"
+    assert str(open_pdf(response.data).Root.Lang) == "zh-Hans"
