@@ -247,3 +247,14 @@ def test_missing_font_error_never_quotes_the_patient_name(tmp_path: Path, clinic
     assert "Han (Chinese characters)" in result.stderr and "English (en)" in result.stderr
     assert name not in result.stderr and "王" not in result.stderr and "U+" not in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_check_reports_a_missing_font(tmp_path: Path, clinic_copy: Path):
+    """`check` renders every handout: without the fonts each one is an error naming the
+    language and script, and check exits 1."""
+    append_clinic_toml(clinic_copy, '[language_help]\nshow = "off"\n')
+    result = run_cli("--clinic", str(clinic_copy), "check", env=_without_system_fonts(tmp_path))
+    assert result.returncode == 1
+    out = result.stdout + result.stderr
+    assert "zh-Hans/" in out and "Han (Chinese characters)" in out
+    assert "Chinese (Simplified) (zh-Hans)" in out and "Traceback" not in out

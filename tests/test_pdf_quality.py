@@ -114,6 +114,10 @@ def test_identical_inputs_give_identical_bytes(workspace):
         "رضا احمدی",
         "সুমন দাস",
         "ਗੁਰਪ੍ਰੀਤ ਸਿੰਘ",
+        "अमित शर्मा",
+        "જયેશ પટેલ",
+        "عمران خان",
+        "さくら",
     ],
 )
 def test_names_in_any_script_render_without_missing_glyphs(render, name):

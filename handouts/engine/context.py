@@ -249,6 +249,15 @@ def build_context(
     }
 
 
+_HANGUL_PAIR = re.compile("(?<=[\uac00-\ud7a3])(?=[\uac00-\ud7a3])")
+
+
+def keep_words(text: str, lang: str) -> str:
+    """Korean breaks lines between words, not inside them (CSS word-break: keep-all,
+    which WeasyPrint lacks): WORD JOINERs between the syllables of a word."""
+    return _HANGUL_PAIR.sub("\u2060", text) if lang.split("-")[0] == "ko" else text
+
+
 @dataclass(frozen=True)
 class NoticeLine:
     lang: str
@@ -289,7 +298,9 @@ def language_notice(
         heading=strings["notice.heading"],
         main=main,
         taglines=[
-            NoticeLine(t.language, text_direction(t.language), fmt(t.tagline))
+            NoticeLine(
+                t.language, text_direction(t.language), fmt(keep_words(t.tagline, t.language))
+            )
             for t in taglines
             if t.language not in shown
         ],

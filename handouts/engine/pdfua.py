@@ -43,36 +43,47 @@ _KEEP_EMPTY = MAY_BE_EMPTY | {"Document", "StructTreeRoot"}
 _FOOTER = pikepdf.Dictionary(Type=pikepdf.Name.Pagination, Subtype=pikepdf.Name.Footer)
 
 
+#: Scripts whose vowel signs are drawn before or around their consonant (Devanagari to
+#: Sinhala, Thai to Khmer): WeasyPrint's one-text-per-glyph map garbles them.
+_REORDERING = re.compile("[\u0900-\u0dff\u0e00-\u0eff\u1000-\u109f\u1780-\u17ff]")
+
+
 class _LangCollector(HTMLParser):
-    """(lang, text) of every element that has a lang of its own below <html>."""
+    """(lang, text) of every element that has a lang of its own below <html>, and
+    (None, text) of every element with text in a reordering script (a patient's name
+    in Hindi, in the card), which needs /ActualText to read back as written."""
 
     def __init__(self) -> None:
         super().__init__(convert_charrefs=True)
-        self.stack: list[tuple[str, str | None, list[str]]] = []
-        self.found: list[tuple[str, str]] = []
+        # (tag, lang, text parts, whether a child already holds reordering text)
+        self.stack: list[tuple[str, str | None, list[str], list[bool]]] = []
+        self.found: list[tuple[str | None, str]] = []
 
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
         if tag in ("br", "img", "meta", "link", "input", "hr", "col"):
             return
         lang = dict(attrs).get("lang") if tag != "html" else None
-        self.stack.append((tag, lang, []))
+        self.stack.append((tag, lang, [], [False]))
 
     def handle_endtag(self, tag: str) -> None:
         if not self.stack:
             return
-        _, lang, parts = self.stack.pop()
+        _, lang, parts, inner = self.stack.pop()
         text = " ".join("".join(parts).split())
-        if lang and text:
+        reordering = bool(_REORDERING.search(text))
+        # The innermost element with such text gets /ActualText, not its ancestors.
+        if text and (lang or (reordering and not inner[0])):
             self.found.append((lang, text))
         if self.stack:
             self.stack[-1][2].append("".join(parts))
+            self.stack[-1][3][0] = self.stack[-1][3][0] or reordering
 
     def handle_data(self, data: str) -> None:
         if self.stack:
             self.stack[-1][2].append(data)
 
 
-def language_changes(html: str) -> list[tuple[str, str]]:
+def language_changes(html: str) -> list[tuple[str | None, str]]:
     collector = _LangCollector()
     collector.feed(html)
     return collector.found
@@ -178,7 +189,7 @@ def _print_links(pdf: pikepdf.Pdf) -> None:
                 annotation.F = int(annotation.get("/F", 0)) | PRINT_FLAG
 
 
-def _set_languages(pdf: pikepdf.Pdf, root: Element, changes: list[tuple[str, str]]) -> None:
+def _set_languages(pdf: pikepdf.Pdf, root: Element, changes: list[tuple[str | None, str]]) -> None:
     """`root` is the tree as repaired so far (_prune_empty keeps it in step with the PDF).
 
     Elements are matched by their text without whitespace (WeasyPrint drops the space
@@ -191,41 +202,51 @@ def _set_languages(pdf: pikepdf.Pdf, root: Element, changes: list[tuple[str, str
     if not changes:
         return
     texts = mcid_texts(painted(pdf))
-    exact = {_compact(text): (lang, text) for lang, text in changes}
-    loose = {_loose(text): (lang, text) for lang, text in changes}
+    keys: list[Callable[[str], object]] = [_compact, _loose, _letter_set]
+    tables: list[dict[object, tuple[str | None, str]]] = [
+        {_compact(text): (lang, text) for lang, text in changes if lang},
+        {_loose(text): (lang, text) for lang, text in changes},
+        # Last, for reordering scripts only: the letters without their counts (a glyph
+        # mapped to a whole cluster repeats a consonant).
+        {_letter_set(text): (lang, text) for lang, text in changes if _REORDERING.search(text)},
+    ]
     actual: dict[tuple[int, int], str] = {}
     for element in root.walk():
         if element.role in ("StructTreeRoot", "Document"):
             continue
         text = element_text(element, texts)
-        if (found := exact.get(_compact(text))) and not _same_text_parent(
-            element, texts, text, _compact
-        ):
-            element.obj.Lang = pikepdf.String(found[0])
-        elif (found := loose.get(_loose(text))) and not _same_text_parent(
-            element, texts, text, _loose
-        ):
+        for key, table in zip(keys, tables, strict=True):
+            found = table.get(key(text))
+            if found is None or _same_text_parent(element, texts, text, key):
+                continue
             lang, source = found
-            element.obj.Lang = pikepdf.String(lang)
-            if _right_to_left(source):
-                continue  # painted in visual order, which readers expect and reorder
-            real = _ISOLATES.sub("", source)
-            element.obj.ActualText = pikepdf.String(real)
-            for n, ref in enumerate(element.content()):
-                actual[ref] = real if n == 0 else ""
+            if lang:
+                element.obj.Lang = pikepdf.String(lang)
+            # Right-to-left text is painted in visual order, which readers expect.
+            if _compact(source) != _compact(text) and not _right_to_left(source):
+                real = _ISOLATES.sub("", source)
+                element.obj.ActualText = pikepdf.String(real)
+                for n, ref in enumerate(element.content()):
+                    actual[ref] = real if n == 0 else ""
+            break
     if actual:
         _mark_actual_text(pdf, actual)
 
 
-_ISOLATES = re.compile("[\u2066-\u2069]")
+_ISOLATES = re.compile("[\u2060\u2066-\u2069]")
 
 
 def _right_to_left(text: str) -> bool:
     return any(unicodedata.bidirectional(c) in ("R", "AL") for c in text)
 
 
+def _letter_set(text: str) -> frozenset[str]:
+    return frozenset(_loose(text))
+
+
 def _compact(text: str) -> str:
-    return "".join(_ISOLATES.sub("", text).split())
+    """Text without whitespace or format characters (isolates, word joiners)."""
+    return "".join(c for c in text if not c.isspace() and unicodedata.category(c) != "Cf")
 
 
 def _loose(text: str) -> str:
@@ -239,7 +260,7 @@ _MARKS = frozenset({"Mn", "Mc", "Me", "Cf"})
 
 
 def _same_text_parent(
-    element: Element, texts: dict[tuple[int, int], str], text: str, key: Callable[[str], str]
+    element: Element, texts: dict[tuple[int, int], str], text: str, key: Callable[[str], object]
 ) -> bool:
     """True when the parent holds the same text: the parent is the element to mark."""
     parent = element.parent
