@@ -10,7 +10,9 @@ value to draw.
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass
+from functools import cache
 from typing import Any
 
 from babel import Locale
@@ -18,6 +20,8 @@ from weasyprint import CSS
 
 from handouts.engine.clinic import Protocol
 from handouts.engine.context import patient_slots, recovery_days
+from handouts.engine.fonts import BODY, coverage
+from handouts.engine.formats import clock_time, day_date, day_label, long_date
 from handouts.engine.render import Renderer
 from handouts.engine.request import HandoutRequest
 from handouts.mail.letter import (
@@ -73,11 +77,29 @@ def handout_class(
     request: HandoutRequest, protocol: Protocol, locale: Locale
 ) -> HandoutClass | None:
     """Records with the same key share every page but their slots; None: full render."""
+    if not body_font_prints(str(locale)):
+        return None  # the page is set in another font (styles/base.css, per language)
     slots = patient_slots(request.patient, protocol, locale)
     if slots["notes"]:
         return None  # free text changes the flow of the page
     filled = tuple(sorted(name for name, value in slots.items() if value))
     return (*request.layout_key, filled)
+
+
+@cache
+def body_font_prints(locale_tag: str) -> bool:
+    """Whether the body font alone prints every date, weekday and time of a locale.
+
+    Stamping draws values in the bundled fonts. A language whose dates need another
+    font (Chinese, Arabic) or a fallback for half its letters (Vietnamese: its pages are
+    set in Noto Sans) is rendered in full, so a value looks like the page around it."""
+    locale = Locale.parse(locale_tag)
+    start = dt.date(2026, 1, 1)
+    days = [start + dt.timedelta(days=n) for n in range(0, 366, 1)]
+    samples = [day_date(d, locale) + long_date(d, locale) + day_label(d, locale) for d in days]
+    samples += [clock_time(dt.time(h, 30), locale) for h in range(24)]
+    has = coverage(BODY)
+    return all(ord(c) in has or c.isspace() for text in samples for c in text)
 
 
 def letter_class(job: LetterJob) -> LetterClass:
