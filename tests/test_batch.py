@@ -274,7 +274,9 @@ def test_resume_after_kill_renders_only_what_is_missing(tmp_path):
     result = run_cli("batch", str(source), "-o", str(out), "--jobs", "2", "--resume")
     assert result.returncode == 0, result.stderr
     resumed = int(result.stderr.split("resume: ")[1].split()[0])
-    assert resumed >= 4
+    # Every journaled file is kept; the one record the orphaned worker may have written
+    # after the kill has no journal line, so it is rendered again, not trusted.
+    assert resumed >= len(first) - 1
     manifest = read_manifest(out)
     assert len(manifest) == 14
     assert sum(e["status"] == "resumed" for e in manifest.values()) == resumed

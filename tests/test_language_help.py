@@ -43,6 +43,11 @@ def squeeze(text: str) -> str:
     return "".join(text.split())
 
 
+def _unmarked(text: str) -> str:
+    """Without combining marks (Arabic tanween and vowel signs come back in either order)."""
+    return "".join(c for c in text if unicodedata.category(c) != "Mn")
+
+
 def marked_languages(pdf: bytes) -> list[tuple[str, str]]:
     """(/Lang, text) of every structure element with a /Lang of its own, in order."""
     document = open_pdf(pdf)
@@ -77,7 +82,8 @@ def test_each_script_round_trips_through_pdftotext(render):
         line = tagline(code)
         if code in ("ar", "fa", "ur"):
             words = [w for w in line.replace(PHONE, " ").split() if len(w) > 1]
-            missing = [w for w in words if squeeze(w).strip(".،۔") not in squeeze(raw)]
+            plain = _unmarked(squeeze(raw))
+            missing = [w for w in words if _unmarked(squeeze(w)).strip(".،۔") not in plain]
             assert not missing, (code, missing)
         else:
             assert squeeze(line) in text, code

@@ -35,8 +35,11 @@ def _words(pdf: bytes, footer: list[str]) -> Counter[str]:
     return Counter(re.findall(r"[^\W\d_]+", _RIGHT_TO_LEFT.sub(" ", text)))
 
 
-#: Arabic-script letters: painted in visual order, so their order follows the line breaks.
-_RIGHT_TO_LEFT = re.compile("[\u0590-\u08ff\ufb1d-\ufdff\ufe70-\ufeff]")
+#: Arabic-script letters (painted in visual order, so their order follows the line
+#: breaks) and Chinese, Japanese and Korean (no spaces: words split where lines do).
+_RIGHT_TO_LEFT = re.compile(
+    "[\u0590-\u08ff\ufb1d-\ufdff\ufe70-\ufeff\u3000-\u30ff\u3400-\u9fff\uac00-\ud7af\uff00-\uffef]"
+)
 
 
 def _footer_lines(workspace, lang: str, procedure: str, phase: str) -> list[str]:
