@@ -27,6 +27,8 @@ import pikepdf
 from fontTools.subset import Options, Subsetter
 from fontTools.ttLib import TTFont
 
+from handouts.engine.structure import page_fonts
+
 #: Re-subset only fonts with this many more glyph slots than glyphs used.
 _WASTE = 4
 
@@ -49,15 +51,10 @@ def shrink_cid_fonts(pdf: pikepdf.Pdf) -> None:
 
 
 def _cid_type0_fonts(pdf: pikepdf.Pdf) -> Iterator[Any]:
-    seen: set[tuple[int, int]] = set()
-    for page in pdf.pages:
-        resources: Any = page.get("/Resources", {})
-        fonts: Any = resources.get("/Font", {})
-        for _, font in fonts.items():
-            for descendant in font.get("/DescendantFonts", []):
-                if descendant.get("/Subtype") == "/CIDFontType0" and descendant.objgen not in seen:
-                    seen.add(descendant.objgen)
-                    yield descendant
+    for font in page_fonts(pdf):
+        for descendant in font.get("/DescendantFonts", []):
+            if descendant.get("/Subtype") == "/CIDFontType0":
+                yield descendant
 
 
 def _used_cids(widths: pikepdf.Array) -> set[int]:

@@ -13,13 +13,12 @@ import io
 import re
 import unicodedata
 from collections.abc import Iterable
-from typing import Any
 
 import pikepdf
 from babel import Locale, UnknownLocaleError
 
 from handouts.engine.fonts import FAMILIES, coverage
-from handouts.engine.structure import to_unicode
+from handouts.engine.structure import page_fonts, to_unicode
 from handouts.errors import RenderError
 
 _NOTDEF = re.compile(r"^\.notdef glyph rendered .*\(U\+([0-9A-Fa-f]{4,6})\)$")
@@ -90,25 +89,17 @@ def drawn_without_glyph(data: bytes) -> list[int]:
     each font drew; the bundled fonts' own character maps tell which they have.
     """
     found: set[int] = set()
-    pdf = pikepdf.open(io.BytesIO(data))
-    seen: set[tuple[int, int]] = set()
-    for page in pdf.pages:
-        resources: Any = page.get("/Resources", {})
-        fonts: Any = resources.get("/Font", {})
-        for _, font in fonts.items():
-            if font.objgen in seen:
-                continue
-            seen.add(font.objgen)
-            family = _bundled_family(str(font.get("/BaseFont", "")))
-            if family is None:
-                continue
-            has = coverage(family)
-            for text in to_unicode(font).values():
-                found.update(
-                    ord(c)
-                    for c in text
-                    if ord(c) not in has and not c.isspace() and unicodedata.category(c) != "Cf"
-                )
+    for font in page_fonts(pikepdf.open(io.BytesIO(data))):
+        family = _bundled_family(str(font.get("/BaseFont", "")))
+        if family is None:
+            continue
+        has = coverage(family)
+        for text in to_unicode(font).values():
+            found.update(
+                ord(c)
+                for c in text
+                if ord(c) not in has and not c.isspace() and unicodedata.category(c) != "Cf"
+            )
     return sorted(found)
 
 

@@ -127,19 +127,34 @@ def _rewrite_page(
 ) -> list[int]:
     """Marked content not in the structure tree becomes an Artifact; returns its MCIDs."""
     orphans: list[int] = []
+
+    def to_artifact(mcid: int, operands: list[Any]) -> list[Any] | None:
+        if (number, mcid) in tagged:
+            return None
+        orphans.append(mcid)
+        return [pikepdf.Name.Artifact, _FOOTER]
+
+    _edit_marked_content(pdf, page, to_artifact)
+    return orphans
+
+
+def _edit_marked_content(
+    pdf: pikepdf.Pdf, page: pikepdf.Page, edit: Callable[[int, list[Any]], list[Any] | None]
+) -> None:
+    """Calls `edit(mcid, operands)` for each marked-content sequence with an MCID; where it
+    returns new operands for the BDC, the page's content stream is rewritten with them."""
     instructions: list[Any] = []
+    changed = False
     for instruction in pikepdf.parse_content_stream(page):
         operands: list[Any] = list(instruction.operands)
-        operator = instruction.operator
-        if str(operator) == "BDC" and isinstance(operands[1], pikepdf.Dictionary):
+        if str(instruction.operator) == "BDC" and isinstance(operands[1], pikepdf.Dictionary):
             mcid = operands[1].get("/MCID")
-            if mcid is not None and (number, int(mcid)) not in tagged:
-                orphans.append(int(mcid))
-                operands = [pikepdf.Name.Artifact, _FOOTER]
-        instructions.append((operands, operator))
-    if orphans:
+            replaced = edit(int(mcid), operands) if mcid is not None else None
+            if replaced is not None:
+                operands, changed = replaced, True
+        instructions.append((operands, instruction.operator))
+    if changed:
         page.Contents = pdf.make_stream(pikepdf.unparse_content_stream(instructions))
-    return orphans
 
 
 def _kids_array(obj: Any) -> pikepdf.Array | None:
@@ -275,12 +290,11 @@ def _mark_actual_text(pdf: pikepdf.Pdf, actual: dict[tuple[int, int], str]) -> N
     for number, page in enumerate(pdf.pages):
         if not any(ref[0] == number for ref in actual):
             continue
-        instructions: list[Any] = []
-        for instruction in pikepdf.parse_content_stream(page):
-            operands: list[Any] = list(instruction.operands)
-            if str(instruction.operator) == "BDC" and isinstance(operands[1], pikepdf.Dictionary):
-                mcid = operands[1].get("/MCID")
-                if mcid is not None and (number, int(mcid)) in actual:
-                    operands[1].ActualText = pikepdf.String(actual[(number, int(mcid))])
-            instructions.append((operands, instruction.operator))
-        page.Contents = pdf.make_stream(pikepdf.unparse_content_stream(instructions))
+
+        def add_text(mcid: int, operands: list[Any], number: int = number) -> list[Any] | None:
+            if (number, mcid) not in actual:
+                return None
+            operands[1].ActualText = pikepdf.String(actual[(number, mcid)])
+            return operands
+
+        _edit_marked_content(pdf, page, add_text)

@@ -104,6 +104,17 @@ def to_unicode(font: Any) -> dict[bytes, str]:
     return found
 
 
+def page_fonts(pdf: pikepdf.Pdf) -> Iterator[Any]:
+    """Every font of the pages' resources, once each."""
+    seen: set[tuple[int, int]] = set()
+    for page in pdf.pages:
+        resources: Any = page.get("/Resources", {})
+        for _, font in (resources.get("/Font") or {}).items():
+            if font.objgen not in seen:
+                seen.add(font.objgen)
+                yield font
+
+
 _PAINT = {"Tj", "TJ", "'", '"', "Do", "f", "F", "f*", "B", "B*", "b", "b*", "S", "s", "sh"}
 
 
