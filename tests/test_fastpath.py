@@ -22,7 +22,7 @@ from PIL import Image
 from handouts.batch.records import read_input, validate_rows
 from handouts.locate import default_clinic_dir
 from handouts.mail.letter import LetterJob
-from handouts.stamp.layouts import handout_template, letter_template
+from handouts.stamp.templates import handout_template, letter_template
 from handouts.workspace import Workspace
 
 HEADER = (

@@ -13,11 +13,12 @@ text could quote patient data.
 from __future__ import annotations
 
 import contextlib
+import itertools
 import multiprocessing
 import signal
 import threading
 from collections.abc import Callable, Iterable, Iterator
-from concurrent.futures import Future, as_completed
+from concurrent.futures import FIRST_COMPLETED, Future, wait
 from concurrent.futures import TimeoutError as TaskTimeout
 from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
@@ -87,23 +88,34 @@ class WorkerPool:
         self.restarts = 0  # workers lost to a crash or a timeout
 
     def run(self, fn: Callable[[T], R | Failure], tasks: Iterable[T]) -> Iterator[Done[T, R]]:
-        queued = list(tasks)
-        if not queued:
+        """Tasks are taken from `tasks` as workers free up (two per worker in flight), so
+        a lazy iterable is made while the workers run and is never held whole."""
+        source = iter(tasks)
+        window = self.jobs * 2
+        first = list(itertools.islice(source, window))
+        if not first:
             return
         pool = ProcessPool(
-            max_workers=min(self.jobs, len(queued)),
+            max_workers=min(self.jobs, len(first)),
             max_tasks=self.recycle_after,
             initializer=self.initializer,
             initargs=self.initargs,
             context=multiprocessing.get_context("spawn"),
         )
+
+        def schedule(batch: Iterable[T]) -> None:
+            for task in batch:
+                pending[pool.schedule(fn, args=(task,), timeout=self.timeout)] = task
+
+        pending: dict[Future[Any], T] = {}
         try:
             with _sigint_deferred():  # scheduling starts the workers
-                futures: dict[Future[Any], T] = {
-                    pool.schedule(fn, args=(t,), timeout=self.timeout): t for t in queued
-                }
-            for future in as_completed(futures):
-                yield self._done(futures[future], future)
+                schedule(first)
+            while pending:
+                finished, _ = wait(pending, return_when=FIRST_COMPLETED)
+                for future in finished:
+                    yield self._done(pending.pop(future), future)
+                schedule(itertools.islice(source, window - len(pending)))
             pool.close()  # type: ignore[no-untyped-call]
         finally:
             pool.stop()  # type: ignore[no-untyped-call]

@@ -36,12 +36,10 @@ from handouts.mail.assemble import MailPiece, assemble_mailing, printed_pages
 from handouts.mail.preview import write_previews
 from handouts.options import BatchOptions, ProgressMode, Target
 from handouts.stamp.fastpath import FastMail, MailItem, Stamped, StampedLetter
-from handouts.stamp.files import WriteJob, Written, write_letters
+from handouts.stamp.files import Written, write_letters
 from handouts.workspace import Workspace
 
 log = logging.getLogger("handouts")
-#: Stamped letters per file-writing task: small enough to journal often.
-WRITE_CHUNK = 100
 
 
 @dataclass
@@ -158,12 +156,13 @@ class _Run:
             # Even with nothing to render: this replaces (and, once finished, removes) the
             # journal of an interrupted run, whose claims the manifest above now holds.
             self.journal = Journal(self.options.out_dir)
-            stamped: Stamped | None = None
-            if self.options.stamping and tasks:
-                stamped, tasks = self._stamp(tasks)
-            self._render(tasks)
-            if self.options.target is Target.MAIL:
-                self._mailing(records, stamped)
+            with tempfile.TemporaryDirectory(prefix=TEMP_PREFIX, dir=self.options.out_dir) as tmp:
+                stamped: Stamped | None = None
+                if self.options.stamping and tasks:
+                    stamped, tasks = self._stamp(tasks, Path(tmp))
+                self._render(tasks)
+                if self.options.target is Target.MAIL:
+                    self._mailing(records, stamped)
             finished = True
         finally:
             errors = sorted(self.result.errors, key=lambda e: (e.row, e.column))
@@ -239,37 +238,36 @@ class _Run:
         self.result.errors.append(RowError(record.row, record.line, "", message, record.record_id))
         log.debug("row %d (record %s) failed", record.row, record.record_id)
 
-    def _stamp(self, tasks: list[Task]) -> tuple[Stamped, list[Task]]:
-        """The fast path: stamps every letter it can and writes their files; returns the
-        tasks it could not take, for the full render."""
+    def _stamp(self, tasks: list[Task], shared: Path) -> tuple[Stamped, list[Task]]:
+        """The fast path: stamps every letter it can and writes their files, in chunks
+        planned while the workers write; returns the tasks left for the full render."""
         by_id = {t.record.record_id: t for t in tasks}
-        items = [
-            MailItem(r.record_id, r.file_name, r.request, r.address, r.row)
-            for r in (t.record for t in tasks)
-            if r.address is not None
-        ]
-        stamped, full = FastMail(self.workspace, self.options.letter_date).stamp(items)
-        log.info("fast path: %d stamped, %d need a full render", len(stamped.letters), len(full))
-        self._write_stamped(stamped, by_id)
-        return stamped, [by_id[item.key] for item in full]
-
-    def _write_stamped(self, stamped: Stamped, by_id: dict[str, Task]) -> None:
-        if not stamped.letters:
-            return
-        letters = {s.item.file_name: s for s in stamped.letters}
-        out_dir = self.options.out_dir.resolve()
-        progress = self._progress(len(letters))
-        with tempfile.TemporaryDirectory(prefix=TEMP_PREFIX, dir=out_dir) as shared:
-            jobs = _write_jobs(stamped, out_dir, Path(shared))
-            pool = WorkerPool(self.options.jobs, self.options.timeout, self.options.recycle_after)
-            for done in pool.run(write_letters, jobs):
-                if done.failure is not None:
-                    raise OutputError(f"stopped: writing stamped letters: {done.failure.message}")
-                assert done.result is not None
-                for written in done.result:
-                    self._stamped_entry(letters[written.name], written, by_id)
-                    if progress:
-                        progress.advance()
+        items = sorted(
+            (
+                MailItem(r.record_id, r.file_name, r.request, r.address, r.row)
+                for r in (t.record for t in tasks)
+                if r.address is not None
+            ),
+            key=lambda item: (item.address.postal_code, item.key),  # mailing order
+        )
+        stamped = Stamped()
+        fast = FastMail(self.workspace, self.options.letter_date)
+        jobs = fast.write_jobs(items, stamped, self.options.out_dir.resolve(), shared)
+        progress = self._progress(len(items))
+        pool = WorkerPool(self.options.jobs, self.options.timeout, self.options.recycle_after)
+        for done in pool.run(write_letters, jobs):
+            if done.failure is not None:
+                raise OutputError(f"stopped: writing stamped letters: {done.failure.message}")
+            assert done.result is not None
+            for written in done.result:
+                self._stamped_entry(stamped.letters[written.name], written, by_id)
+                if progress:
+                    progress.advance()
+        stamped.templates = fast.templates
+        log.info(
+            "fast path: %d stamped, %d need a full render", len(stamped.letters), len(stamped.full)
+        )
+        return stamped, [by_id[item.key] for item in stamped.full]
 
     def _stamped_entry(
         self, letter: StampedLetter, written: Written, by_id: dict[str, Task]
@@ -301,23 +299,6 @@ class _Run:
             )
 
 
-def _write_jobs(stamped: Stamped, out_dir: Path, shared: Path) -> list[WriteJob]:
-    """Chunks of letters; the shared static and overlay PDFs are written once to `shared`."""
-    statics = stamped.static_pdfs()
-    static_paths = []
-    for index, data in enumerate(statics):
-        path = shared / f"static-{index}.pdf"
-        path.write_bytes(data)
-        static_paths.append(path)
-    overlay = shared / "overlay.pdf"
-    overlay.write_bytes(stamped.overlay)
-    files = stamped.files()
-    return [
-        WriteJob(out_dir, tuple(static_paths), overlay, tuple(files[i : i + WRITE_CHUNK]))
-        for i in range(0, len(files), WRITE_CHUNK)
-    ]
-
-
 def _assemble(
     workspace: Workspace,
     options: BatchOptions,
@@ -326,7 +307,7 @@ def _assemble(
     stamped: Stamped | None,
 ) -> list[MailPiece]:
     """mailing.pdf: cover sheet, then every good letter in ZIP order; page ranges recorded."""
-    by_id = {s.item.key: s for s in stamped.letters} if stamped else {}
+    by_id = {s.item.key: s for s in stamped.letters.values()} if stamped else {}
     pieces = [
         MailPiece(
             r.record_id,
@@ -348,7 +329,7 @@ def _assemble(
         options.duplex,
         options.out_dir / "mailing.pdf",
         stamped.templates if stamped else None,
-        stamped.overlay if stamped else b"",
+        stamped.overlays if stamped else None,
     )
     for record_id, placement in placements.items():
         entries[record_id] = replace(

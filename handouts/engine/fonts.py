@@ -66,6 +66,7 @@ def face(family: str, bold: bool) -> Face:
     return next(f for f in FACES if f.family == family and f.bold == bold)
 
 
+@cache
 def reportlab_font(family: str, bold: bool = False) -> str:
     """The ReportLab name of a face, registered on first use (once per process)."""
     chosen = face(family, bold)

@@ -27,7 +27,7 @@ import pikepdf
 from fontTools.subset import Options, Subsetter
 from fontTools.ttLib import TTFont
 
-from handouts.engine.structure import page_fonts
+from handouts.engine.structure import page_fonts, used_cids
 
 #: Re-subset only fonts with this many more glyph slots than glyphs used.
 _WASTE = 4
@@ -42,7 +42,7 @@ def shrink_cid_fonts(pdf: pikepdf.Pdf) -> None:
         stream = descriptor.FontFile3
         if stream.get("/Subtype") != "/OpenType":
             continue
-        used = _used_cids(cid_font.get("/W", pikepdf.Array()))
+        used = used_cids(cid_font.get("/W", pikepdf.Array()))
         data = stream.read_bytes()
         smaller = _subset_cached(hashlib.sha256(data).digest(), frozenset(used), data)
         if smaller is not None:
@@ -55,22 +55,6 @@ def _cid_type0_fonts(pdf: pikepdf.Pdf) -> Iterator[Any]:
         for descendant in font.get("/DescendantFonts", []):
             if descendant.get("/Subtype") == "/CIDFontType0":
                 yield descendant
-
-
-def _used_cids(widths: pikepdf.Array) -> set[int]:
-    """The CIDs a /W array gives widths for: `c [w1 w2 ...]` and `c1 c2 w` forms."""
-    used: set[int] = set()
-    items = list(widths)
-    i = 0
-    while i < len(items):
-        first = int(items[i])
-        if isinstance(items[i + 1], pikepdf.Array):
-            used.update(range(first, first + len(items[i + 1])))
-            i += 2
-        else:
-            used.update(range(first, int(items[i + 1]) + 1))
-            i += 3
-    return used
 
 
 _cache_lock = threading.Lock()

@@ -13,7 +13,7 @@ from collections.abc import Mapping
 from functools import cache
 
 from babel import Locale, UnknownLocaleError
-from babel.dates import format_date, format_skeleton, format_time
+from babel.dates import format_date, format_datetime, format_time, match_skeleton
 from babel.numbers import format_decimal
 
 from handouts.errors import ContentError
@@ -56,7 +56,17 @@ def short_date(value: dt.date, locale: Locale) -> str:
 
 def day_label(value: dt.date, locale: Locale) -> str:
     """Short weekday, day and month for a table column: "Wed, Dec 2", "mié, 2 de dic"."""
-    return _clean(format_skeleton("EEEMMMd", value, locale=locale))
+    return _clean(format_datetime(value, _skeleton_pattern("EEEMMMd", locale), locale=locale))
+
+
+@cache
+def _skeleton_pattern(skeleton: str, locale: Locale) -> str:
+    """The locale's pattern for a skeleton (Babel's format_skeleton, with the slow
+    skeleton match done once per locale)."""
+    skeletons = locale.datetime_skeletons
+    if skeleton not in skeletons:
+        skeleton = match_skeleton(skeleton, skeletons) or skeleton
+    return str(skeletons[skeleton])
 
 
 #: Abbreviated weekday and month fields, and their full-width forms.

@@ -10,7 +10,9 @@ import contextlib
 import os
 import re
 import secrets
+from collections.abc import Iterator
 from pathlib import Path
+from typing import BinaryIO
 
 from handouts.engine.request import HandoutRequest
 from handouts.errors import OutputError
@@ -53,6 +55,14 @@ def _create_temp(folder: Path) -> tuple[int, Path]:
 
 def write_atomic(path: Path, data: bytes) -> None:
     """Temp file in the same folder, fsync, then os.replace over the final name."""
+    with atomic_file(path) as handle:
+        handle.write(data)
+
+
+@contextlib.contextmanager
+def atomic_file(path: Path) -> Iterator[BinaryIO]:
+    """A file written in pieces that appears under `path` only once it is whole (temp
+    file in the same folder, fsync, os.replace); removed if the writing fails."""
     folder = path.parent
     try:
         folder.mkdir(parents=True, exist_ok=True)
@@ -61,7 +71,7 @@ def write_atomic(path: Path, data: bytes) -> None:
         raise OutputError(f"{folder}: cannot write here ({exc.strerror})") from None
     try:
         with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
+            yield handle
             handle.flush()
             os.fsync(handle.fileno())
         os.replace(tmp, path)

@@ -115,6 +115,27 @@ def page_fonts(pdf: pikepdf.Pdf) -> Iterator[Any]:
                 yield font
 
 
+def cid_widths(widths: Any) -> dict[int, float]:
+    """CID -> width from a CID font's /W array (`c [w1 w2 ...]` and `c1 c2 w` forms)."""
+    found: dict[int, float] = {}
+    items = list(widths)
+    i = 0
+    while i < len(items):
+        first = int(items[i])
+        if isinstance(items[i + 1], pikepdf.Array):
+            found.update((first + n, float(w)) for n, w in enumerate(items[i + 1]))
+            i += 2
+        else:
+            found.update((cid, float(items[i + 2])) for cid in range(first, int(items[i + 1]) + 1))
+            i += 3
+    return found
+
+
+def used_cids(widths: Any) -> set[int]:
+    """The CIDs a /W array gives widths for."""
+    return set(cid_widths(widths))
+
+
 _PAINT = {"Tj", "TJ", "'", '"', "Do", "f", "F", "f*", "B", "B*", "b", "b*", "S", "s", "sh"}
 
 

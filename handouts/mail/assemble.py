@@ -14,7 +14,8 @@ from typing import Any, Protocol
 
 import pikepdf
 
-from handouts.engine.output import write_atomic
+from handouts.engine.output import atomic_file
+from handouts.engine.pdfstream import Copier, PdfStream
 from handouts.mail.preflight import LETTER_SIZE
 
 
@@ -26,12 +27,19 @@ class LayoutPages(Protocol):
 
 
 class StampedPages(Protocol):
-    """A stamped letter (stamp.fastpath.StampedLetter): its layout and overlay pages."""
+    """A stamped letter (stamp.fastpath.StampedLetter): its layout, and where its
+    overlay pages are in its chunk's overlay PDF."""
 
-    layout: Any
-    overlay_first: int
-    pages: int
-    inked: tuple[bool, ...]
+    @property
+    def layout(self) -> Any: ...
+    @property
+    def chunk(self) -> int: ...
+    @property
+    def overlay_first(self) -> int: ...
+    @property
+    def pages(self) -> int: ...
+    @property
+    def inked(self) -> tuple[bool, ...]: ...
 
 
 Templates = Mapping[Any, Sequence[LayoutPages]]
@@ -66,64 +74,87 @@ class Placement:
 
 
 class _Assembly:
-    """Builds mailing.pdf; each static layout page is stored once as a form XObject."""
+    """Writes mailing.pdf page by page. Each static layout page is written once as a form
+    XObject; a stamped page is that form plus the letter's overlay form. Only the open
+    chunk's overlay PDF is held, so memory does not grow with the mailing."""
 
-    def __init__(self, duplex: bool, templates: Templates, overlay: bytes) -> None:
-        self.pdf = pikepdf.new()
+    def __init__(
+        self, stream: PdfStream, duplex: bool, templates: Templates, overlays: Mapping[int, Path]
+    ) -> None:
+        self.stream = stream
         self.duplex = duplex
         self.templates = templates
-        self.overlay = pikepdf.open(io.BytesIO(overlay)) if overlay else None
-        self._sources: dict[int, pikepdf.Pdf] = {}
-        self._forms: dict[tuple[Any, int], Any] = {}
+        self.overlays = overlays
+        self._statics: dict[tuple[Any, int], tuple[int, tuple[float, float]]] = {}
+        self._sources: dict[int, tuple[pikepdf.Pdf, Copier]] = {}
+        self._chunk: tuple[int, pikepdf.Pdf, Copier] | None = None
+        self._contents = {
+            inked: stream.add_stream(b"q /S Do Q q /O Do Q" if inked else b"q /S Do Q")
+            for inked in (False, True)
+        }
 
     def _pad(self, count: int) -> bool:
         padded = duplex_blank(count, self.duplex)
         if padded:
-            self.pdf.add_blank_page(page_size=LETTER_SIZE)
+            width, height = LETTER_SIZE
+            self.stream.add_page(b"/MediaBox[0 0 %d %d]/Resources<<>>" % (width, height))
         return padded
 
-    def keep(self, path: Path) -> pikepdf.Pdf:
-        source = pikepdf.open(path)
-        self._sources[id(source)] = source
-        return source
-
     def add_file(self, source: pikepdf.Pdf) -> Placement:
-        first = len(self.pdf.pages) + 1
-        self.pdf.pages.extend(source.pages)
-        return Placement(first, first + len(source.pages) - 1, self._pad(len(source.pages)))
+        first = len(self.stream.kids) + 1
+        copier = Copier(self.stream)
+        for page in source.pages:
+            copier.copy_page(page.obj)
+        count = len(source.pages)
+        return Placement(first, first + count - 1, self._pad(count))
 
-    def _static_form(self, layout: Any, index: int) -> Any:
+    def _static_form(self, layout: Any, index: int) -> tuple[int, tuple[float, float]]:
         key = (layout, index)
-        if key not in self._forms:
+        if key not in self._statics:
             for template in self.templates[layout]:
                 if index < len(template.sizes):
                     break
                 index -= len(template.sizes)
-            source = self._sources.setdefault(id(template), pikepdf.open(io.BytesIO(template.pdf)))
-            self._forms[key] = self.pdf.copy_foreign(source.pages[index].as_form_xobject())
-        return self._forms[key]
+            if id(template) not in self._sources:
+                source = pikepdf.open(io.BytesIO(template.pdf))
+                self._sources[id(template)] = (source, Copier(self.stream))
+            source, copier = self._sources[id(template)]
+            form = copier.copy(source.pages[index].as_form_xobject())
+            self._statics[key] = (form, template.sizes[index])
+        return self._statics[key]
+
+    def _overlay_form(self, chunk: int, index: int) -> int:
+        if self._chunk is None or self._chunk[0] != chunk:
+            if self._chunk is not None:
+                self._chunk[1].close()
+            self._chunk = (chunk, pikepdf.open(self.overlays[chunk]), Copier(self.stream))
+        _, source, copier = self._chunk
+        return copier.copy(source.pages[index].as_form_xobject())
 
     def add_stamped(self, letter: StampedPages) -> Placement:
-        assert self.overlay is not None
-        first = len(self.pdf.pages) + 1
+        first = len(self.stream.kids) + 1
         for i in range(letter.pages):
-            static = self._static_form(letter.layout, i)
-            forms = pikepdf.Dictionary(S=static)
-            content = b"q /S Do Q"
+            static, (width, height) = self._static_form(letter.layout, i)
+            forms = b"/S %d 0 R" % static
             if letter.inked[i]:
-                forms.O = self.pdf.copy_foreign(
-                    self.overlay.pages[letter.overlay_first + i].as_form_xobject()
-                )
-                content += b" q /O Do Q"
-            box = static.BBox
-            page = pikepdf.Dictionary(
-                Type=pikepdf.Name.Page,
-                MediaBox=pikepdf.Array([0, 0, box[2], box[3]]),
-                Resources=pikepdf.Dictionary(XObject=forms),
-                Contents=self.pdf.make_stream(content),
+                overlay = self._overlay_form(letter.chunk, letter.overlay_first + i)
+                forms += b"/O %d 0 R" % overlay
+            self.stream.add_page(
+                b"/MediaBox[0 0 %s %s]/Resources<</XObject<<%s>>>>/Contents %d 0 R"
+                % (_number(width), _number(height), forms, self._contents[letter.inked[i]])
             )
-            self.pdf.pages.append(pikepdf.Page(page))
         return Placement(first, first + letter.pages - 1, self._pad(letter.pages))
+
+    def close(self) -> None:
+        if self._chunk is not None:
+            self._chunk[1].close()
+        for source, _ in self._sources.values():
+            source.close()
+        self.stream.close()
+
+
+def _number(value: float) -> bytes:
+    return (b"%.4f" % value).rstrip(b"0").rstrip(b".")
 
 
 def assemble_mailing(
@@ -132,25 +163,23 @@ def assemble_mailing(
     duplex: bool,
     target: Path,
     templates: Templates | None = None,
-    overlay: bytes = b"",
+    overlays: Mapping[int, Path] | None = None,
 ) -> dict[str, Placement]:
     """The cover sheet, then every letter in ZIP order; with duplex, each starts on a front.
 
     Stamped letters reference their layout's shared pages, so the file grows by a small
-    overlay per letter instead of a whole handout."""
-    assembly = _Assembly(duplex, templates or {}, overlay)
-    assembly.add_file(pikepdf.open(io.BytesIO(cover)))
+    overlay per letter instead of a whole handout; the file is written as it is made."""
     placements: dict[str, Placement] = {}
-    for piece in sorted(pieces, key=lambda p: (p.zip_code, p.record_id)):
-        if piece.stamped is not None:
-            placements[piece.record_id] = assembly.add_stamped(piece.stamped)
-        else:
-            assert piece.path is not None
-            # The source stays open until the save: page contents are copied then.
-            placements[piece.record_id] = assembly.add_file(assembly.keep(piece.path))
-    buffer = io.BytesIO()
-    assembly.pdf.save(
-        buffer, deterministic_id=True, object_stream_mode=pikepdf.ObjectStreamMode.generate
-    )
-    write_atomic(target, buffer.getvalue())
+    with atomic_file(target) as handle:
+        assembly = _Assembly(PdfStream(handle), duplex, templates or {}, overlays or {})
+        with pikepdf.open(io.BytesIO(cover)) as source:
+            assembly.add_file(source)
+        for piece in sorted(pieces, key=lambda p: (p.zip_code, p.record_id)):
+            if piece.stamped is not None:
+                placements[piece.record_id] = assembly.add_stamped(piece.stamped)
+            else:
+                assert piece.path is not None
+                with pikepdf.open(piece.path) as source:
+                    placements[piece.record_id] = assembly.add_file(source)
+        assembly.close()
     return placements

@@ -8,7 +8,6 @@ stamping fast path draws with ReportLab, so both print the same bars.
 from __future__ import annotations
 
 from markupsafe import Markup
-from reportlab.graphics.barcode.usps4s import USPS_4State
 
 from handouts.engine.clinic import Mail
 from handouts.mail.address import MailAddress
@@ -39,6 +38,8 @@ def imb_bars(mail: Mail, address: MailAddress, serial: int) -> str | None:
     """The 65 bar states; None without a Mailer ID (then no barcode is printed)."""
     if not mail.mailer_id:
         return None
+    from reportlab.graphics.barcode.usps4s import USPS_4State  # only when mailing
+
     serial_digits = 15 - len(mail.mailer_id)  # 6-digit IDs get 9-digit serials, 9 get 6
     serial_text = f"{serial % 10**serial_digits:0{serial_digits}d}"
     tracking = f"00{mail.service_type}{mail.mailer_id}{serial_text}"

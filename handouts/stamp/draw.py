@@ -6,25 +6,15 @@ IMb bars from mail/imb.py, so a stamped page prints what the full render prints.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import io
+from collections.abc import Sequence
 
 from reportlab.pdfbase import pdfmetrics
 from reportlab.pdfgen.canvas import Canvas
 
-from handouts.engine.fonts import runs, runs_width
+from handouts.engine.fonts import BODY, reportlab_font, runs, runs_width
 from handouts.mail import imb
-from handouts.stamp.measure import Slot
-
-LEADING = 1.2  # line height of multi-line values (the address), as in letter.css
-
-
-@dataclass(frozen=True)
-class Stamp:
-    """One value to draw: a slot and its text (or lines, for the address)."""
-
-    slot: Slot
-    lines: list[str]
-    size: float | None = None  # the address uses its fitted size
+from handouts.stamp.model import LEADING, Part, Slot, Stamp, first_baseline
 
 
 def fits(stamps: list[Stamp]) -> bool:
@@ -48,16 +38,9 @@ def _text(canvas: Canvas, line: str, slot: Slot, x: float, y: float, size: float
         x += pdfmetrics.stringWidth(text, font, size)
 
 
-def _first_baseline(stamp: Stamp, size: float) -> float:
-    slot = stamp.slot
-    if stamp.size is None:
-        return slot.baseline
-    return slot.baseline - slot.ratio * slot.size + slot.ratio * size
-
-
 def _draw_stamp(canvas: Canvas, stamp: Stamp, height: float, barcode: str | None) -> None:
     slot, size = stamp.slot, stamp.size or stamp.slot.size
-    first = _first_baseline(stamp, size)
+    first = first_baseline(stamp, size)
     for i, line in enumerate(stamp.lines):
         _text(canvas, line, slot, slot.x, height - (first + i * size * LEADING), size)
     if barcode and slot.name == "address":
@@ -90,3 +73,27 @@ def draw_barcode(canvas: Canvas, bars: str, x: float, top: float) -> None:
     for bar_x, bar_top, width, height in imb.bar_rects(bars):
         y = top - (bar_top + height) * inch
         canvas.rect(x + bar_x * inch, y, width * inch, height * inch, stroke=0, fill=1)
+
+
+def draw_parts(canvas: Canvas, parts: Sequence[Part]) -> list[bool]:
+    """A record's overlay pages, part after part; says which pages got ink."""
+    inked: list[bool] = []
+    for part in parts:
+        inked += draw_pages(canvas, list(part.sizes), list(part.stamps), part.barcode)
+    return inked
+
+
+def overlay_pdf(parts: Sequence[Part]) -> tuple[bytes, list[bool]]:
+    """One record's overlay pages as a PDF of their own: its fonts hold only the glyphs
+    this record's values use."""
+    buffer = io.BytesIO()
+    canvas = overlay_canvas(buffer)
+    inked = draw_parts(canvas, parts)
+    canvas.save()
+    return buffer.getvalue(), inked
+
+
+def overlay_canvas(buffer: io.BytesIO) -> Canvas:
+    """A ReportLab canvas whose pages start in the body font (not Helvetica, which
+    ReportLab would otherwise name on every page without embedding it)."""
+    return Canvas(buffer, pageCompression=1, invariant=1, initialFontName=reportlab_font(BODY))

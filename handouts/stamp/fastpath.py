@@ -1,22 +1,24 @@
 """The stamping fast path for mail: one layout per class, an overlay page per record page.
 
-`FastMail.stamp` draws every letter it can into one overlay PDF and hands back the
-letters it cannot take (free-text notes, values that do not fit their slot, glyphs no
-bundled font has, a letter layout that fails the preflight) for the full render.
-Writing the per-letter files (stamp/files.py) and mailing.pdf (mail/assemble.py) is
-the batch's job; nothing here starts a process or knows about manifests.
+`FastMail.write_jobs` plans the letters chunk by chunk, in mailing order, as the file
+writers (stamp/files.py, in pool workers) ask for them, and sets aside the letters it
+cannot take (free-text notes, values that do not fit their slot, glyphs no bundled font
+has, a letter layout that fails the preflight) for the full render. Running the workers
+and assembling mailing.pdf (mail/assemble.py) is the batch's job; nothing here starts a
+process or knows about manifests.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import io
-from dataclasses import dataclass, field
-from typing import Any
+import pickle
+from collections.abc import Iterator
+from dataclasses import dataclass, field, replace
+from pathlib import Path
 
 import pikepdf
 from babel import Locale
-from reportlab.pdfgen.canvas import Canvas
 
 from handouts.engine.formats import locale_of
 from handouts.engine.request import HandoutRequest
@@ -24,22 +26,25 @@ from handouts.errors import RecordError
 from handouts.mail.address import MailAddress
 from handouts.mail.letter import LetterJob, letter_slots
 from handouts.mail.preflight import preflight_letter
-from handouts.stamp.draw import draw_pages, fits
-from handouts.stamp.files import LetterFile
+from handouts.stamp.draw import fits
+from handouts.stamp.files import LetterFile, WriteJob
 from handouts.stamp.layouts import (
     HandoutClass,
     LetterClass,
-    Template,
     handout_class,
-    handout_template,
     letter_class,
-    letter_template,
     plan_handout,
     plan_letter,
 )
+from handouts.stamp.model import Part, Slot, Template
+from handouts.stamp.splice import cut_pages
+from handouts.stamp.templates import handout_template, letter_template
 from handouts.workspace import Workspace
 
 Layout = tuple[LetterClass, HandoutClass]
+#: Letters per file-writing task: small enough to journal often, big enough that the
+#: chunk's shared overlay fonts serve many letters in mailing.pdf.
+WRITE_CHUNK = 100
 
 
 @dataclass(frozen=True)
@@ -53,44 +58,46 @@ class MailItem:
     serial: int  # unique within the mailing, for the IMb
 
 
-@dataclass
+@dataclass(frozen=True)
 class StampedLetter:
+    """A letter the fast path took: its layout, and where its pages are in its chunk's
+    shared overlay PDF (for mailing.pdf)."""
+
     item: MailItem
     layout: Layout
-    overlay_first: int  # first page of this letter in the shared overlay PDF
+    chunk: int
+    overlay_first: int
     pages: int
-    inked: tuple[bool, ...] = ()  # which pages carry patient values
+    inked: tuple[bool, ...]
 
 
 @dataclass
 class Stamped:
-    """What the file writers and the mailing assembly need: the shared layouts (letter
-    template, handout template) and one overlay PDF holding every letter's pages."""
+    """What the mailing assembly needs: the shared layouts (letter template, handout
+    template), every stamped letter, and each chunk's overlay PDF (written by the
+    workers). `full`: the letters left to the full render."""
 
     templates: dict[Layout, tuple[Template, Template]] = field(default_factory=dict)
-    letters: list[StampedLetter] = field(default_factory=list)
-    overlay: bytes = b""
-
-    def static_pdfs(self) -> list[bytes]:
-        """Each layout's static pages (letter, then handout) as one PDF, in the order
-        `files()` indexes them."""
-        return [_combined(templates) for templates in self.templates.values()]
-
-    def files(self) -> list[LetterFile]:
-        layouts = list(self.templates)
-        return [
-            LetterFile(s.item.file_name, layouts.index(s.layout), s.overlay_first, s.inked)
-            for s in self.letters
-        ]
+    letters: dict[str, StampedLetter] = field(default_factory=dict)  # by file name
+    overlays: dict[int, Path] = field(default_factory=dict)
+    full: list[MailItem] = field(default_factory=list)
 
 
-def _combined(templates: tuple[Template, Template]) -> bytes:
+def combined(templates: tuple[Template, Template]) -> Template:
+    """A letter's static pages as one template: the cover letter's pages, then the
+    handout's (slots renumbered; pages cut again: the fonts have new object numbers)."""
     document = pikepdf.new()
+    sizes: list[tuple[float, float]] = []
+    slots: list[Slot] = []
     for template in templates:
+        offset = len(sizes)
         document.pages.extend(pikepdf.open(io.BytesIO(template.pdf)).pages)
+        sizes += template.sizes
+        slots += [replace(slot, page=slot.page + offset) for slot in template.slots]
     buffer = io.BytesIO()
     document.save(buffer)
-    return buffer.getvalue()
+    pdf = buffer.getvalue()
+    return Template(pdf, sizes, slots, cut_pages(pdf, {slot.page for slot in slots}))
 
 
 class FastMail:
@@ -103,6 +110,7 @@ class FastMail:
         self._letters: dict[LetterClass, Template] = {}
         self._handouts: dict[HandoutClass, Template] = {}
         self._protocol = workspace.clinic.config.protocol
+        self.templates: dict[Layout, tuple[Template, Template]] = {}
 
     def _locale(self, item: MailItem) -> Locale:
         language = item.request.language
@@ -137,21 +145,8 @@ class FastMail:
             return None  # the full path preflights the letter and reports it
         return (lkey, hkey), letter, self._handout_template(hkey, item.request)
 
-    def stamp(self, items: list[MailItem]) -> tuple[Stamped, list[MailItem]]:
-        """Overlays for every letter that fits; the others are returned for a full render."""
-        stamped, full = Stamped(), []
-        buffer = io.BytesIO()
-        canvas = Canvas(buffer, pageCompression=1, invariant=1)
-        for item in items:
-            letter = self._stamp_one(canvas, item, stamped)
-            if letter is None:
-                full.append(item)
-        if stamped.letters:
-            canvas.save()
-            stamped.overlay = buffer.getvalue()
-        return stamped, full
-
-    def _stamp_one(self, canvas: Canvas, item: MailItem, stamped: Stamped) -> Any:
+    def plan(self, item: MailItem) -> tuple[Layout, tuple[Part, Part]] | None:
+        """The letter's layout and values, or None when it needs the full render."""
         job = LetterJob(item.request, item.address, self.letter_date, item.serial)
         found = self._templates(item, job)
         if found is None:
@@ -162,10 +157,47 @@ class FastMail:
         handout_stamps = plan_handout(handout, item.request, self._protocol, self._locale(item))
         if not (fits(letter_stamps) and fits(handout_stamps)):
             return None
-        first = sum(s.pages for s in stamped.letters)
-        inked = draw_pages(canvas, letter.sizes, letter_stamps, values.bars)
-        inked += draw_pages(canvas, handout.sizes, handout_stamps)
-        stamped.templates[layout] = (letter, handout)
-        done = StampedLetter(item, layout, first, len(inked), tuple(inked))
-        stamped.letters.append(done)
-        return done
+        self.templates[layout] = (letter, handout)
+        return layout, (
+            Part(tuple(letter.sizes), tuple(letter_stamps), values.bars),
+            Part(tuple(handout.sizes), tuple(handout_stamps)),
+        )
+
+    def write_jobs(
+        self, items: list[MailItem], stamped: Stamped, out_dir: Path, shared: Path
+    ) -> Iterator[WriteJob]:
+        """Chunks of letters for the file writers, planned as the workers ask for them;
+        what cannot be stamped goes to `stamped.full`. Static pages of each new layout
+        are written to `shared` before the first chunk that uses them."""
+        statics: list[Path] = []
+        layouts: dict[Layout, int] = {}
+        for chunk, start in enumerate(range(0, len(items), WRITE_CHUNK)):
+            files, first = [], 0
+            for item in items[start : start + WRITE_CHUNK]:
+                planned = self.plan(item)
+                if planned is None:
+                    stamped.full.append(item)
+                    continue
+                layout, parts = planned
+                if layout not in layouts:
+                    layouts[layout] = len(statics)
+                    statics.append(shared / f"static-{len(statics)}.pickle")
+                    statics[-1].write_bytes(pickle.dumps(combined(self.templates[layout])))
+                pages = sum(len(part.sizes) for part in parts)
+                stamped.letters[item.file_name] = StampedLetter(
+                    item, layout, chunk, first, pages, _inked(parts)
+                )
+                files.append(LetterFile(item.file_name, layouts[layout], parts))
+                first += pages
+            if files:
+                stamped.overlays[chunk] = shared / f"overlay-{chunk}.pdf"
+                yield WriteJob(out_dir, tuple(statics), stamped.overlays[chunk], tuple(files))
+
+
+def _inked(parts: tuple[Part, ...]) -> tuple[bool, ...]:
+    """Which pages carry a value (the others need no overlay)."""
+    return tuple(
+        any(stamp.slot.page == n for stamp in part.stamps)
+        for part in parts
+        for n in range(len(part.sizes))
+    )

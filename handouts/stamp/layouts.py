@@ -1,76 +1,30 @@
-"""Layout classes: which records share every page but their slots, and each class's
-static pages and measured slots.
+"""Layout classes: which records share every page but their slots; and per record,
+which value goes in which slot.
 
-Records that differ only in their slot values share a layout class. Each class is
-rendered once by WeasyPrint with a probe text in every slot, laid out but not drawn
-(`visibility: hidden` keeps the layout), which gives both the static pages and, from
-the layout itself, where each slot is. Per record, `plan_*` pairs each slot with the
-value to draw.
+Records that differ only in their slot values share a layout class, rendered once
+(stamp/templates.py) or read from the layout cache (stamp/cache.py). Per record,
+`plan_*` pairs each slot of the class's template with the value to draw. Nothing here
+renders, so a warm cache stamps without loading WeasyPrint.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
 from functools import cache
 from typing import Any
 
 from babel import Locale
-from weasyprint import CSS
 
 from handouts.engine.clinic import Protocol
 from handouts.engine.context import patient_slots, recovery_days
 from handouts.engine.fonts import BODY, coverage
-from handouts.engine.formats import clock_time, day_date, day_label, long_date
-from handouts.engine.render import Renderer
+from handouts.engine.formats import clock_time, day_date, day_label, long_date, short_date
 from handouts.engine.request import HandoutRequest
-from handouts.mail.letter import (
-    LetterJob,
-    LetterSlots,
-    letter_html,
-    letter_layout_name,
-    letter_styles,
-)
-from handouts.stamp.draw import Stamp
-from handouts.stamp.measure import Slot, measure_slots, page_sizes
+from handouts.mail.letter import LetterJob, LetterSlots
+from handouts.stamp.model import Stamp, Template
 
-PROBE = "Xg"
 HandoutClass = tuple[Any, ...]
 LetterClass = tuple[str, str, bool, bool]
-
-
-@dataclass
-class Template:
-    """One layout class: its static pages and its slots."""
-
-    pdf: bytes
-    sizes: list[tuple[float, float]]
-    slots: list[Slot]
-
-
-def _template(renderer: Renderer, probe_html: str, styles: list[CSS], layout: str) -> Template:
-    hidden = renderer.stylesheet(string=".v { visibility: hidden; }")
-    rendered = renderer.render_html(probe_html, [*styles, hidden], layout)
-    assert rendered.document is not None
-    return Template(rendered.data, page_sizes(rendered.document), measure_slots(rendered.document))
-
-
-def handout_template(renderer: Renderer, request: HandoutRequest) -> Template:
-    return _template(
-        renderer,
-        renderer.html(request, slot_text=PROBE),
-        renderer.styles(request.large_print),
-        repr(request.layout_key),
-    )
-
-
-def letter_template(renderer: Renderer, job: LetterJob) -> Template:
-    return _template(
-        renderer,
-        letter_html(renderer, job, PROBE),
-        letter_styles(renderer),
-        letter_layout_name(job),
-    )
 
 
 def handout_class(
@@ -93,13 +47,27 @@ def body_font_prints(locale_tag: str) -> bool:
     Stamping draws values in the bundled fonts. A language whose dates need another
     font (Chinese, Arabic) or a fallback for half its letters (Vietnamese: its pages are
     set in Noto Sans) is rendered in full, so a value looks like the page around it."""
-    locale = Locale.parse(locale_tag)
-    start = dt.date(2026, 1, 1)
-    days = [start + dt.timedelta(days=n) for n in range(0, 366, 1)]
-    samples = [day_date(d, locale) + long_date(d, locale) + day_label(d, locale) for d in days]
-    samples += [clock_time(dt.time(h, 30), locale) for h in range(24)]
     has = coverage(BODY)
-    return all(ord(c) in has or c.isspace() for text in samples for c in text)
+    return all(ord(c) in has or c.isspace() for c in date_characters(locale_tag))
+
+
+def date_samples(locale: Locale) -> list[str]:
+    """Every date, weekday and time text a slot of this locale can hold, over a year."""
+    start = dt.date(2026, 1, 1)
+    days = [start + dt.timedelta(days=n) for n in range(366)]
+    samples = [
+        day_date(d, locale) + long_date(d, locale) + short_date(d, locale) + day_label(d, locale)
+        for d in days
+    ]
+    return samples + [clock_time(dt.time(h, m), locale) for h in range(24) for m in (0, 30)]
+
+
+@cache
+def date_characters(locale_tag: str) -> str:
+    """Every character the dates and times of a locale use, and the digits."""
+    chars = set("0123456789")
+    chars |= {c for text in date_samples(Locale.parse(locale_tag)) for c in text}
+    return "".join(sorted(chars))
 
 
 def letter_class(job: LetterJob) -> LetterClass:

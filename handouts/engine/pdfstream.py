@@ -1,0 +1,167 @@
+"""A PDF written while it is made: each object goes to the file as soon as it is whole.
+
+pikepdf (QPDF) keeps every object of a document in memory until it saves, so a mailing
+of 10,000 letters would be held whole. `PdfStream` writes objects one by one and keeps
+only their offsets and the list of pages; `Copier` brings objects over from a source PDF
+opened with pikepdf, each one once (its fonts and images are shared by every page that
+uses them). The file is a classic PDF 1.7 with an xref table and a /ID made from its
+bytes, so the same input writes the same file.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import zlib
+from array import array
+from decimal import Decimal
+from typing import Any, BinaryIO
+
+import pikepdf
+
+#: Page attributes a page may inherit from its ancestors (ISO 32000-1, 7.7.3.4).
+INHERITED = ("/Resources", "/MediaBox", "/CropBox", "/Rotate")
+
+
+class PdfStream:
+    """Objects are numbered by `reserve` and written by `write`; `close` writes the page
+    tree, the catalog and the cross-reference table."""
+
+    def __init__(self, handle: BinaryIO) -> None:
+        self.handle = handle
+        self.position = 0
+        self.digest = hashlib.sha256()
+        self.offsets = array("q", [0])  # object number -> file offset (0: none yet)
+        self.kids = array("q")
+        self._emit(b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n")
+        self.pages = self.reserve()
+
+    def _emit(self, data: bytes) -> None:
+        self.handle.write(data)
+        self.position += len(data)
+        self.digest.update(data)
+
+    def reserve(self) -> int:
+        self.offsets.append(0)
+        return len(self.offsets) - 1
+
+    def write(self, number: int, body: bytes) -> int:
+        self.offsets[number] = self.position
+        self._emit(b"%d 0 obj\n%s\nendobj\n" % (number, body))
+        return number
+
+    def add(self, body: bytes) -> int:
+        return self.write(self.reserve(), body)
+
+    def add_stream(self, data: bytes, entries: bytes = b"") -> int:
+        """A Flate-compressed stream with extra dictionary `entries` (e.g. b"/Type/XObject")."""
+        packed = zlib.compress(data)
+        head = b"<<%s/Filter/FlateDecode/Length %d>>" % (entries, len(packed))
+        return self.add(head + b"\nstream\n" + packed + b"\nendstream")
+
+    def add_page(self, entries: bytes) -> int:
+        """A page whose dictionary holds `entries` (all but /Type and /Parent)."""
+        number = self.add(b"<</Type/Page/Parent %d 0 R%s>>" % (self.pages, entries))
+        self.kids.append(number)
+        return number
+
+    def close(self) -> None:
+        kids = b" ".join(b"%d 0 R" % kid for kid in self.kids)
+        self.write(self.pages, b"<</Type/Pages/Count %d/Kids[%s]>>" % (len(self.kids), kids))
+        catalog = self.add(b"<</Type/Catalog/Pages %d 0 R>>" % self.pages)
+        identifier = self.digest.hexdigest()[:32].encode()
+        start = self.position
+        rows = [b"xref\n0 %d\n0000000000 65535 f \n" % len(self.offsets)]
+        rows += [
+            b"%010d 00000 n \n" % offset if offset else b"0000000000 65535 f \n"
+            for offset in self.offsets[1:]
+        ]
+        self._emit(b"".join(rows))
+        self._emit(
+            b"trailer\n<</Size %d/Root %d 0 R/ID[<%s><%s>]>>\nstartxref\n%d\n%%%%EOF\n"
+            % (len(self.offsets), catalog, identifier, identifier, start)
+        )
+
+
+class Copier:
+    """Copies objects of one source PDF into a PdfStream, each indirect object once."""
+
+    def __init__(self, stream: PdfStream) -> None:
+        self.stream = stream
+        self._numbers: dict[tuple[int, int], int] = {}
+        self._queue: list[tuple[int, Any]] = []
+
+    def copy(self, obj: Any) -> int:
+        """The new number of an indirect object, written with all it refers to."""
+        number = self._number(obj)
+        self._drain()
+        return number
+
+    def copy_page(self, page: Any) -> int:
+        """A page of the source as a page of the stream (inherited attributes copied onto
+        it; its structure-tree link dropped: the stream has no structure tree)."""
+        entries = b"".join(
+            b"%s %s" % (key.encode(), self.value(value))
+            for key, value in _page_entries(page).items()
+        )
+        number = self.stream.add_page(entries)
+        self._drain()
+        return number
+
+    def _drain(self) -> None:
+        while self._queue:
+            number, obj = self._queue.pop()
+            self.stream.write(number, self._body(obj))
+
+    def _number(self, obj: Any) -> int:
+        key = obj.objgen
+        if key not in self._numbers:
+            self._numbers[key] = self.stream.reserve()
+            self._queue.append((self._numbers[key], obj))
+        return self._numbers[key]
+
+    def _body(self, obj: Any) -> bytes:
+        if isinstance(obj, pikepdf.Stream):
+            raw = obj.read_raw_bytes()
+            entries = b"".join(
+                b"%s %s" % (key.encode(), self.value(value))
+                for key, value in obj.stream_dict.items()
+                if key != "/Length"
+            )
+            if "/Filter" not in obj.stream_dict:  # e.g. a page turned into a form
+                raw, entries = zlib.compress(raw), entries + b"/Filter/FlateDecode"
+            return b"<<%s/Length %d>>\nstream\n%s\nendstream" % (entries, len(raw), raw)
+        return self.value(obj, direct=True)
+
+    def value(self, obj: Any, direct: bool = False) -> bytes:
+        """A value as PDF syntax; indirect objects become references to their copies."""
+        if obj is None:
+            return b"null"
+        if isinstance(obj, bool):
+            return b"true" if obj else b"false"
+        if isinstance(obj, int):
+            return b"%d" % obj
+        if isinstance(obj, Decimal | float):
+            return format(Decimal(obj).normalize(), "f").encode()
+        if not direct and obj.is_indirect:
+            return b"%d 0 R" % self._number(obj)
+        if isinstance(obj, pikepdf.Dictionary):
+            items = b"".join(b"%s %s" % (k.encode(), self.value(v)) for k, v in obj.items())
+            return b"<<" + items + b">>"
+        if isinstance(obj, pikepdf.Array):
+            return b"[" + b" ".join(self.value(v) for v in obj) + b"]"
+        return bytes(obj.unparse())
+
+
+def _page_entries(page: Any) -> dict[str, Any]:
+    entries = {
+        key: value
+        for key, value in page.items()
+        if key not in ("/Type", "/Parent", "/StructParents")
+    }
+    parent = page.get("/Parent")
+    while parent is not None:
+        for key in INHERITED:
+            if key not in entries and key in parent:
+                entries[key] = parent[key]
+        parent = parent.get("/Parent")
+    return entries

@@ -1,0 +1,230 @@
+"""The fonts a stamped value is written in: the page's own, as a full render has them.
+
+A page made by WeasyPrint embeds a subset of each bundled face it uses (a Type0 font
+with two-byte codes that are glyph numbers). A value is split into runs the way the
+full render splits it (each character in the first family that has it, spaces in the
+body font; engine/fonts.py), and each run is written in the page's font for that
+family and weight. A glyph the subset lacks is added by making the subset again from
+the bundled file (engine/hbsubset.py, as WeasyPrint makes it); a face the page does not
+use yet gets a font object of its own, built as WeasyPrint builds one. So a stamped
+PDF carries the glyphs its values use, and no others.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from typing import Any
+
+import pikepdf
+
+from handouts.engine import hbsubset
+from handouts.engine.fonts import BODY, FAMILIES, face
+from handouts.engine.structure import cid_widths, to_unicode
+from handouts.stamp.model import PageFont
+
+Run = tuple[str, bytes]  # (font resource name, codes)
+FaceKey = tuple[str, bool]  # (family, bold)
+
+
+def face_of(base_font: str) -> FaceKey | None:
+    """The bundled family and weight of a WeasyPrint font (BaseFont such as
+    /ABCDEF+Atkinson-Hyperlegible-Next-Bold), or None for any other font."""
+    base = base_font.lstrip("/").split("+", 1)[-1]
+    for family in FAMILIES:
+        name = family.replace(" ", "-")
+        if base in (name, name + "-Bold"):
+            return family, base.endswith("-Bold")
+    return None
+
+
+def read_fonts(page: Any) -> dict[FaceKey, PageFont]:
+    """The bundled faces a page's resources name, each once."""
+    found: dict[FaceKey, PageFont] = {}
+    fonts = page.get("/Resources", {}).get("/Font") or {}
+    for resource, font in fonts.items():
+        key = face_of(str(font.get("/BaseFont", "")))
+        if key is None or key in found or "/DescendantFonts" not in font:
+            continue
+        codes: dict[str, bytes] = {}
+        for code, text in to_unicode(font).items():
+            if len(text) == 1:
+                codes.setdefault(text, code)
+        widths = cid_widths(font.DescendantFonts[0].get("/W", pikepdf.Array()))
+        found[key] = PageFont(
+            font.objgen,
+            str(resource),
+            key[1],
+            codes,
+            {cid.to_bytes(2, "big"): w for cid, w in widths.items()},
+        )
+    return found
+
+
+def _face(key: FaceKey) -> hbsubset.Face | None:
+    return hbsubset.face(face(*key).path)
+
+
+class RecordFonts:
+    """The glyphs one record's values add to a template's fonts, and the faces they add."""
+
+    def __init__(self) -> None:
+        self.added: dict[tuple[int, int], dict[int, str]] = {}  # font object -> glyphs
+        self.new: dict[FaceKey, dict[int, str]] = {}  # faces no page font has yet
+        self.pages: dict[int, set[FaceKey]] = {}  # page -> the new faces it uses
+
+    def runs(
+        self, page: int, fonts: dict[FaceKey, PageFont], text: str, bold: bool, size: float
+    ) -> tuple[list[Run], float] | None:
+        """`text` as (font resource, codes) runs and its width in points; None when no
+        bundled face has one of its characters (or HarfBuzz is missing)."""
+        runs: list[Run] = []
+        width = 0.0
+        for char in text:
+            found = self._glyph(char, bold)
+            if found is None:
+                return None
+            key, gid, advance = found
+            code = gid.to_bytes(2, "big")
+            font = fonts.get(key)
+            if font is None:
+                self.new.setdefault(key, {})[gid] = char
+                self.pages.setdefault(page, set()).add(key)
+                resource = _new_resource(key)
+            else:
+                if code not in font.widths:
+                    self.added.setdefault(font.ref, {})[gid] = char
+                resource = font.resource
+            width += advance
+            if runs and runs[-1][0] == resource:
+                runs[-1] = (resource, runs[-1][1] + code)
+            else:
+                runs.append((resource, code))
+        return runs, width * size / 1000
+
+    @staticmethod
+    def _glyph(char: str, bold: bool) -> tuple[FaceKey, int, float] | None:
+        families = (BODY,) if char == " " else FAMILIES
+        for family in families:
+            hb = _face((family, bold))
+            gid = hb.glyph(char) if hb is not None else None
+            if hb is not None and gid is not None:
+                return (family, bold), gid, hb.width(gid)
+        return None
+
+    def embed(self, document: pikepdf.Pdf) -> bool:
+        """Widens each page font that gained glyphs and adds the new faces."""
+        for ref, glyphs in self.added.items():
+            if not _widen(document.get_object(ref), glyphs):
+                return False
+        made = {key: _new_font(document, key, glyphs) for key, glyphs in self.new.items()}
+        if any(font is None for font in made.values()):
+            return False
+        for number, keys in self.pages.items():
+            resources = document.pages[number].obj.Resources
+            if "/Font" not in resources:
+                resources.Font = pikepdf.Dictionary()
+            for key in keys:
+                resources.Font[_new_resource(key)] = made[key]
+        return True
+
+
+def _new_resource(key: FaceKey) -> str:
+    family, bold = key
+    return f"/Stamp{FAMILIES.index(family)}{'B' if bold else 'R'}"
+
+
+def _widen(font: Any, glyphs: dict[int, str]) -> bool:
+    """Makes a page font's subset again with `glyphs` added (numbers kept)."""
+    key = face_of(str(font.BaseFont))
+    hb = _face(key) if key else None
+    descendant = font.DescendantFonts[0]
+    data = hb.subset(set(cid_widths(descendant.W)) | set(glyphs)) if hb else None
+    if hb is None or data is None:
+        return False
+    descendant.FontDescriptor.FontFile2.write(data)
+    descendant.FontDescriptor.FontFile2.Length1 = len(data)
+    for gid in sorted(glyphs):
+        descendant.W.extend(pikepdf.Array([gid, [hb.width(gid)]]))
+    font.ToUnicode.write(_with_codes(font.ToUnicode.read_bytes(), glyphs))
+    return True
+
+
+def _new_font(document: pikepdf.Pdf, key: FaceKey, glyphs: dict[int, str]) -> Any:
+    """A Type0 font of a bundled face with only `glyphs`, built as WeasyPrint builds
+    one (same subset, descriptor entries and naming)."""
+    hb = _face(key)
+    data = hb.subset(glyphs) if hb else None
+    if hb is None or data is None:
+        return None
+    family, bold = key
+    tag = "".join(
+        chr(65 + b % 26) for b in hashlib.sha256(repr(sorted(glyphs)).encode()).digest()[:6]
+    )
+    name = pikepdf.Name(f"/{tag}+{family.replace(' ', '-')}{'-Bold' if bold else ''}")
+    ascent, descent = hb.extents()
+    widths = {gid: hb.width(gid) for gid in glyphs}
+    file = document.make_stream(data)
+    file.Length1 = len(data)
+    descriptor = pikepdf.Dictionary(
+        Type=pikepdf.Name.FontDescriptor,
+        FontName=name,
+        FontFamily=pikepdf.String(family),
+        Flags=4,
+        FontBBox=[0, descent, max(widths.values()), ascent],
+        ItalicAngle=0,
+        Ascent=ascent,
+        Descent=descent,
+        CapHeight=ascent,
+        StemV=80,
+        StemH=80,
+        FontFile2=file,
+    )
+    descendant = pikepdf.Dictionary(
+        Type=pikepdf.Name.Font,
+        Subtype=pikepdf.Name.CIDFontType2,
+        BaseFont=name,
+        CIDSystemInfo=pikepdf.Dictionary(
+            Registry=pikepdf.String("Adobe"), Ordering=pikepdf.String("Identity"), Supplement=0
+        ),
+        FontDescriptor=document.make_indirect(descriptor),
+        W=pikepdf.Array([item for gid in sorted(widths) for item in (gid, [widths[gid]])]),
+        CIDToGIDMap=pikepdf.Name.Identity,
+    )
+    font = pikepdf.Dictionary(
+        Type=pikepdf.Name.Font,
+        Subtype=pikepdf.Name.Type0,
+        BaseFont=name,
+        Encoding=pikepdf.Name("/Identity-H"),
+        DescendantFonts=[document.make_indirect(descendant)],
+        ToUnicode=document.make_stream(_cmap(glyphs)),
+    )
+    return document.make_indirect(font)
+
+
+def _bfchar(glyphs: dict[int, str]) -> bytes:
+    entries = sorted(glyphs.items())
+    blocks = []
+    for i in range(0, len(entries), 100):
+        chunk = entries[i : i + 100]
+        lines = b"\n".join(
+            b"<%04x> <%s>" % (gid, char.encode("utf-16-be").hex().encode()) for gid, char in chunk
+        )
+        blocks.append(b"%d beginbfchar\n%s\nendbfchar\n" % (len(chunk), lines))
+    return b"".join(blocks)
+
+
+def _with_codes(cmap: bytes, glyphs: dict[int, str]) -> bytes:
+    """A ToUnicode CMap with entries for new two-byte codes."""
+    head, _, tail = cmap.rpartition(b"endcmap")
+    return head + _bfchar(glyphs) + b"endcmap" + tail
+
+
+def _cmap(glyphs: dict[int, str]) -> bytes:
+    return (
+        b"/CIDInit /ProcSet findresource begin\n12 dict begin\nbegincmap\n"
+        b"/CIDSystemInfo << /Registry (Adobe) /Ordering (UCS) /Supplement 0 >> def\n"
+        b"/CMapName /Adobe-Identity-UCS def\n/CMapType 2 def\n"
+        b"1 begincodespacerange\n<0000> <ffff>\nendcodespacerange\n"
+        + _bfchar(glyphs)
+        + b"endcmap\nCMapName currentdict /CMap defineresource pop\nend\nend\n"
+    )

@@ -1,0 +1,184 @@
+"""Tagged stamping: each value written as real text into its slot's own marked content.
+
+A layout's template is rendered with every slot's probe text hidden. WeasyPrint still
+gives the hidden text its marked-content sequence (an empty `BDC ... EMC` with an MCID)
+and its structure element, in reading order (stamp/measure.py notes which MCID is which
+slot). `cut_pages` reads the template once: each page's content cut at its empty
+sequences, the transformation in force there, and the page's own body fonts. `stamp`
+then writes each value inside its sequence, in the slot's font, size and color, with
+glyphs of the font the page already embeds (widened by stamp/reservoir.py): no new
+font, no change to the structure tree, and the value reads in order with the text
+around it, so the PDF stays as conformant as the template.
+
+A value with a character the page's font subset lacks, or too wide for its slot, cannot
+be written this way: `stamp` says so (None) and the caller takes another path.
+"""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Iterable, Iterator
+from typing import Any
+
+import pikepdf
+
+from handouts.mail import imb
+from handouts.stamp.model import (
+    LEADING,
+    Matrix,
+    PageSplice,
+    Stamp,
+    Template,
+    first_baseline,
+)
+from handouts.stamp.pagefonts import RecordFonts, read_fonts
+
+IDENTITY: Matrix = (1.0, 0.0, 0.0, 1.0, 0.0, 0.0)
+#: Slack for rounding when a value is measured against its slot (points).
+FIT_SLACK = 0.5
+
+
+def _multiply(m: Matrix, n: Matrix) -> Matrix:
+    """m x n, in PDF's row-vector convention (`m cm` makes CTM' = m x CTM)."""
+    return (
+        m[0] * n[0] + m[1] * n[2],
+        m[0] * n[1] + m[1] * n[3],
+        m[2] * n[0] + m[3] * n[2],
+        m[2] * n[1] + m[3] * n[3],
+        m[4] * n[0] + m[5] * n[2] + n[4],
+        m[4] * n[1] + m[5] * n[3] + n[5],
+    )
+
+
+def _inverse(m: Matrix) -> Matrix:
+    a, b, c, d, e, f = m
+    det = a * d - b * c
+    return (d / det, -b / det, -c / det, a / det, (c * f - d * e) / det, (b * e - a * f) / det)
+
+
+def _num(value: float) -> bytes:
+    return (b"%.6f" % value).rstrip(b"0").rstrip(b".") or b"0"
+
+
+def _empty_sequences(instructions: list[Any]) -> Iterator[tuple[int, int, Matrix]]:
+    """(index of the BDC, MCID, CTM) of each empty marked-content sequence."""
+    ctm, stack, in_text = IDENTITY, [], False
+    for i, (operands, operator) in enumerate(instructions):
+        op = str(operator)
+        if op == "q":
+            stack.append(ctm)
+        elif op == "Q":
+            ctm = stack.pop() if stack else IDENTITY
+        elif op == "cm":
+            a, b, c, d, e, f = (float(v) for v in operands)
+            ctm = _multiply((a, b, c, d, e, f), ctm)
+        elif op in ("BT", "ET"):
+            in_text = op == "BT"
+        elif op == "BDC" and not in_text and i + 1 < len(instructions):
+            properties = operands[1] if len(operands) > 1 else None
+            empty = str(instructions[i + 1][1]) == "EMC"
+            if empty and isinstance(properties, pikepdf.Dictionary) and "/MCID" in properties:
+                yield i, int(properties.MCID), ctm
+
+
+def cut_page(page: Any) -> PageSplice:
+    """A page's content cut after the BDC of each empty marked-content sequence."""
+    instructions = [(list(i.operands), i.operator) for i in pikepdf.parse_content_stream(page)]
+    segments, points, start = [], [], 0
+    for index, mcid, ctm in _empty_sequences(instructions):
+        segments.append(pikepdf.unparse_content_stream(instructions[start : index + 1]))
+        points.append((mcid, _inverse(ctm)))
+        start = index + 1
+    segments.append(pikepdf.unparse_content_stream(instructions[start:]))
+    return PageSplice(tuple(segments), tuple(points), read_fonts(page))
+
+
+def cut_pages(pdf: bytes, pages: Iterable[int]) -> dict[int, PageSplice]:
+    document = pikepdf.open(io.BytesIO(pdf))
+    return {n: cut_page(document.pages[n]) for n in sorted(set(pages))}
+
+
+def stamp(template: Template, stamps: list[Stamp], barcode: str | None = None) -> bytes | None:
+    """The template with every value written in its slot; None when a value cannot be:
+    a character no body font has, a value too wide for its slot, a slot without marked
+    content to fill."""
+    document = pikepdf.open(io.BytesIO(template.pdf))
+    if not write_values(document, template, stamps, barcode):
+        return None
+    buffer = io.BytesIO()
+    document.save(buffer, deterministic_id=True)
+    return buffer.getvalue()
+
+
+def write_values(
+    document: pikepdf.Pdf, template: Template, stamps: Iterable[Stamp], barcode: str | None
+) -> bool:
+    """Writes each value into its slot's marked content (False: one cannot be)."""
+    glyphs = RecordFonts()
+    writes: dict[int, dict[int, bytes]] = {}
+    for value in stamps:
+        splice = template.pages.get(value.slot.page)
+        height = template.sizes[value.slot.page][1]
+        ops = _value_ops(splice, height, value, barcode, glyphs) if splice else None
+        if ops is None or value.slot.mcid is None:
+            return False
+        page = writes.setdefault(value.slot.page, {})
+        page[value.slot.mcid] = page.get(value.slot.mcid, b"") + ops
+    if not glyphs.embed(document):
+        return False
+    for number, values in writes.items():
+        splice = template.pages[number]
+        parts = [splice.segments[0]]
+        for (mcid, _), segment in zip(splice.points, splice.segments[1:], strict=True):
+            parts += [values.get(mcid, b""), segment]
+        document.pages[number].Contents = document.make_stream(b"\n".join(parts))
+    return True
+
+
+def _value_ops(
+    splice: PageSplice, height: float, value: Stamp, barcode: str | None, glyphs: RecordFonts
+) -> bytes | None:
+    slot = value.slot
+    inverse = dict(splice.points).get(slot.mcid) if slot.mcid is not None else None
+    if inverse is None:
+        return None
+    size = value.size or slot.size
+    first = first_baseline(value, size)
+    color = b" ".join(_num(c) for c in slot.color)
+    ops = [b"q %s cm BT 0 Tc 0 Tw 100 Tz 0 Ts 0 Tr %s rg" % (_matrix(inverse), color)]
+    for i, line in enumerate(value.lines):
+        found = glyphs.runs(slot.page, splice.fonts, line, slot.bold, size)
+        if found is None or found[1] > slot.width + FIT_SLACK:
+            return None
+        y = height - (first + i * size * LEADING)
+        ops.append(b"1 0 0 1 %s %s Tm" % (_num(slot.x), _num(y)))
+        ops += [
+            b"%s %s Tf <%s> Tj" % (resource.encode(), _num(size), codes.hex().encode())
+            for resource, codes in found[0]
+        ]
+    ops.append(b"ET")
+    if barcode and slot.name == "address":
+        top = first - slot.ratio * size + len(value.lines) * size * LEADING + imb.GAP_POINTS
+        ops.append(_bars(barcode, slot.x, height - top))
+    ops.append(b"Q")
+    return b"\n".join(ops)
+
+
+def _matrix(m: Matrix) -> bytes:
+    return b" ".join(_num(v) for v in m)
+
+
+def _bars(bars: str, x: float, top: float) -> bytes:
+    """The IMb bars with their top edge at `top` (points from the page bottom)."""
+    inch = imb.POINTS_PER_INCH
+    rects = [
+        b"%s %s %s %s re"
+        % (
+            _num(x + bar_x * inch),
+            _num(top - (bar_top + height) * inch),
+            _num(width * inch),
+            _num(height * inch),
+        )
+        for bar_x, bar_top, width, height in imb.bar_rects(bars)
+    ]
+    return b"0 0 0 rg " + b" ".join(rects) + b" f"
