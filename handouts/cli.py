@@ -1,4 +1,8 @@
-"""Command line: parses options, calls the plain functions in commands/, reports."""
+"""Command line: parses options, calls the plain functions in commands/, reports.
+
+Each command imports what only it needs when it runs: `build` from a warm layout cache
+loads neither WeasyPrint nor the batch engine, and starts faster than WeasyPrint alone.
+"""
 
 from __future__ import annotations
 
@@ -10,13 +14,18 @@ from pathlib import Path
 import click
 
 from handouts import __version__
-from handouts.batch.run import run_batch
-from handouts.commands.build import build_handout, list_rows, render_demo
-from handouts.commands.check import Finding, Score, run_checks
-from handouts.commands.printing import send_to_printer
-from handouts.engine.fonts import warn_if_slow_subsetting
+from handouts.commands.build import build_handout, list_rows, make_pdf, render_demo
 from handouts.engine.request import request_or_error
-from handouts.options import BatchOptions, Engine, FhirMode, ProgressMode, ServeOptions, Target
+from handouts.options import (
+    BatchOptions,
+    Engine,
+    FhirMode,
+    LayoutCacheOptions,
+    ProgressMode,
+    ServeOptions,
+    Target,
+)
+from handouts.stamp.handout import HandoutStamper, open_layout_cache
 from handouts.workspace import Workspace
 
 log = logging.getLogger("handouts")
@@ -29,24 +38,43 @@ log = logging.getLogger("handouts")
     type=click.Path(file_okay=False, path_type=Path),
     help="Clinic folder with clinic.toml (default: the built-in demo clinic).",
 )
+@click.option(
+    "--cache-dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Folder for the layout cache (default: the user's cache folder).",
+)
+@click.option(
+    "--no-cache",
+    is_flag=True,
+    help="Keep no layouts between runs (build, serve and batch render them again).",
+)
 @click.option("-v", "--verbose", count=True, help="Show details (renderer warnings, timings).")
 @click.option("-q", "--quiet", is_flag=True, help="Print only errors.")
 @click.version_option(__version__, prog_name="make-handouts")
 @click.pass_context
-def main(ctx: click.Context, clinic_dir: Path | None, verbose: int, quiet: bool) -> None:
+def main(
+    ctx: click.Context,
+    clinic_dir: Path | None,
+    cache_dir: Path | None,
+    no_cache: bool,
+    verbose: int,
+    quiet: bool,
+) -> None:
     """Build patient handouts for vertebroplasty and kyphoplasty."""
     level = logging.ERROR if quiet else logging.DEBUG if verbose else logging.INFO
     logging.basicConfig(level=level, format="%(message)s")
     logging.getLogger("weasyprint").setLevel(logging.WARNING if verbose else logging.ERROR)
     logging.getLogger("fontTools").setLevel(logging.ERROR)
-    ctx.obj = App(clinic_dir)
+    ctx.obj = App(clinic_dir, LayoutCacheOptions(folder=cache_dir, enabled=not no_cache))
 
 
 @dataclass
 class App:
-    """What every command shares: the clinic folder, and its workspace once opened."""
+    """What every command shares: the clinic folder and the layout cache settings, and
+    the workspace once opened."""
 
     clinic_dir: Path | None
+    cache: LayoutCacheOptions
     _workspace: Workspace | None = field(default=None, repr=False)
 
     @property
@@ -54,6 +82,14 @@ class App:
         if self._workspace is None:
             self._workspace = Workspace.open(self.clinic_dir)
         return self._workspace
+
+    def stamper(self) -> HandoutStamper | None:
+        """Stamping from the layout cache; None with --no-cache (one handout renders as
+        fast in full as its layout would)."""
+        if not self.cache.enabled:
+            return None
+        cache = open_layout_cache(self.workspace, self.cache.folder, enabled=True)
+        return HandoutStamper(self.workspace, cache)
 
 
 pass_app = click.make_pass_decorator(App)
@@ -128,15 +164,19 @@ def build(
         lambda name: BUILD_NAMES.get(name, "--" + name.replace("_", "-")),
         large_print_default=workspace.clinic.config.options.large_print,
     )
+    stamper = None if as_html else app.stamper()
     if to_printer:
-        rendered = workspace.renderer.render(request)
-        _log_warnings(rendered.warnings)
-        job = send_to_printer(rendered.data, printer)
+        made = make_pdf(workspace, request, stamper)
+        _log_warnings(made.warnings)
+        from handouts.commands.printing import send_to_printer
+
+        job = send_to_printer(made.data, printer)
         log.info("sent to printer: %s", job or "ok")
         return
-    built = build_handout(workspace, request, output, html=as_html)
+    built = build_handout(workspace, request, output, html=as_html, stamper=stamper)
     _log_warnings(built.warnings)
     log.info("wrote %s", built.path)
+    log.debug("made by the %s path", "stamping" if built.engine == "fast" else "full render")
 
 
 @main.command()
@@ -178,9 +218,10 @@ def build(
     type=_choices(Engine),
     default=Engine.AUTO.value,
     show_default=True,
-    help="full: WeasyPrint per record. fast: render each layout once and stamp the patient "
-    "values (mail only; portal PDFs stay fully rendered to keep them tagged). auto: fast "
-    "for mail, full for portal.",
+    help="full: WeasyPrint per record. fast or auto: each layout rendered once (kept in the "
+    "layout cache) and the patient values stamped into it, tagged like a full render; "
+    "records with notes, or a value that does not fit its slot, take the full render "
+    "(the manifest's engine column says which).",
 )
 @click.option(
     "--letter-date",
@@ -233,8 +274,12 @@ def batch(
         input=input_file,
         out_dir=out_dir,
         progress=ProgressMode.NONE if quiet else ProgressMode.AUTO,
+        cache=ctx.find_object(App).cache,  # type: ignore[union-attr]
         **given,
     )
+    from handouts.batch.run import run_batch  # the batch engine and its pool
+    from handouts.engine.fonts import warn_if_slow_subsetting
+
     warn_if_slow_subsetting()
     try:
         result = run_batch(ctx.find_object(App).workspace, options)  # type: ignore[union-attr]
@@ -264,10 +309,11 @@ def batch(
 @pass_app
 def serve(app: App, host: str, port: int, threads: int) -> None:
     """Start the nurse-station web form (preview, download, print)."""
+    from handouts.engine.fonts import warn_if_slow_subsetting
     from handouts.web.app import serve as run_server
     from handouts.web.app import warning_for
 
-    options = ServeOptions.create(host=host, port=port, threads=threads)
+    options = ServeOptions.create(host=host, port=port, threads=threads, cache=app.cache)
     warn_if_slow_subsetting()
     if warning := warning_for(options.host):
         click.echo(warning, err=True)
@@ -278,6 +324,8 @@ def serve(app: App, host: str, port: int, threads: int) -> None:
 @click.pass_context
 def check(ctx: click.Context) -> None:
     """Lint content, templates and clinic config; exit 1 on any error."""
+    from handouts.commands.check import Finding, Score, run_checks  # readability formulas
+
     results = run_checks(ctx.find_object(App).workspace)  # type: ignore[union-attr]
     for score in (r for r in results if isinstance(r, Score)):
         mark = "ok  " if score.passed else "FAIL"
@@ -311,6 +359,8 @@ def check(ctx: click.Context) -> None:
 @pass_app
 def demo(app: App, out_dir: Path) -> None:
     """Render every handout for the clinic (blank and a sample patient)."""
+    from handouts.engine.fonts import warn_if_slow_subsetting
+
     warn_if_slow_subsetting()
     built = render_demo(app.workspace, out_dir)
     for item in built:

@@ -13,7 +13,7 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Any, Self
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from handouts.errors import HandoutError
 
@@ -26,8 +26,8 @@ class Target(StrEnum):
 
 
 class Engine(StrEnum):
-    """full: WeasyPrint per record. fast: stamp values on shared layouts (mail only).
-    auto: fast for mail, full for portal."""
+    """full: WeasyPrint per record. fast/auto: stamp the values on each layout class's
+    template, records that need it taking the full render (the manifest says which)."""
 
     AUTO = "auto"
     FULL = "full"
@@ -78,6 +78,13 @@ def _option_line(err: Any) -> str:
     return f"--{str(err['loc'][0]).replace('_', '-')}: {message}"
 
 
+class LayoutCacheOptions(_Options):
+    """Where layout templates are kept between runs (stamp/cache.py)."""
+
+    folder: Path | None = Field(default=None, description="Default: the user's cache folder.")
+    enabled: bool = True
+
+
 class BatchOptions(_Options):
     input: Path = Field(description="CSV or JSON file of records.")
     out_dir: Path = Field(description="Folder for the PDFs, manifest and errors.")
@@ -93,23 +100,16 @@ class BatchOptions(_Options):
     preview: int = Field(default=0, ge=0, le=50, description="mail: PNG previews to write.")
     letter_date: dt.date = Field(default_factory=dt.date.today, description="mail: dated.")
     engine: Engine = Engine.AUTO
-
-    @model_validator(mode="after")
-    def _fast_is_for_mail(self) -> Self:
-        if self.engine is Engine.FAST and self.target is Target.PORTAL:
-            raise ValueError(
-                "--engine fast is for --for mail: portal PDFs keep the full render so they "
-                "stay tagged for screen readers"
-            )
-        return self
+    cache: LayoutCacheOptions = Field(default_factory=lambda: LayoutCacheOptions())
 
     @property
     def stamping(self) -> bool:
-        """Whether records go down the stamping fast path (auto: for mail)."""
-        return self.target is Target.MAIL and self.engine in (Engine.FAST, Engine.AUTO)
+        """Whether records go down the stamping path (fast or auto)."""
+        return self.engine in (Engine.FAST, Engine.AUTO)
 
 
 class ServeOptions(_Options):
     host: str = Field(default="127.0.0.1", min_length=1)
     port: int = Field(default=8080, ge=1, le=65535)
     threads: int = Field(default=4, ge=1, le=32)
+    cache: LayoutCacheOptions = Field(default_factory=lambda: LayoutCacheOptions())

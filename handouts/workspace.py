@@ -5,11 +5,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from handouts.content.library import ContentLibrary
 from handouts.engine.clinic import Clinic, load_clinic
-from handouts.engine.render import Renderer
 from handouts.locate import data_dir, default_clinic_dir
+
+if TYPE_CHECKING:
+    from handouts.engine.render import Renderer
 
 
 @dataclass
@@ -38,6 +41,10 @@ class Workspace:
 
     @cached_property
     def renderer(self) -> Renderer:
+        """The renderer, made on first use (it loads WeasyPrint: a stamped handout from
+        the layout cache never needs it)."""
+        from handouts.engine.render import Renderer
+
         return Renderer(self.clinic, self.library)
 
     def languages(self) -> list[str]:

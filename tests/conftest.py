@@ -3,7 +3,9 @@ helpers.py; the names below are re-exported for modules that still import them f
 
 from __future__ import annotations
 
+import os
 import shutil
+import tempfile
 from collections.abc import Callable
 from pathlib import Path
 
@@ -17,6 +19,9 @@ from handouts.commands.build import SAMPLE_PATIENT
 from handouts.engine.request import HandoutRequest, PatientDetails
 from handouts.locate import default_clinic_dir
 from handouts.workspace import Workspace
+
+#: The layout cache of this test process and the commands it runs: never the user's.
+os.environ.setdefault("HANDOUTS_CACHE_DIR", tempfile.mkdtemp(prefix="handouts-test-cache-"))
 
 
 @pytest.fixture(scope="session")

@@ -229,7 +229,7 @@ def test_fhir_document_references_validate(tmp_path):
 
 def test_per_record_timeout_marks_failed_and_goes_on(tmp_path):
     text = HEADER + "T1,kyphoplasty,pre,en,A,2026-12-01,07:30,\nT2,kyphoplasty,post,en,B,,,\n"
-    result, out = _batch(tmp_path, text, "--timeout", "0.1")
+    result, out = _batch(tmp_path, text, "--timeout", "0.1", "--engine", "full")
     assert result.returncode == 1
     messages = [e["message"] for e in _errors(out)]
     assert messages == ["took longer than 0.1 s; stopped"] * 2

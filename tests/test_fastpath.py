@@ -8,6 +8,7 @@ Intelligent Mail barcode's bars), never the fast path's own measurements.
 from __future__ import annotations
 
 import datetime as dt
+import io
 import shutil
 import subprocess
 from collections import Counter
@@ -15,11 +16,21 @@ from pathlib import Path
 
 import numpy as np
 import pdfplumber
+import pikepdf
 import pytest
 from helpers import read_manifest, run_cli, set_mailer_id, text_of, to_pixels
 from PIL import Image
 
 from handouts.batch.records import read_input, validate_rows
+from handouts.engine.pdfua_rules import check_pdfua
+from handouts.engine.structure import (
+    element_text,
+    mcid_texts,
+    page_fonts,
+    painted,
+    structure,
+    used_cids,
+)
 from handouts.locate import default_clinic_dir
 from handouts.mail.letter import LetterJob
 from handouts.stamp.templates import handout_template, letter_template
@@ -238,6 +249,8 @@ def compare_pages(fast_pages: list[np.ndarray], full_pages: list[np.ndarray], bo
         difference = np.abs(fast - full)
         assert difference[~mask].max() == 0, f"page {number + 1} differs outside the values"
     for number, page_boxes in boxes.items():
+        if not page_boxes:
+            continue
         fast, full = fast_pages[number], full_pages[number]
         mask = mask_of(fast.shape, page_boxes)
         # Inside the boxes only glyph spacing differs (ReportLab vs HarfBuzz kerning).
@@ -471,8 +484,97 @@ def test_letters_of_one_layout_share_the_static_pages(tmp_path):
         assert len(document.pages) == 2 + 20 * 8  # cover + blank back; letter, 6 pages, pad
 
 
-def test_fast_engine_is_refused_for_portal(tmp_path):
-    source = tmp_path / "p.csv"
-    source.write_text("record_id,procedure,phase\nP1,kyphoplasty,pre\n")
-    result = run_cli("batch", str(source), "-o", str(tmp_path / "o"), "--engine", "fast")
-    assert result.returncode == 2 and "stay tagged" in result.stderr
+# Portal: the same rows, one tagged handout per record; stamped into the template's own
+# marked content (stamp/splice.py), so the tests above hold for it and so does the
+# structure of a full render.
+LETTER_ONLY = {
+    "1 Elm St",
+    "Boston MA 02118",
+    "45 Oak Ave",
+    "Apt 3",
+    "Chicago IL 60601-1234",
+    "12 Long Road",
+    "Springfield IL 62704",
+    "9 Pine Rd",
+    "Austin TX 73301",
+    "77 Bay St",
+    "Seattle WA 98101",
+    "We will call you with this.",
+}
+PORTAL_PRINTED = {rid: [p for p in PRINTED[rid] if p not in LETTER_ONLY] for rid in PRINTED}
+
+
+@pytest.fixture(scope="module")
+def portal(tmp_path_factory):
+    """Both engines on the same rows, for the portal."""
+    work = tmp_path_factory.mktemp("portal")
+    source = work / "portal.csv"
+    source.write_text(HEADER + "\n".join(ROWS) + "\n")
+    outs = {}
+    for engine in ("full", "fast"):
+        out = work / engine
+        result = run_cli("batch", str(source), "-o", str(out), "--engine", engine, "--jobs", "2")
+        assert result.returncode == 0, result.stderr
+        outs[engine] = out
+    return outs
+
+
+def test_portal_records_are_stamped_and_notes_take_the_full_render(portal):
+    fast, full = read_manifest(portal["fast"]), read_manifest(portal["full"])
+    assert {rid: e["engine"] for rid, e in fast.items()} == {
+        "F1": "fast",
+        "F2": "fast",
+        "F3": "fast",
+        "F4": "fast",  # Greek: the fallback face, added to the page as a full render adds it
+        "F5": "fast",  # Vietnamese letters: the same
+        "F6": "full",  # free-text notes change the flow of the page
+    }
+    assert {e["engine"] for e in full.values()} == {"full"}
+    for rid in fast:
+        assert fast[rid]["file"] == full[rid]["file"]
+        assert fast[rid]["pages"] == full[rid]["pages"]
+
+
+@pytest.mark.parametrize("record_id", STAMPED)
+def test_portal_pages_same_pixels_outside_the_values(portal, tmp_path, record_id):
+    name = read_manifest(portal["fast"])[record_id]["file"]
+    full_pdf, fast_pdf = portal["full"] / name, portal["fast"] / name
+    boxes = value_boxes(full_pdf, PORTAL_PRINTED[record_id], 0)
+    value_boxes(fast_pdf, PORTAL_PRINTED[record_id], 0)  # every value printed, word for word
+    compare_pages(_pages(fast_pdf, tmp_path / "fast"), _pages(full_pdf, tmp_path / "full"), boxes)
+
+
+@pytest.mark.parametrize("record_id", STAMPED)
+def test_portal_stamped_structure_reads_as_the_full_render(portal, record_id):
+    """Each value is real text in its slot's structure element, in reading order: the
+    structure tree reads word for word as the full render's, and passes the rules."""
+    name = read_manifest(portal["fast"])[record_id]["file"]
+    readings = []
+    for engine in ("full", "fast"):
+        data = (portal[engine] / name).read_bytes()
+        assert check_pdfua(data) == []
+        pdf = pikepdf.open(io.BytesIO(data))
+        root = structure(pdf)
+        assert root is not None
+        readings.append(element_text(root, mcid_texts(painted(pdf))).split())
+    assert readings[1] == readings[0]
+    assert PORTAL_PRINTED[record_id][0] in " ".join(readings[1])  # the name, read in place
+
+
+@pytest.mark.parametrize("record_id", STAMPED)
+def test_portal_stamped_fonts_are_the_full_renders_subsets(portal, record_id):
+    """No font of its own: the stamped values use the page's embedded subsets, widened
+    with their glyphs as WeasyPrint subsets them, so the fonts match a full render's."""
+    name = read_manifest(portal["fast"])[record_id]["file"]
+    fonts = {}
+    for engine in ("full", "fast"):
+        with pikepdf.open(portal[engine] / name) as pdf:
+            fonts[engine] = sorted(
+                (str(f.BaseFont).split("+")[-1], _glyph_count(f)) for f in page_fonts(pdf)
+            )
+    assert fonts["fast"] == fonts["full"]
+
+
+def _glyph_count(font) -> int:
+    descendant = font.get("/DescendantFonts")
+    return len(used_cids(descendant[0].get("/W", []))) if descendant else 0

@@ -93,10 +93,3 @@ def test_every_bad_option_is_named_and_nothing_runs(tmp_path):
     assert "--jobs: Input should be greater than or equal to 1" in result.output
     assert "--timeout: Input should be greater than or equal to 0.1" in result.output
     assert not out.exists()
-
-
-def test_the_fast_engine_is_refused_for_portal_from_the_python_api_too(tmp_path):
-    from handouts.options import BatchOptions, OptionsError
-
-    with pytest.raises(OptionsError, match="--engine fast is for --for mail"):
-        BatchOptions.create(input=tmp_path / "x.csv", out_dir=tmp_path, engine="fast")

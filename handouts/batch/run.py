@@ -37,6 +37,7 @@ from handouts.mail.preview import write_previews
 from handouts.options import BatchOptions, ProgressMode, Target
 from handouts.stamp.fastpath import FastMail, MailItem, Stamped, StampedLetter
 from handouts.stamp.files import Written, write_letters
+from handouts.stamp.handout import open_layout_cache
 from handouts.workspace import Workspace
 
 log = logging.getLogger("handouts")
@@ -158,7 +159,7 @@ class _Run:
             self.journal = Journal(self.options.out_dir)
             with tempfile.TemporaryDirectory(prefix=TEMP_PREFIX, dir=self.options.out_dir) as tmp:
                 stamped: Stamped | None = None
-                if self.options.stamping and tasks:
+                if self.options.stamping and tasks and self.options.target is Target.MAIL:
                     stamped, tasks = self._stamp(tasks, Path(tmp))
                 self._render(tasks)
                 if self.options.target is Target.MAIL:
@@ -217,6 +218,7 @@ class _Run:
             options.fhir,
             options.target,
             options.letter_date,
+            options.cache if options.stamping and options.target is Target.PORTAL else None,
         )
         pool = WorkerPool(
             options.jobs, options.timeout, options.recycle_after, init_worker, (setup,)
@@ -251,7 +253,9 @@ class _Run:
             key=lambda item: (item.address.postal_code, item.key),  # mailing order
         )
         stamped = Stamped()
-        fast = FastMail(self.workspace, self.options.letter_date)
+        cache = self.options.cache
+        layouts = open_layout_cache(self.workspace, cache.folder, cache.enabled)
+        fast = FastMail(self.workspace, self.options.letter_date, layouts)
         jobs = fast.write_jobs(items, stamped, self.options.out_dir.resolve(), shared)
         progress = self._progress(len(items))
         pool = WorkerPool(self.options.jobs, self.options.timeout, self.options.recycle_after)

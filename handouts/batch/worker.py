@@ -12,6 +12,7 @@ import io
 import json
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Literal
 
 import pikepdf
 
@@ -24,7 +25,8 @@ from handouts.engine.render import Rendered
 from handouts.errors import HandoutError, OutputError, RecordError
 from handouts.mail.letter import LetterJob, render_letter
 from handouts.mail.preflight import preflight_letter
-from handouts.options import FhirMode, Target
+from handouts.options import FhirMode, LayoutCacheOptions, Target
+from handouts.stamp.handout import HandoutStamper, open_layout_cache
 from handouts.workspace import Workspace
 
 
@@ -37,6 +39,7 @@ class WorkerSetup:
     fhir: FhirMode | None = None
     target: Target = Target.PORTAL
     letter_date: dt.date | None = None
+    stamping: LayoutCacheOptions | None = None  # portal: stamp with this layout cache
 
 
 @dataclass(frozen=True)
@@ -49,6 +52,7 @@ class Task:
 class _State:
     setup: WorkerSetup | None = None
     workspace: Workspace | None = None
+    stamper: HandoutStamper | None = None
     error: str | None = None
 
 
@@ -60,7 +64,13 @@ def init_worker(setup: WorkerSetup) -> None:
     _state.setup = setup
     try:
         _state.workspace = Workspace.open(setup.clinic_dir)
-        _state.workspace.renderer  # noqa: B018 - warm up: templates, CSS and fonts, once
+        if setup.stamping is not None:
+            cache = open_layout_cache(
+                _state.workspace, setup.stamping.folder, setup.stamping.enabled
+            )
+            _state.stamper = HandoutStamper(_state.workspace, cache)
+        else:
+            _state.workspace.renderer  # noqa: B018 - warm up: templates, CSS and fonts, once
     except HandoutError as exc:
         _state.error = exc.format_message()
 
@@ -83,7 +93,12 @@ def render_task(task: Task) -> Entry | Failure:
 def render_record(workspace: Workspace, setup: WorkerSetup, task: Task) -> Entry:
     """Renders one record and writes its files atomically; returns its manifest entry."""
     record, request = task.record, task.record.request
-    rendered = workspace.renderer.render(request)
+    stamped = _state.stamper.pdf(request) if _state.stamper is not None else None
+    engine: Literal["full", "fast"] = "full" if stamped is None else "fast"
+    if stamped is not None:
+        rendered = Rendered(stamped.data, stamped.pages)
+    else:
+        rendered = workspace.renderer.render(request)
     if setup.target is Target.MAIL:
         rendered = with_cover_letter(workspace, setup, task, rendered)
     handout = workspace.library.handout(request.language, request.procedure, request.phase)
@@ -92,7 +107,7 @@ def render_record(workspace: Workspace, setup: WorkerSetup, task: Task) -> Entry
         write_fhir(workspace, setup, record, rendered.data)
     digest = hashlib.sha256(rendered.data).hexdigest()
     return rendered_entry(
-        record, handout, rendered.pages, len(rendered.data), digest, task.input_hash, "full"
+        record, handout, rendered.pages, len(rendered.data), digest, task.input_hash, engine
     )
 
 

@@ -8,6 +8,7 @@ from pathlib import Path
 
 from handouts.engine.output import handout_file_name, write_atomic
 from handouts.engine.request import HandoutRequest, PatientDetails
+from handouts.stamp.handout import HandoutStamper
 from handouts.workspace import Workspace
 
 #: A made-up patient for the demo's personalized samples.
@@ -31,23 +32,46 @@ def sample_patient(strings: dict[str, str], phase: str) -> PatientDetails:
 
 @dataclass(frozen=True)
 class Built:
-    """A file written, and what the renderer warned about while making it."""
+    """A file written, how it was made, and what the renderer warned about."""
 
     path: Path
     warnings: tuple[str, ...] = ()
+    engine: str = "full"  # or "fast": stamped on its layout class's template
+
+
+@dataclass(frozen=True)
+class Made:
+    data: bytes
+    warnings: tuple[str, ...]
+    engine: str
+
+
+def make_pdf(
+    workspace: Workspace, request: HandoutRequest, stamper: HandoutStamper | None = None
+) -> Made:
+    """The handout's PDF: stamped when the stamper can, the full render otherwise."""
+    stamped = stamper.pdf(request) if stamper is not None else None
+    if stamped is not None:
+        return Made(stamped.data, (), "fast")
+    rendered = workspace.renderer.render(request)
+    return Made(rendered.data, rendered.warnings, "full")
 
 
 def build_handout(
-    workspace: Workspace, request: HandoutRequest, output: Path | None, html: bool = False
+    workspace: Workspace,
+    request: HandoutRequest,
+    output: Path | None,
+    html: bool = False,
+    stamper: HandoutStamper | None = None,
 ) -> Built:
-    """Renders one handout (PDF, or HTML when asked) and writes it atomically."""
+    """Makes one handout (PDF, or HTML when asked) and writes it atomically."""
     target = output or Path(handout_file_name(request, ".html" if html else ".pdf"))
     if html:
         write_atomic(target, workspace.renderer.html(request).encode("utf-8"))
         return Built(target)
-    rendered = workspace.renderer.render(request)
-    write_atomic(target, rendered.data)
-    return Built(target, rendered.warnings)
+    made = make_pdf(workspace, request, stamper)
+    write_atomic(target, made.data)
+    return Built(target, made.warnings, made.engine)
 
 
 def render_demo(workspace: Workspace, out_dir: Path) -> list[Built]:

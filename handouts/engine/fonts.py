@@ -3,6 +3,8 @@
 The full render (WeasyPrint) and the stamping fast path and address fitting (ReportLab)
 must use the same files, or a stamped value would not look like the rendered page and
 an address measured here would not fit there. Each face is listed once, below.
+ReportLab and fontTools load on first use: a stamped handout from the layout cache needs
+neither.
 """
 
 from __future__ import annotations
@@ -13,10 +15,6 @@ import threading
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
-
-from fontTools.ttLib import TTFont as FontFile
-from reportlab.pdfbase import pdfmetrics
-from reportlab.pdfbase.ttfonts import TTFont
 
 from handouts.locate import data_dir
 
@@ -69,6 +67,9 @@ def face(family: str, bold: bool) -> Face:
 @cache
 def reportlab_font(family: str, bold: bool = False) -> str:
     """The ReportLab name of a face, registered on first use (once per process)."""
+    from reportlab.pdfbase import pdfmetrics
+    from reportlab.pdfbase.ttfonts import TTFont
+
     chosen = face(family, bold)
     with _lock:
         if chosen.reportlab_name not in pdfmetrics.getRegisteredFontNames():
@@ -79,6 +80,8 @@ def reportlab_font(family: str, bold: bool = False) -> str:
 @cache
 def coverage(family: str) -> frozenset[int]:
     """Code points the family's regular face has a glyph for."""
+    from fontTools.ttLib import TTFont as FontFile
+
     return frozenset(FontFile(str(face(family, False).path)).getBestCmap())
 
 
@@ -101,11 +104,15 @@ def runs(text: str, bold: bool = False) -> list[tuple[str, str]] | None:
 
 
 def runs_width(found: list[tuple[str, str]], size: float) -> float:
+    from reportlab.pdfbase import pdfmetrics
+
     return float(sum(pdfmetrics.stringWidth(text, font, size) for font, text in found))
 
 
 def widest(text: str, size: float) -> float:
     """Width in points by the wider of the body font and its fallback: a safe bound."""
+    from reportlab.pdfbase import pdfmetrics
+
     return float(max(pdfmetrics.stringWidth(text, reportlab_font(f), size) for f in FAMILIES))
 
 

@@ -4,18 +4,21 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from weasyprint import CSS
-
-from handouts.engine.clinic import Mail, Window
+from handouts.content.library import ContentLibrary
+from handouts.engine.clinic import Clinic, Mail, Window
 from handouts.engine.context import TextFormatter, patient_slots, text_values
 from handouts.engine.formats import locale_of, short_date, text_direction
-from handouts.engine.render import Rendered, Renderer
 from handouts.engine.request import HandoutRequest
 from handouts.errors import RecordError
 from handouts.mail import imb
 from handouts.mail.address import FittedAddress, MailAddress, fit_address
+
+if TYPE_CHECKING:  # rendering loads WeasyPrint; planning a stamped letter does not
+    from weasyprint import CSS
+
+    from handouts.engine.render import Rendered, Renderer
 
 LETTER_SIZES = [round(11 - 0.5 * i, 1) for i in range(8)]  # 11 pt down to 7.5 pt
 
@@ -76,12 +79,12 @@ class LetterSlots:
     bars: str | None  # IMb bar states, None without a Mailer ID
 
 
-def letter_slots(renderer: Renderer, job: LetterJob) -> LetterSlots:
-    request, mail = job.request, renderer.clinic.config.mail
-    strings = renderer.library.strings(request.language)
+def letter_slots(clinic: Clinic, library: ContentLibrary, job: LetterJob) -> LetterSlots:
+    request, mail = job.request, clinic.config.mail
+    strings = library.strings(request.language)
     bars = imb.imb_bars(mail, job.address, job.serial)
     slots = patient_slots(
-        request.patient, renderer.clinic.config.protocol, locale_of(request.language, strings)
+        request.patient, clinic.config.protocol, locale_of(request.language, strings)
     )
     call_you = strings["letter.call_you"]
     fields = [
@@ -100,7 +103,7 @@ def letter_context(
     (the stamping fast path renders a probe to measure the layout)."""
     clinic, request = renderer.clinic, job.request
     strings = renderer.library.strings(request.language)
-    values = letter_slots(renderer, job)
+    values = letter_slots(renderer.clinic, renderer.library, job)
     locale = locale_of(request.language, strings)
     fmt = TextFormatter(
         text_values(clinic, request.procedure, strings, locale)

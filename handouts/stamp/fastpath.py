@@ -26,8 +26,10 @@ from handouts.errors import RecordError
 from handouts.mail.address import MailAddress
 from handouts.mail.letter import LetterJob, letter_slots
 from handouts.mail.preflight import preflight_letter
+from handouts.stamp.cache import LayoutCache
 from handouts.stamp.draw import fits
 from handouts.stamp.files import LetterFile, WriteJob
+from handouts.stamp.handout import HandoutStamper
 from handouts.stamp.layouts import (
     HandoutClass,
     LetterClass,
@@ -38,7 +40,6 @@ from handouts.stamp.layouts import (
 )
 from handouts.stamp.model import Part, Slot, Template
 from handouts.stamp.splice import cut_pages
-from handouts.stamp.templates import handout_template, letter_template
 from handouts.workspace import Workspace
 
 Layout = tuple[LetterClass, HandoutClass]
@@ -103,34 +104,34 @@ def combined(templates: tuple[Template, Template]) -> Template:
 class FastMail:
     """Layout templates made on first use and kept for the whole mailing."""
 
-    def __init__(self, workspace: Workspace, letter_date: dt.date) -> None:
+    def __init__(self, workspace: Workspace, letter_date: dt.date, cache: LayoutCache) -> None:
         self.workspace = workspace
-        self.renderer = workspace.renderer
         self.letter_date = letter_date
-        self._letters: dict[LetterClass, Template] = {}
-        self._handouts: dict[HandoutClass, Template] = {}
+        self.cache = cache
+        self.handouts = HandoutStamper(workspace, cache)
         self._protocol = workspace.clinic.config.protocol
         self.templates: dict[Layout, tuple[Template, Template]] = {}
 
     def _locale(self, item: MailItem) -> Locale:
         language = item.request.language
-        return locale_of(language, self.renderer.library.strings(language))
+        return locale_of(language, self.workspace.library.strings(language))
 
     def _letter_template(self, key: LetterClass, job: LetterJob) -> Template:
-        if key not in self._letters:
-            template = letter_template(self.renderer, job)
+        """The letter layout, from the cache or rendered and preflighted once (a layout
+        that fails the preflight is never stored, so it is checked again each run)."""
+        cache_key = self.cache.key("letter", key)
+        found = self.cache.get(cache_key)
+        if found is None:
+            from handouts.stamp.templates import letter_template  # loads WeasyPrint
+
+            found = letter_template(self.workspace.renderer, job)
             config = self.workspace.clinic.config
             return_lines = [config.clinic.name, *config.clinic.address]
-            problems = preflight_letter(template.pdf, config.mail, [], return_lines)
+            problems = preflight_letter(found.pdf, config.mail, [], return_lines)
             if problems:
                 raise RecordError("preflight of the letter layout: " + "; ".join(problems))
-            self._letters[key] = template
-        return self._letters[key]
-
-    def _handout_template(self, key: HandoutClass, request: HandoutRequest) -> Template:
-        if key not in self._handouts:
-            self._handouts[key] = handout_template(self.renderer, request)
-        return self._handouts[key]
+            self.cache.put(cache_key, found)
+        return found
 
     def _templates(
         self, item: MailItem, job: LetterJob
@@ -143,7 +144,7 @@ class FastMail:
             letter = self._letter_template(lkey, job)
         except RecordError:
             return None  # the full path preflights the letter and reports it
-        return (lkey, hkey), letter, self._handout_template(hkey, item.request)
+        return (lkey, hkey), letter, self.handouts.template(hkey, item.request)
 
     def plan(self, item: MailItem) -> tuple[Layout, tuple[Part, Part]] | None:
         """The letter's layout and values, or None when it needs the full render."""
@@ -152,7 +153,7 @@ class FastMail:
         if found is None:
             return None
         layout, letter, handout = found
-        values = letter_slots(self.renderer, job)
+        values = letter_slots(self.workspace.clinic, self.workspace.library, job)
         letter_stamps = plan_letter(letter, values)
         handout_stamps = plan_handout(handout, item.request, self._protocol, self._locale(item))
         if not (fits(letter_stamps) and fits(handout_stamps)):

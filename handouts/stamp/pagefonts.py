@@ -2,8 +2,8 @@
 
 A page made by WeasyPrint embeds a subset of each bundled face it uses (a Type0 font
 with two-byte codes that are glyph numbers). A value is split into runs the way the
-full render splits it (each character in the first family that has it, spaces in the
-body font; engine/fonts.py), and each run is written in the page's font for that
+full render splits it (each character in the first family that has it, a space in the
+family of the script before it), and each run is written in the page's font for that
 family and weight. A glyph the subset lacks is added by making the subset again from
 the bundled file (engine/hbsubset.py, as WeasyPrint makes it); a face the page does not
 use yet gets a font object of its own, built as WeasyPrint builds one. So a stamped
@@ -13,6 +13,7 @@ PDF carries the glyphs its values use, and no others.
 from __future__ import annotations
 
 import hashlib
+import unicodedata
 from typing import Any
 
 import pikepdf
@@ -60,6 +61,10 @@ def read_fonts(page: Any) -> dict[FaceKey, PageFont]:
     return found
 
 
+def _latin(char: str) -> bool:
+    return not char.isalpha() or unicodedata.name(char, "").startswith("LATIN")
+
+
 def _face(key: FaceKey) -> hbsubset.Face | None:
     return hbsubset.face(face(*key).path)
 
@@ -78,12 +83,13 @@ class RecordFonts:
         """`text` as (font resource, codes) runs and its width in points; None when no
         bundled face has one of its characters (or HarfBuzz is missing)."""
         runs: list[Run] = []
-        width = 0.0
+        width, family = 0.0, BODY
         for char in text:
-            found = self._glyph(char, bold)
+            found = self._glyph(char, bold, family)
             if found is None:
                 return None
             key, gid, advance = found
+            family = BODY if _latin(char) else key[0]
             code = gid.to_bytes(2, "big")
             font = fonts.get(key)
             if font is None:
@@ -102,8 +108,11 @@ class RecordFonts:
         return runs, width * size / 1000
 
     @staticmethod
-    def _glyph(char: str, bold: bool) -> tuple[FaceKey, int, float] | None:
-        families = (BODY,) if char == " " else FAMILIES
+    def _glyph(char: str, bold: bool, previous: str) -> tuple[FaceKey, int, float] | None:
+        """The face a full render takes a character from: the first family that has it.
+        A space after a letter of another script (Greek, Cyrillic) stays in that run's
+        family, as Pango itemizes it; after Latin text it is the body font's."""
+        families = (previous,) if char == " " else FAMILIES
         for family in families:
             hb = _face((family, bold))
             gid = hb.glyph(char) if hb is not None else None

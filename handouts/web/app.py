@@ -17,8 +17,10 @@ from pathlib import Path
 from flask import Flask, current_app
 
 from handouts.commands.build import list_rows
+from handouts.engine.request import HandoutRequest
 from handouts.locate import data_dir
-from handouts.options import ServeOptions
+from handouts.options import LayoutCacheOptions, ServeOptions
+from handouts.stamp.handout import HandoutStamper, open_layout_cache
 from handouts.workspace import Workspace
 
 MAX_BODY = 64 * 1024
@@ -28,14 +30,27 @@ log = logging.getLogger("handouts")
 class NurseStation:
     """The clinic the form serves: its languages and handouts, and a renderer per thread."""
 
-    def __init__(self, workspace: Workspace) -> None:
+    def __init__(self, workspace: Workspace, cache: LayoutCacheOptions) -> None:
         self.workspace = workspace
+        self.stamper = (
+            HandoutStamper(workspace, open_layout_cache(workspace, cache.folder, True))
+            if cache.enabled
+            else None
+        )
         self.languages = workspace.languages()
         self.language_names = [
             (lang, workspace.library.strings(lang)["language.name"]) for lang in self.languages
         ]
         self.handouts = list_rows(workspace)
         self._local = threading.local()
+
+    def pdf(self, request: HandoutRequest) -> bytes:
+        """The handout: stamped from the layout cache when it can be (a request takes
+        milliseconds), else rendered in full by this thread's own Workspace."""
+        stamped = self.stamper.pdf(request) if self.stamper is not None else None
+        if stamped is not None:
+            return stamped.data
+        return self.thread_workspace().renderer.pdf(request)
 
     def thread_workspace(self) -> Workspace:
         """This thread's own Workspace (the clinic was validated when the app started)."""
@@ -45,7 +60,9 @@ class NurseStation:
         return workspace
 
 
-def create_app(source: Workspace | Path | None = None) -> Flask:
+def create_app(
+    source: Workspace | Path | None = None, cache: LayoutCacheOptions | None = None
+) -> Flask:
     """The web app; the clinic is validated now, so a bad config fails at start-up."""
     from handouts.web.views import views
 
@@ -57,7 +74,7 @@ def create_app(source: Workspace | Path | None = None) -> Flask:
         static_url_path="/static",
     )
     app.config["MAX_CONTENT_LENGTH"] = MAX_BODY
-    app.extensions["handouts"] = NurseStation(workspace)
+    app.extensions["handouts"] = NurseStation(workspace, cache or LayoutCacheOptions())
     app.register_blueprint(views)
     return app
 
@@ -88,7 +105,7 @@ def warning_for(host: str) -> str | None:
 def serve(workspace: Workspace, options: ServeOptions) -> None:
     import waitress
 
-    app = create_app(workspace)
+    app = create_app(workspace, options.cache)
     log.info("nurse station on http://%s:%d/ (Ctrl-C to stop)", options.host, options.port)
     waitress.serve(
         app, host=options.host, port=options.port, threads=options.threads, ident="handouts"

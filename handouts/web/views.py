@@ -89,7 +89,7 @@ def handout() -> Response:
     if parsed is None:
         return page(values, errors, 400)
     try:
-        pdf = station().thread_workspace().renderer.pdf(parsed)
+        pdf = station().pdf(parsed)
     except HandoutError:
         log.error("render failed for %s-%s-%s", parsed.procedure, parsed.phase, parsed.language)
         message = "The handout could not be made. Please tell the clinic's IT contact."

@@ -1,0 +1,85 @@
+"""Tagged stamping of one handout at a time: `build`, the web form and portal batches.
+
+A record's handout is its layout class's template (from the layout cache, or rendered
+once and stored there) with the patient values written into their slots
+(stamp/splice.py): the same pages, structure tree and fonts a full render makes.
+`pdf` returns None when the record needs the full render instead: free-text notes
+(they change the flow of the page), a value wider than its slot, a character none of
+the bundled faces has, or a language whose dates need another font.
+"""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from handouts.engine.formats import locale_of
+from handouts.engine.request import HandoutRequest
+from handouts.stamp.cache import LayoutCache, fingerprint, open_cache
+from handouts.stamp.layouts import HandoutClass, handout_class, plan_handout
+from handouts.stamp.model import Template
+from handouts.stamp.splice import stamp
+
+if TYPE_CHECKING:
+    from pathlib import Path
+
+    from handouts.workspace import Workspace
+
+
+def workspace_fingerprint(workspace: Workspace) -> str:
+    """The layout cache's fingerprint of a clinic and its content."""
+    clinic = workspace.clinic
+    files = [clinic.root / "clinic.toml"]
+    if clinic.logo_path:
+        files.append(clinic.logo_path)
+    files += [d for name in ("content", "templates", "styles") if (d := clinic.override_dir(name))]
+    return fingerprint(workspace.library.folders, clinic.root, files)
+
+
+def open_layout_cache(workspace: Workspace, folder: Path | None, enabled: bool) -> LayoutCache:
+    return open_cache(folder, enabled, lambda: workspace_fingerprint(workspace))
+
+
+@dataclass(frozen=True)
+class StampedHandout:
+    data: bytes
+    pages: int
+
+
+class HandoutStamper:
+    """Stamps handouts of one clinic; safe to share between threads."""
+
+    def __init__(self, workspace: Workspace, cache: LayoutCache) -> None:
+        self.workspace = workspace
+        self.cache = cache
+        self._render_lock = threading.Lock()
+
+    def pdf(self, request: HandoutRequest) -> StampedHandout | None:
+        """The stamped PDF, or None when this record takes the full render."""
+        library = self.workspace.library
+        protocol = self.workspace.clinic.config.protocol
+        locale = locale_of(request.language, library.strings(request.language))
+        key = handout_class(request, protocol, locale)
+        if key is None:
+            return None
+        template = self.template(key, request)
+        data = stamp(template, plan_handout(template, request, protocol, locale))
+        return StampedHandout(data, len(template.sizes)) if data is not None else None
+
+    def template(self, key: HandoutClass, request: HandoutRequest) -> Template:
+        """The class's template from the cache, or rendered and stored. Renders take
+        turns (one renderer; they happen once per layout class), and a thread wanting a
+        template another is rendering waits and reads it."""
+        cache_key = self.cache.key("handout", key)
+        found = self.cache.get(cache_key)
+        if found is not None:
+            return found
+        with self._render_lock:
+            found = self.cache.get(cache_key)
+            if found is None:
+                from handouts.stamp.templates import handout_template  # loads WeasyPrint
+
+                found = handout_template(self.workspace.renderer, request)
+                self.cache.put(cache_key, found)
+        return found
