@@ -1,27 +1,29 @@
-"""Mail batch: the full-render batch vs the stamping fast path, on the same records.
+"""Mail batches: the stamping fast path at 1,000 and 10,000 letters, the full render at
+1,000, on the same kind of synthetic records, with the issue's targets.
 
-    .venv/bin/python benchmarks/mail.py [--records 1000] [--jobs N]
+    .venv/bin/python benchmarks/mail.py [--records 1000] [--big 10000] [--jobs N]
 
-Each engine runs in its own process (so peak memory, RSS of the process and its
-workers, is its own). Prints records/second, seconds, mailing.pdf size, the size of
-all per-letter PDFs concatenated, peak memory and the ratios.
+Each run is its own `make-handouts batch --for mail` process with a cold layout cache of
+its own (so the layout renders are counted); its peak memory is the resident size of
+the batch process and all its workers together, sampled from /proc. Prints seconds,
+letters per second, peak memory, mailing.pdf size, average per-letter PDF size, and:
+time at 10,000 / time at 1,000 (target <= 10.5), peak at 10,000 / peak at 1,000
+(target <= 1.3), fast path vs full render in letters per second (target >= 50), and the
+average stamped letter vs the average fully rendered letter (target <= 100%).
 """
 
 from __future__ import annotations
 
 import argparse
 import csv
-import datetime as dt
 import json
 import os
 import random
-import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 
-from batch import peak_rss_mb  # benchmarks/batch.py, the same measure of memory
+from memory import run_measured
 
 STATES = [
     ("Springfield", "IL", "627"),
@@ -33,30 +35,29 @@ STATES = [
 ]
 FIRST = ["Maria", "José", "Ana", "Nguyễn", "James", "Aisha", "Dmitri", "Li", "Fatima", "Ruth"]
 LAST = ["Garcia", "Hernández", "Smith", "Okafor", "Ivanov", "Chen", "Thị Ánh", "O'Brien"]
+COLUMNS = [
+    "record_id",
+    "procedure",
+    "phase",
+    "language",
+    "patient_name",
+    "procedure_date",
+    "arrival_time",
+    "physician",
+    "levels",
+    "address_line1",
+    "address_line2",
+    "city",
+    "state",
+    "postal_code",
+]
 
 
 def make_records(path: Path, count: int) -> None:
     rng = random.Random(7)
     with open(path, "w", newline="", encoding="utf-8") as handle:
         writer = csv.writer(handle)
-        writer.writerow(
-            [
-                "record_id",
-                "procedure",
-                "phase",
-                "language",
-                "patient_name",
-                "procedure_date",
-                "arrival_time",
-                "physician",
-                "levels",
-                "address_line1",
-                "address_line2",
-                "city",
-                "state",
-                "postal_code",
-            ]
-        )
+        writer.writerow(COLUMNS)
         for i in range(count):
             city, state, prefix = rng.choice(STATES)
             writer.writerow(
@@ -79,94 +80,79 @@ def make_records(path: Path, count: int) -> None:
             )
 
 
-def child(engine: str, source: Path, out: Path, jobs: int) -> None:
-    from handouts.batch.run import run_batch
-    from handouts.options import BatchOptions
-    from handouts.workspace import Workspace
-
-    started = time.perf_counter()
-    options = BatchOptions.create(
-        input=source,
-        out_dir=out,
-        jobs=jobs,
-        progress="none",
-        target="mail",
-        engine=engine,
-        letter_date=dt.date(2026, 11, 21),
-    )
-    result = run_batch(Workspace.open(), options)
-    seconds = time.perf_counter() - started
-    peak = peak_rss_mb()
-    letters = sum(p.stat().st_size for p in out.glob("M*.pdf"))
-    print(
-        json.dumps(
-            {
-                "records": result.rendered,
-                "failed": result.failed,
-                "seconds": seconds,
-                "mailing": (out / "mailing.pdf").stat().st_size,
-                "letters": letters,
-                "peak_mb": peak,
-            }
-        )
-    )
+def measure(engine: str, source: Path, work: Path, jobs: int) -> dict[str, float]:
+    out = work / f"{engine}-{source.stem}"
+    exe = Path(sys.executable).with_name("make-handouts")
+    command = [str(exe), "-q", "--cache-dir", str(work / f"cache-{engine}-{source.stem}")]
+    command += ["batch", str(source), "-o", str(out), "--for", "mail", "--engine", engine]
+    command += ["--jobs", str(jobs), "--letter-date", "2026-11-21"]
+    done, seconds, peak = run_measured(command)
+    if done.returncode != 0:
+        raise SystemExit(f"{engine} batch failed:\n{done.stderr[-2000:]}")
+    manifest = json.loads((out / "manifest.json").read_text())
+    entries = manifest["records"] if isinstance(manifest, dict) else manifest
+    letters = [out / e["file"] for e in entries if e.get("status") == "rendered"]
+    return {
+        "letters": len(letters),
+        "stamped": sum(e.get("engine") == "fast" for e in entries),
+        "seconds": seconds,
+        "peak_mb": peak,
+        "mailing": (out / "mailing.pdf").stat().st_size,
+        "average": sum(p.stat().st_size for p in letters) / max(len(letters), 1),
+    }
 
 
-def measure(engine: str, source: Path, work: Path, jobs: int) -> dict:
-    done = subprocess.run(
-        [
-            sys.executable,
-            __file__,
-            "--child",
-            engine,
-            "--source",
-            str(source),
-            "--out",
-            str(work / engine),
-            "--jobs",
-            str(jobs),
-        ],
-        capture_output=True,
-        text=True,
-        check=True,
-    )
-    return json.loads(done.stdout.strip().splitlines()[-1])
+def verdict(ok: bool) -> str:
+    return "met" if ok else "NOT MET"
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--records", type=int, default=1000)
+    parser.add_argument("--big", type=int, default=10000)
     parser.add_argument("--jobs", type=int, default=os.cpu_count() or 1)
-    parser.add_argument("--child")
-    parser.add_argument("--source", type=Path)
-    parser.add_argument("--out", type=Path)
     args = parser.parse_args()
-    if args.child:
-        child(args.child, args.source, args.out, args.jobs)
-        return
     with tempfile.TemporaryDirectory() as tmp:
         work = Path(tmp)
-        source = work / "mail.csv"
-        make_records(source, args.records)
-        print(f"{args.records} synthetic mail records, --jobs {args.jobs}")
-        full = measure("full", source, work, args.jobs)
-        fast = measure("fast", source, work, args.jobs)
+        small, big = work / "small.csv", work / "big.csv"
+        make_records(small, args.records)
+        make_records(big, args.big)
+        print(f"mail: synthetic letters, --jobs {args.jobs}, a cold layout cache per run")
+        runs = {
+            "full": measure("full", small, work, args.jobs),
+            "fast": measure("fast", small, work, args.jobs),
+            "fast-big": measure("fast", big, work, args.jobs),
+        }
     print(
-        f"{'engine':<6} {'records':>8} {'seconds':>8} {'rec/s':>8} {'mailing.pdf':>12} "
-        f"{'letters':>10} {'peak MB':>8}"
+        f"{'run':<9} {'letters':>8} {'stamped':>8} {'seconds':>8} {'letters/s':>10} "
+        f"{'peak MB':>8} {'mailing.pdf':>12} {'avg letter':>11}"
     )
-    for name, r in (("full", full), ("fast", fast)):
+    for name, r in runs.items():
         print(
-            f"{name:<6} {r['records']:>8} {r['seconds']:>8.1f} "
-            f"{r['records'] / r['seconds']:>8.1f} {r['mailing'] / 1e6:>10.2f}MB "
-            f"{r['letters'] / 1e6:>8.1f}MB {r['peak_mb']:>8.0f}"
+            f"{name:<9} {r['letters']:>8} {r['stamped']:>8} {r['seconds']:>8.1f} "
+            f"{r['letters'] / r['seconds']:>10.1f} {r['peak_mb']:>8.0f} "
+            f"{r['mailing'] / 1e6:>10.2f}MB {r['average'] / 1e3:>9.1f}KB"
         )
-    speed = (fast["records"] / fast["seconds"]) / (full["records"] / full["seconds"])
-    print(f"fast path speed: {speed:.1f}x the full-render batch")
+    full, fast, large = runs["full"], runs["fast"], runs["fast-big"]
+    scale = args.big / args.records
+    time_ratio = large["seconds"] / fast["seconds"]
+    peak_ratio = large["peak_mb"] / fast["peak_mb"]
+    speed = (fast["letters"] / fast["seconds"]) / (full["letters"] / full["seconds"])
+    size = fast["average"] / full["average"]
     print(
-        f"fast mailing.pdf: {fast['mailing'] / full['letters']:.1%} of the concatenated "
-        f"per-letter PDFs ({fast['mailing'] / full['mailing']:.1%} of the full batch's "
-        "mailing.pdf)"
+        f"time {args.big} / {args.records}: {time_ratio:.2f}x for {scale:g}x the letters "
+        f"(target <= {1.05 * scale:g}x): {verdict(time_ratio <= 1.05 * scale)}"
+    )
+    print(
+        f"peak memory {args.big} / {args.records}: {peak_ratio:.2f}x "
+        f"(target <= 1.3x): {verdict(peak_ratio <= 1.3)}"
+    )
+    print(
+        f"fast path vs full render, letters/s: {speed:.1f}x (target >= 50x): {verdict(speed >= 50)}"
+    )
+    print(
+        f"average stamped letter vs fully rendered letter: {size:.1%} (target <= 100%): "
+        f"{verdict(size <= 1.0)}"
     )
 
 

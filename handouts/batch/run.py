@@ -13,6 +13,7 @@ import hashlib
 import json
 import logging
 import tempfile
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 
@@ -29,7 +30,7 @@ from handouts.batch.manifest import (
 from handouts.batch.pool import WorkerPool
 from handouts.batch.progress import Progress
 from handouts.batch.records import KNOWN_COLUMNS, Record, RowError, read_input, validate_rows
-from handouts.batch.worker import Task, WorkerSetup, init_worker, render_task
+from handouts.batch.worker import Task, WorkerSetup, init_worker, render_task, template_task
 from handouts.engine.output import TEMP_PREFIX, fhir_file_name, write_atomic
 from handouts.errors import HandoutError, OutputError
 from handouts.mail.assemble import MailPiece, assemble_mailing, printed_pages
@@ -37,7 +38,12 @@ from handouts.mail.preview import write_previews
 from handouts.options import BatchOptions, ProgressMode, Target
 from handouts.stamp.fastpath import FastMail, MailItem, Stamped, StampedLetter
 from handouts.stamp.files import Written, write_letters
-from handouts.stamp.handout import open_layout_cache
+from handouts.stamp.handout import (
+    HandoutStamper,
+    TemplateTask,
+    open_layout_cache,
+)
+from handouts.stamp.model import Template
 from handouts.workspace import Workspace
 
 log = logging.getLogger("handouts")
@@ -210,8 +216,16 @@ class _Run:
         return Progress(total, self.options.progress.value)
 
     def _render(self, tasks: list[Task]) -> None:
-        """The full render, in warm worker processes."""
+        """Each record in warm worker processes (stamped, for the portal, when it can be)."""
         options = self.options
+        if options.stamping and options.target is Target.PORTAL and options.cache.enabled:
+            # The layouts first, side by side, into the shared cache: workers then stamp.
+            cache = open_layout_cache(self.workspace, options.cache.folder, True)
+            stamper = HandoutStamper(self.workspace, cache)
+            missing = stamper.missing([t.record.request for t in tasks])
+            self._render_templates(
+                lambda task, found: cache.put(cache.key(task.kind, task.key), found), missing
+            )
         setup = WorkerSetup(
             self.workspace.clinic.root,
             options.out_dir.resolve(),
@@ -256,6 +270,7 @@ class _Run:
         cache = self.options.cache
         layouts = open_layout_cache(self.workspace, cache.folder, cache.enabled)
         fast = FastMail(self.workspace, self.options.letter_date, layouts)
+        self._render_templates(fast.accept, fast.missing(items))
         jobs = fast.write_jobs(items, stamped, self.options.out_dir.resolve(), shared)
         progress = self._progress(len(items))
         pool = WorkerPool(self.options.jobs, self.options.timeout, self.options.recycle_after)
@@ -272,6 +287,26 @@ class _Run:
             "fast path: %d stamped, %d need a full render", len(stamped.letters), len(stamped.full)
         )
         return stamped, [by_id[item.key] for item in stamped.full]
+
+    def _render_templates(
+        self, accept: Callable[[TemplateTask, Template], None], tasks: list[TemplateTask]
+    ) -> None:
+        """Renders the layouts the cache lacks on all workers at once (one by one in a
+        single process otherwise, while the others wait)."""
+        if len(tasks) < 2 or self.options.jobs < 2:
+            return  # rendered where first needed, at no more cost
+        setup = WorkerSetup(self.workspace.clinic.root, self.options.out_dir.resolve())
+        pool = WorkerPool(
+            min(self.options.jobs, len(tasks)),
+            self.options.timeout,
+            self.options.recycle_after,
+            init_worker,
+            (setup,),
+        )
+        for done in pool.run(template_task, tasks):
+            if done.result is not None:
+                accept(done.task, done.result)
+        log.info("fast path: %d layout(s) rendered", len(tasks))
 
     def _stamped_entry(
         self, letter: StampedLetter, written: Written, by_id: dict[str, Task]

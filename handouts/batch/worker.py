@@ -26,7 +26,13 @@ from handouts.errors import HandoutError, OutputError, RecordError
 from handouts.mail.letter import LetterJob, render_letter
 from handouts.mail.preflight import preflight_letter
 from handouts.options import FhirMode, LayoutCacheOptions, Target
-from handouts.stamp.handout import HandoutStamper, open_layout_cache
+from handouts.stamp.handout import (
+    HandoutStamper,
+    TemplateTask,
+    open_layout_cache,
+    render_template,
+)
+from handouts.stamp.model import Template
 from handouts.workspace import Workspace
 
 
@@ -144,3 +150,14 @@ def with_cover_letter(
     buffer = io.BytesIO()
     merged.save(buffer, deterministic_id=True)
     return Rendered(buffer.getvalue(), letter.pages + handout.pages)
+
+
+def template_task(task: TemplateTask) -> Template | Failure:
+    """One layout class rendered for the fast path (batch/run.py renders them side by
+    side before planning); a failure leaves it to the planner, which reports it."""
+    if _state.error is not None or _state.workspace is None:
+        raise SetupFailed(_state.error or "the worker was not set up")
+    try:
+        return render_template(_state.workspace, task)
+    except HandoutError as exc:
+        return Failure(exc.format_message())

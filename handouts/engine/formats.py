@@ -10,7 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 from collections.abc import Mapping
-from functools import cache
+from functools import cache, lru_cache
 
 from babel import Locale, UnknownLocaleError
 from babel.dates import format_date, format_datetime, format_time, match_skeleton
@@ -44,16 +44,19 @@ def _clean(text: str) -> str:
     return text.translate(_SPACES)
 
 
+@lru_cache(maxsize=4096)  # a mailing repeats the same few weeks
 def long_date(value: dt.date, locale: Locale) -> str:
     """Weekday and full date: "Tuesday, December 1, 2026"."""
     return _clean(format_date(value, "full", locale=locale))
 
 
+@lru_cache(maxsize=4096)  # a mailing repeats the same few weeks
 def short_date(value: dt.date, locale: Locale) -> str:
     """Date without weekday: "December 1, 2026"."""
     return _clean(format_date(value, "long", locale=locale))
 
 
+@lru_cache(maxsize=4096)  # a mailing repeats the same few weeks
 def day_label(value: dt.date, locale: Locale) -> str:
     """Short weekday, day and month for a table column: "Wed, Dec 2", "mié, 2 de dic"."""
     return _clean(format_datetime(value, _skeleton_pattern("EEEMMMd", locale), locale=locale))
@@ -85,6 +88,7 @@ def _widened(pattern: str) -> str:
     )
 
 
+@lru_cache(maxsize=4096)  # a mailing repeats the same few weeks
 def day_date(value: dt.date, locale: Locale) -> str:
     """Weekday, month and day, no year, for a date in the coming weeks: "Monday,
     November 30", "lunes, 30 de noviembre", "11月30日星期一"."""
@@ -94,6 +98,7 @@ def day_date(value: dt.date, locale: Locale) -> str:
     return _clean(format_date(value, _widened(str(pattern)), locale=locale))
 
 
+@lru_cache(maxsize=4096)  # a mailing repeats the same few weeks
 def clock_time(value: dt.time, locale: Locale) -> str:
     """A clock time: "7:30 AM", "7:30 a.m.", "07:30"."""
     return _clean(format_time(value, "short", locale=locale))

@@ -137,7 +137,8 @@ class _Assembly:
             static, (width, height) = self._static_form(letter.layout, i)
             forms = b"/S %d 0 R" % static
             if letter.inked[i]:
-                overlay = self._overlay_form(letter.chunk, letter.overlay_first + i)
+                inked_before = sum(letter.inked[:i])  # the overlay holds inked pages only
+                overlay = self._overlay_form(letter.chunk, letter.overlay_first + inked_before)
                 forms += b"/O %d 0 R" % overlay
             self.stream.add_page(
                 b"/MediaBox[0 0 %s %s]/Resources<</XObject<<%s>>>>/Contents %d 0 R"

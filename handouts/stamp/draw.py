@@ -53,11 +53,14 @@ def draw_pages(
     sizes: list[tuple[float, float]],
     stamps: list[Stamp],
     barcode: str | None = None,
+    only_inked: bool = False,
 ) -> list[bool]:
     """Draws one record's overlay pages (check `fits` first); says which pages got ink,
-    so pages without a slot need no overlay at all."""
+    so pages without a slot need no overlay at all (`only_inked`: only those are drawn)."""
     inked = [any(stamp.slot.page == n for stamp in stamps) for n in range(len(sizes))]
     for number, (width, height) in enumerate(sizes):
+        if only_inked and not inked[number]:
+            continue
         canvas.setPageSize((width, height))
         for stamp in stamps:
             if stamp.slot.page == number:
@@ -75,11 +78,12 @@ def draw_barcode(canvas: Canvas, bars: str, x: float, top: float) -> None:
         canvas.rect(x + bar_x * inch, y, width * inch, height * inch, stroke=0, fill=1)
 
 
-def draw_parts(canvas: Canvas, parts: Sequence[Part]) -> list[bool]:
+def draw_parts(canvas: Canvas, parts: Sequence[Part], only_inked: bool = False) -> list[bool]:
     """A record's overlay pages, part after part; says which pages got ink."""
     inked: list[bool] = []
     for part in parts:
-        inked += draw_pages(canvas, list(part.sizes), list(part.stamps), part.barcode)
+        stamps = list(part.stamps)
+        inked += draw_pages(canvas, list(part.sizes), stamps, part.barcode, only_inked)
     return inked
 
 

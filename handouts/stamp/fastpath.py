@@ -16,6 +16,7 @@ import pickle
 from collections.abc import Iterator
 from dataclasses import dataclass, field, replace
 from pathlib import Path
+from typing import Any
 
 import pikepdf
 from babel import Locale
@@ -29,7 +30,7 @@ from handouts.mail.preflight import preflight_letter
 from handouts.stamp.cache import LayoutCache
 from handouts.stamp.draw import fits
 from handouts.stamp.files import LetterFile, WriteJob
-from handouts.stamp.handout import HandoutStamper
+from handouts.stamp.handout import HandoutStamper, TemplateTask, render_template
 from handouts.stamp.layouts import (
     HandoutClass,
     LetterClass,
@@ -67,7 +68,7 @@ class StampedLetter:
     item: MailItem
     layout: Layout
     chunk: int
-    overlay_first: int
+    overlay_first: int  # its first page with values in the chunk's overlay PDF
     pages: int
     inked: tuple[bool, ...]
 
@@ -116,19 +117,45 @@ class FastMail:
         language = item.request.language
         return locale_of(language, self.workspace.library.strings(language))
 
+    def missing(self, items: list[MailItem]) -> list[TemplateTask]:
+        """The layout classes these letters need that the cache does not have, so the
+        batch can render them side by side before planning."""
+        seen: set[tuple[str, Any]] = set()
+        tasks = []
+        for item in items:
+            hkey = handout_class(item.request, self._protocol, self._locale(item))
+            if hkey is None:
+                continue
+            job = LetterJob(item.request, item.address, self.letter_date, item.serial)
+            for task in (
+                TemplateTask("handout", hkey, item.request),
+                TemplateTask("letter", letter_class(job), item.request, job),
+            ):
+                if (task.kind, task.key) not in seen:
+                    seen.add((task.kind, task.key))
+                    if self.cache.get(self.cache.key(task.kind, task.key)) is None:
+                        tasks.append(task)
+        return tasks
+
+    def accept(self, task: TemplateTask, template: Template) -> None:
+        """A template rendered elsewhere: stored, unless a letter fails the preflight."""
+        if task.kind == "letter" and self._preflight(template):
+            return  # rendered again when planned, which reports it (the full path)
+        self.cache.put(self.cache.key(task.kind, task.key), template)
+
+    def _preflight(self, template: Template) -> list[str]:
+        config = self.workspace.clinic.config
+        return_lines = [config.clinic.name, *config.clinic.address]
+        return preflight_letter(template.pdf, config.mail, [], return_lines)
+
     def _letter_template(self, key: LetterClass, job: LetterJob) -> Template:
         """The letter layout, from the cache or rendered and preflighted once (a layout
         that fails the preflight is never stored, so it is checked again each run)."""
         cache_key = self.cache.key("letter", key)
         found = self.cache.get(cache_key)
         if found is None:
-            from handouts.stamp.templates import letter_template  # loads WeasyPrint
-
-            found = letter_template(self.workspace.renderer, job)
-            config = self.workspace.clinic.config
-            return_lines = [config.clinic.name, *config.clinic.address]
-            problems = preflight_letter(found.pdf, config.mail, [], return_lines)
-            if problems:
+            found = render_template(self.workspace, TemplateTask("letter", key, job.request, job))
+            if problems := self._preflight(found):
                 raise RecordError("preflight of the letter layout: " + "; ".join(problems))
             self.cache.put(cache_key, found)
         return found
@@ -184,12 +211,12 @@ class FastMail:
                     layouts[layout] = len(statics)
                     statics.append(shared / f"static-{len(statics)}.pickle")
                     statics[-1].write_bytes(pickle.dumps(combined(self.templates[layout])))
-                pages = sum(len(part.sizes) for part in parts)
+                pages, inked = sum(len(part.sizes) for part in parts), _inked(parts)
                 stamped.letters[item.file_name] = StampedLetter(
-                    item, layout, chunk, first, pages, _inked(parts)
+                    item, layout, chunk, first, pages, inked
                 )
                 files.append(LetterFile(item.file_name, layouts[layout], parts))
-                first += pages
+                first += sum(inked)
             if files:
                 stamped.overlays[chunk] = shared / f"overlay-{chunk}.pdf"
                 yield WriteJob(out_dir, tuple(statics), stamped.overlays[chunk], tuple(files))

@@ -4,8 +4,9 @@ Each worker takes a chunk of letters in mailing order. A letter's file is its la
 static pages with the values written into their slots in the fonts the pages already
 embed (stamp/splice.py), so it carries no font of its own; a value with a glyph those
 fonts lack is drawn instead on an overlay of its own (ReportLab, fonts subset to that
-letter's glyphs). Every letter is also drawn on the chunk's shared overlay PDF, from
-which mailing.pdf takes the letter's pages (mail/assemble.py), fonts shared by the chunk.
+letter's glyphs). Every letter's pages with values are also drawn on the chunk's shared
+overlay PDF, from which mailing.pdf takes them (mail/assemble.py), fonts shared by the
+chunk.
 """
 
 from __future__ import annotations
@@ -67,7 +68,7 @@ def write_letters(job: WriteJob) -> list[Written]:
     shared = io.BytesIO()
     canvas = overlay_canvas(shared)
     for letter in job.letters:
-        draw_parts(canvas, letter.parts)
+        draw_parts(canvas, letter.parts, only_inked=True)
         static = _static(job.statics[letter.layout])
         data = _spliced(static, letter.parts) or _overlaid(static.pdf, letter.parts)
         write_atomic(job.out_dir / letter.name, data)

@@ -12,10 +12,11 @@ from __future__ import annotations
 
 import threading
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from handouts.engine.formats import locale_of
 from handouts.engine.request import HandoutRequest
+from handouts.mail.letter import LetterJob
 from handouts.stamp.cache import LayoutCache, fingerprint, open_cache
 from handouts.stamp.layouts import HandoutClass, handout_class, plan_handout
 from handouts.stamp.model import Template
@@ -45,6 +46,24 @@ def open_layout_cache(workspace: Workspace, folder: Path | None, enabled: bool) 
 class StampedHandout:
     data: bytes
     pages: int
+
+
+@dataclass(frozen=True)
+class TemplateTask:
+    """One layout class to render (in a batch worker): a handout, or a cover letter."""
+
+    kind: str  # "handout" or "letter"
+    key: Any  # the layout class
+    request: HandoutRequest
+    job: LetterJob | None = None
+
+
+def render_template(workspace: Workspace, task: TemplateTask) -> Template:
+    from handouts.stamp.templates import handout_template, letter_template  # WeasyPrint
+
+    if task.job is not None:
+        return letter_template(workspace.renderer, task.job)
+    return handout_template(workspace.renderer, task.request)
 
 
 class HandoutStamper:
@@ -83,3 +102,17 @@ class HandoutStamper:
                 found = handout_template(self.workspace.renderer, request)
                 self.cache.put(cache_key, found)
         return found
+
+    def missing(self, requests: list[HandoutRequest]) -> list[TemplateTask]:
+        """The layout classes of these requests that the cache does not have yet."""
+        protocol = self.workspace.clinic.config.protocol
+        seen: set[Any] = set()
+        tasks = []
+        for request in requests:
+            strings = self.workspace.library.strings(request.language)
+            key = handout_class(request, protocol, locale_of(request.language, strings))
+            if key is not None and key not in seen:
+                seen.add(key)
+                if self.cache.get(self.cache.key("handout", key)) is None:
+                    tasks.append(TemplateTask("handout", key, request))
+        return tasks

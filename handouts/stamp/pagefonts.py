@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import hashlib
 import unicodedata
+from functools import cache, lru_cache
 from typing import Any
 
 import pikepdf
@@ -65,6 +66,7 @@ def _latin(char: str) -> bool:
     return not char.isalpha() or unicodedata.name(char, "").startswith("LATIN")
 
 
+@cache
 def _face(key: FaceKey) -> hbsubset.Face | None:
     return hbsubset.face(face(*key).path)
 
@@ -137,6 +139,12 @@ class RecordFonts:
         return True
 
 
+@lru_cache(maxsize=256)  # letters of a mailing add the same date glyphs again and again
+def _subset(key: FaceKey, gids: frozenset[int]) -> bytes | None:
+    hb = _face(key)
+    return hb.subset(gids) if hb is not None else None
+
+
 def _new_resource(key: FaceKey) -> str:
     family, bold = key
     return f"/Stamp{FAMILIES.index(family)}{'B' if bold else 'R'}"
@@ -147,7 +155,7 @@ def _widen(font: Any, glyphs: dict[int, str]) -> bool:
     key = face_of(str(font.BaseFont))
     hb = _face(key) if key else None
     descendant = font.DescendantFonts[0]
-    data = hb.subset(set(cid_widths(descendant.W)) | set(glyphs)) if hb else None
+    data = _subset(key, frozenset(cid_widths(descendant.W)) | set(glyphs)) if key else None
     if hb is None or data is None:
         return False
     descendant.FontDescriptor.FontFile2.write(data)
@@ -162,7 +170,7 @@ def _new_font(document: pikepdf.Pdf, key: FaceKey, glyphs: dict[int, str]) -> An
     """A Type0 font of a bundled face with only `glyphs`, built as WeasyPrint builds
     one (same subset, descriptor entries and naming)."""
     hb = _face(key)
-    data = hb.subset(glyphs) if hb else None
+    data = _subset(key, frozenset(glyphs))
     if hb is None or data is None:
         return None
     family, bold = key
