@@ -12,44 +12,14 @@ stamping vs full render in records per second (target >= 30x).
 from __future__ import annotations
 
 import argparse
-import csv
 import json
 import os
-import random
 import sys
 import tempfile
 from pathlib import Path
 
+from batch import make_records  # the same synthetic records as benchmarks/batch.py
 from memory import run_measured
-
-FIRST = ["Maria", "José", "Ana", "Nguyễn", "Ελένη", "James", "Aisha", "Dmitri", "Li", "Fatima"]
-LAST = ["Garcia", "Hernández", "Smith", "Thị Ánh", "Papadopoulou", "Okafor", "Ivanov", "Chen"]
-
-
-def make_records(path: Path, count: int) -> None:
-    """Both procedures and phases, English and Spanish, every patient field but notes
-    (free-text notes change the page's flow: those records take the full render)."""
-    rng = random.Random(42)
-    with open(path, "w", newline="", encoding="utf-8") as handle:
-        writer = csv.writer(handle)
-        writer.writerow(
-            ["record_id", "procedure", "phase", "language", "patient_name"]
-            + ["procedure_date", "arrival_time", "physician", "levels"]
-        )
-        for i in range(count):
-            writer.writerow(
-                [
-                    f"P{i:05d}",
-                    rng.choice(["vertebroplasty", "kyphoplasty"]),
-                    rng.choice(["pre", "post"]),
-                    rng.choice(["en", "en", "es"]),
-                    f"{rng.choice(FIRST)} {rng.choice(LAST)}",
-                    f"2026-12-{rng.randint(1, 28):02d}",
-                    f"{rng.randint(6, 11)}:{rng.choice(['00', '15', '30', '45'])}",
-                    rng.choice(["Dr. Okafor", "Dra. Ruiz", "Dr. Lee"]),
-                    rng.choice(["L1", "T12, L1", "L2"]),
-                ]
-            )
 
 
 def measure(engine: str, source: Path, out: Path, cache: Path, jobs: int) -> dict[str, float]:
@@ -76,7 +46,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         work = Path(tmp)
         source = work / "portal.csv"
-        make_records(source, args.records)
+        make_records(source, args.records, notes=False)  # notes take the full render
         print(f"portal: {args.records} synthetic records, --jobs {args.jobs}")
         runs = {
             "full": measure("full", source, work / "full", work / "cache-full", args.jobs),

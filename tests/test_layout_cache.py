@@ -115,3 +115,22 @@ def test_processes_share_a_cold_cache(tmp_path):
     head = json.loads(entry.read_bytes().partition(b"\n")[0])
     assert head["format"] == 1 and len(head["sha256"]) == 64
     assert not list(cache.rglob(".handout-tmp-*"))
+
+
+def test_values_a_full_render_would_shape_are_not_stamped(tmp_path):
+    """A combining accent (HarfBuzz composes it) or Arabic letters (shaped, right to
+    left) in a value: the record takes the full render, with the layout cache on."""
+    cache = tmp_path / "cache"
+    for number, name in enumerate(["Jose\u0301 Lopez", "Ali \u0639\u0644\u064a Khan"]):
+        out = tmp_path / f"shaped-{number}.pdf"
+        result = run_cli(
+            "--cache-dir", str(cache), "-v", "build", "kyphoplasty", "pre",
+            "--patient-name", name, "-o", str(out),
+        )  # fmt: skip
+        assert result.returncode == 0, result.stderr
+        assert "made by the full render" in result.stderr
+    plain = run_cli(
+        "--cache-dir", str(cache), "-v", "build", "kyphoplasty", "pre",
+        "--patient-name", "Jos\u00e9 Lopez", "-o", str(tmp_path / "plain.pdf"),
+    )  # fmt: skip
+    assert "made by the stamping path" in plain.stderr

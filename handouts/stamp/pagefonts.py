@@ -62,6 +62,19 @@ def read_fonts(page: Any) -> dict[FaceKey, PageFont]:
     return found
 
 
+#: Scripts whose letters print one glyph per character, left to right, with no shaping.
+_SIMPLE_SCRIPTS = ("LATIN", "GREEK", "CYRILLIC")
+
+
+def _simple(char: str) -> bool:
+    """Whether a full render would draw this character as its own glyph in text order:
+    not a combining mark (HarfBuzz composes or positions it), not right-to-left, not a
+    script that HarfBuzz shapes (Arabic, Devanagari...): those take the full render."""
+    if unicodedata.combining(char) or unicodedata.bidirectional(char) in ("R", "AL", "AN"):
+        return False
+    return not char.isalpha() or unicodedata.name(char, "").startswith(_SIMPLE_SCRIPTS)
+
+
 def _latin(char: str) -> bool:
     return not char.isalpha() or unicodedata.name(char, "").startswith("LATIN")
 
@@ -83,10 +96,13 @@ class RecordFonts:
         self, page: int, fonts: dict[FaceKey, PageFont], text: str, bold: bool, size: float
     ) -> tuple[list[Run], float] | None:
         """`text` as (font resource, codes) runs and its width in points; None when no
-        bundled face has one of its characters (or HarfBuzz is missing)."""
+        bundled face has one of its characters, one needs shaping (see `_simple`), or
+        HarfBuzz is missing."""
         runs: list[Run] = []
         width, family = 0.0, BODY
         for char in text:
+            if not _simple(char):
+                return None
             found = self._glyph(char, bold, family)
             if found is None:
                 return None
