@@ -1,8 +1,8 @@
 """The options of each command, typed and checked in one place.
 
-The CLI, the web app and the Python API build these models, so a rule such as "the
-fast engine is for mail only" holds for every caller. Like mkdocs' config, every
-problem is collected and reported at once, each named as the command-line option.
+The CLI, the web app and the Python API build these models, so a rule such as "--jobs
+is at least 1" holds for every caller. Like mkdocs' config, every problem is collected
+and reported at once, each named as the command-line option.
 """
 
 from __future__ import annotations

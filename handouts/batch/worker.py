@@ -12,7 +12,7 @@ import io
 import json
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 import pikepdf
 
@@ -21,19 +21,22 @@ from handouts.batch.manifest import Entry, rendered_entry
 from handouts.batch.pool import Failure, SetupFailed
 from handouts.batch.records import Record
 from handouts.engine.output import fhir_file_name, write_atomic
-from handouts.engine.render import Rendered
 from handouts.errors import HandoutError, OutputError, RecordError
 from handouts.mail.letter import LetterJob, render_letter
 from handouts.mail.preflight import preflight_letter
 from handouts.options import FhirMode, LayoutCacheOptions, Target
 from handouts.stamp.handout import (
     HandoutStamper,
+    StampedHandout,
     TemplateTask,
     open_layout_cache,
     render_template,
 )
 from handouts.stamp.model import Template
 from handouts.workspace import Workspace
+
+if TYPE_CHECKING:  # a stamping worker never loads WeasyPrint (it starts in a blink)
+    from handouts.engine.render import Rendered
 
 
 @dataclass(frozen=True)
@@ -99,14 +102,15 @@ def render_task(task: Task) -> Entry | Failure:
 def render_record(workspace: Workspace, setup: WorkerSetup, task: Task) -> Entry:
     """Renders one record and writes its files atomically; returns its manifest entry."""
     record, request = task.record, task.record.request
-    stamped = _state.stamper.pdf(request) if _state.stamper is not None else None
-    engine: Literal["full", "fast"] = "full" if stamped is None else "fast"
-    if stamped is not None:
-        rendered = Rendered(stamped.data, stamped.pages)
-    else:
-        rendered = workspace.renderer.render(request)
-    if setup.target is Target.MAIL:
-        rendered = with_cover_letter(workspace, setup, task, rendered)
+    made: Rendered | StampedHandout | None = None
+    if _state.stamper is not None:
+        made = _state.stamper.pdf(request)
+    engine: Literal["full", "fast"] = "full" if made is None else "fast"
+    if made is None:
+        made = workspace.renderer.render(request)
+        if setup.target is Target.MAIL:
+            made = with_cover_letter(workspace, setup, task, made)
+    rendered = made
     handout = workspace.library.handout(request.language, request.procedure, request.phase)
     write_atomic(setup.out_dir / record.file_name, rendered.data)
     if setup.fhir:
@@ -149,6 +153,8 @@ def with_cover_letter(
         merged.pages.extend(pikepdf.open(io.BytesIO(part)).pages)
     buffer = io.BytesIO()
     merged.save(buffer, deterministic_id=True)
+    from handouts.engine.render import Rendered  # loaded already: this is a full render
+
     return Rendered(buffer.getvalue(), letter.pages + handout.pages)
 
 
