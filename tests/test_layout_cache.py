@@ -3,6 +3,7 @@ is rebuilt, a changed clinic never reads an old layout, and processes can share 
 
 from __future__ import annotations
 
+import base64
 import json
 import shutil
 import subprocess
@@ -45,7 +46,11 @@ def test_warm_build_stamps_the_same_handout_without_loading_weasyprint(tmp_path)
     assert full.returncode == cold.returncode == 0, cold.stderr
     assert "made by the full render" in full.stderr
     assert "made by the stamping path" in cold.stderr
-    assert len(_entries(cache)) == 1
+    (entry,) = _entries(cache)
+    body = json.loads(entry.read_bytes().partition(b"\n")[2])
+    layout = text_of(base64.b64decode(body["pdf"]))
+    assert "Quinn" not in layout and "Quinn" not in entry.read_text(encoding="utf-8")
+    assert "Dr. Xu" not in layout and "December 1" not in layout  # no patient data kept
     script = (
         "import sys\n"
         "from handouts.cli import main\n"
