@@ -25,25 +25,26 @@ FIRST = ["Maria", "José", "Ana", "Nguyễn", "Ελένη", "James", "Aisha", "D
 LAST = ["Garcia", "Hernández", "Smith", "Thị Ánh", "Papadopoulou", "Okafor", "Ivanov", "Chen"]
 
 
+#: The patient columns of every benchmark's synthetic records (mail.py adds an address).
+COLUMNS = [
+    "record_id",
+    "procedure",
+    "phase",
+    "language",
+    "patient_name",
+    "procedure_date",
+    "arrival_time",
+    "physician",
+    "levels",
+]
+
+
 def make_records(path: Path, count: int, notes: bool = True) -> None:
     """Mixed procedures, phases and languages; `notes=False` leaves the notes empty."""
     rng = random.Random(42)
     with open(path, "w", newline="", encoding="utf-8") as handle:
         writer = csv.writer(handle)
-        writer.writerow(
-            [
-                "record_id",
-                "procedure",
-                "phase",
-                "language",
-                "patient_name",
-                "procedure_date",
-                "arrival_time",
-                "physician",
-                "levels",
-                "notes",
-            ]
-        )
+        writer.writerow([*COLUMNS, "notes"])
         for i in range(count):
             writer.writerow(
                 [

@@ -23,6 +23,7 @@ import sys
 import tempfile
 from pathlib import Path
 
+from batch import COLUMNS as PATIENT_COLUMNS
 from memory import run_measured
 
 STATES = [
@@ -36,15 +37,7 @@ STATES = [
 FIRST = ["Maria", "José", "Ana", "Nguyễn", "James", "Aisha", "Dmitri", "Li", "Fatima", "Ruth"]
 LAST = ["Garcia", "Hernández", "Smith", "Okafor", "Ivanov", "Chen", "Thị Ánh", "O'Brien"]
 COLUMNS = [
-    "record_id",
-    "procedure",
-    "phase",
-    "language",
-    "patient_name",
-    "procedure_date",
-    "arrival_time",
-    "physician",
-    "levels",
+    *PATIENT_COLUMNS,
     "address_line1",
     "address_line2",
     "city",

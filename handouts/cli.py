@@ -25,7 +25,7 @@ from handouts.options import (
     ServeOptions,
     Target,
 )
-from handouts.stamp.handout import HandoutStamper, open_layout_cache
+from handouts.stamp.handout import stamper_for
 from handouts.workspace import Workspace
 
 log = logging.getLogger("handouts")
@@ -82,14 +82,6 @@ class App:
         if self._workspace is None:
             self._workspace = Workspace.open(self.clinic_dir)
         return self._workspace
-
-    def stamper(self) -> HandoutStamper | None:
-        """Stamping from the layout cache; None with --no-cache (one handout renders as
-        fast in full as its layout would)."""
-        if not self.cache.enabled:
-            return None
-        cache = open_layout_cache(self.workspace, self.cache.folder, enabled=True)
-        return HandoutStamper(self.workspace, cache)
 
 
 pass_app = click.make_pass_decorator(App)
@@ -164,7 +156,7 @@ def build(
         lambda name: BUILD_NAMES.get(name, "--" + name.replace("_", "-")),
         large_print_default=workspace.clinic.config.options.large_print,
     )
-    stamper = None if as_html else app.stamper()
+    stamper = None if as_html else stamper_for(workspace, app.cache)
     if to_printer:
         made = make_pdf(workspace, request, stamper)
         _log_warnings(made.warnings)

@@ -38,11 +38,7 @@ from handouts.mail.preview import write_previews
 from handouts.options import BatchOptions, ProgressMode, Target
 from handouts.stamp.fastpath import FastMail, MailItem, Stamped, StampedLetter
 from handouts.stamp.files import Written, write_letters
-from handouts.stamp.handout import (
-    HandoutStamper,
-    TemplateTask,
-    open_layout_cache,
-)
+from handouts.stamp.handout import TemplateTask, open_layout_cache, stamper_for
 from handouts.stamp.model import Template
 from handouts.workspace import Workspace
 
@@ -218,21 +214,18 @@ class _Run:
     def _render(self, tasks: list[Task]) -> None:
         """Each record in warm worker processes (stamped, for the portal, when it can be)."""
         options = self.options
-        if options.stamping and options.target is Target.PORTAL and options.cache.enabled:
-            # The layouts first, side by side, into the shared cache: workers then stamp.
-            cache = open_layout_cache(self.workspace, options.cache.folder, True)
-            stamper = HandoutStamper(self.workspace, cache)
+        stamping = options.stamping and options.target is Target.PORTAL
+        # The layouts first, side by side, into the shared cache: workers then stamp.
+        if stamping and (stamper := stamper_for(self.workspace, options.cache)) is not None:
             missing = stamper.missing([t.record.request for t in tasks])
-            self._render_templates(
-                lambda task, found: cache.put(cache.key(task.kind, task.key), found), missing
-            )
+            self._render_templates(stamper.accept, missing)
         setup = WorkerSetup(
             self.workspace.clinic.root,
             options.out_dir.resolve(),
             options.fhir,
             options.target,
             options.letter_date,
-            options.cache if options.stamping and options.target is Target.PORTAL else None,
+            options.cache if stamping else None,
         )
         pool = WorkerPool(
             options.jobs, options.timeout, options.recycle_after, init_worker, (setup,)

@@ -22,6 +22,11 @@ import pikepdf
 INHERITED = ("/Resources", "/MediaBox", "/CropBox", "/Rotate")
 
 
+def pdf_number(value: float) -> bytes:
+    """A real number as PDF content writes it: six decimals at most, no trailing zeros."""
+    return (b"%.6f" % value).rstrip(b"0").rstrip(b".") or b"0"
+
+
 class PdfStream:
     """Objects are numbered by `reserve` and written by `write`; `close` writes the page
     tree, the catalog and the cross-reference table."""

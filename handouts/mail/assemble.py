@@ -15,7 +15,7 @@ from typing import Any, Protocol
 import pikepdf
 
 from handouts.engine.output import atomic_file
-from handouts.engine.pdfstream import Copier, PdfStream
+from handouts.engine.pdfstream import Copier, PdfStream, pdf_number
 from handouts.mail.preflight import LETTER_SIZE
 
 
@@ -142,7 +142,7 @@ class _Assembly:
                 forms += b"/O %d 0 R" % overlay
             self.stream.add_page(
                 b"/MediaBox[0 0 %s %s]/Resources<</XObject<<%s>>>>/Contents %d 0 R"
-                % (_number(width), _number(height), forms, self._contents[letter.inked[i]])
+                % (pdf_number(width), pdf_number(height), forms, self._contents[letter.inked[i]])
             )
         return Placement(first, first + letter.pages - 1, self._pad(letter.pages))
 
@@ -152,10 +152,6 @@ class _Assembly:
         for source, _ in self._sources.values():
             source.close()
         self.stream.close()
-
-
-def _number(value: float) -> bytes:
-    return (b"%.4f" % value).rstrip(b"0").rstrip(b".")
 
 
 def assemble_mailing(

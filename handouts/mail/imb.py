@@ -52,6 +52,16 @@ def bar_rects(bars: str) -> list[Rect]:
     ]
 
 
+def bar_boxes(bars: str, x: float, top: float) -> list[Rect]:
+    """The bars as (x, y, width, height) in points from the page's bottom left, their
+    top edge at `top`: what both stamping writers draw."""
+    inch = POINTS_PER_INCH
+    return [
+        (x + bar_x * inch, top - (bar_top + height) * inch, width * inch, height * inch)
+        for bar_x, bar_top, width, height in bar_rects(bars)
+    ]
+
+
 def width_inches(bars: str) -> float:
     return (len(bars) - 1) * PITCH + BAR_WIDTH
 

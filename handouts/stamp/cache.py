@@ -98,17 +98,13 @@ class LayoutCache:
         self.folder = folder
         self.fingerprint = fingerprint
         self._memory: dict[str, Template] = {}
-        self.hits = self.misses = 0
 
     def key(self, kind: str, layout: Any) -> str:
         return hashlib.sha256(f"{self.fingerprint}\0{kind}\0{layout!r}".encode()).hexdigest()
 
     def get(self, key: str) -> Template | None:
         found = self._memory.get(key) or self._read(key)
-        if found is None:
-            self.misses += 1
-        else:
-            self.hits += 1
+        if found is not None:
             self._memory[key] = found
         return found
 

@@ -14,7 +14,7 @@ from reportlab.pdfgen.canvas import Canvas
 
 from handouts.engine.fonts import BODY, reportlab_font, runs, runs_width
 from handouts.mail import imb
-from handouts.stamp.model import LEADING, Part, Slot, Stamp, first_baseline
+from handouts.stamp.model import LEADING, Part, Slot, Stamp, bars_top, first_baseline
 
 
 def fits(stamps: list[Stamp]) -> bool:
@@ -44,46 +44,36 @@ def _draw_stamp(canvas: Canvas, stamp: Stamp, height: float, barcode: str | None
     for i, line in enumerate(stamp.lines):
         _text(canvas, line, slot, slot.x, height - (first + i * size * LEADING), size)
     if barcode and slot.name == "address":
-        top = first - slot.ratio * size + len(stamp.lines) * size * LEADING + imb.GAP_POINTS
-        draw_barcode(canvas, barcode, slot.x, height - top)
+        draw_barcode(canvas, barcode, slot.x, height - bars_top(stamp, size, imb.GAP_POINTS))
 
 
-def draw_pages(
-    canvas: Canvas,
-    sizes: list[tuple[float, float]],
-    stamps: list[Stamp],
-    barcode: str | None = None,
-    only_inked: bool = False,
-) -> list[bool]:
-    """Draws one record's overlay pages (check `fits` first); says which pages got ink,
+def draw_pages(canvas: Canvas, part: Part, only_inked: bool = False) -> list[bool]:
+    """Draws one part's overlay pages (check `fits` first); says which pages got ink,
     so pages without a slot need no overlay at all (`only_inked`: only those are drawn)."""
-    inked = [any(stamp.slot.page == n for stamp in stamps) for n in range(len(sizes))]
-    for number, (width, height) in enumerate(sizes):
+    inked = part.inked
+    for number, (width, height) in enumerate(part.sizes):
         if only_inked and not inked[number]:
             continue
         canvas.setPageSize((width, height))
-        for stamp in stamps:
+        for stamp in part.stamps:
             if stamp.slot.page == number:
-                _draw_stamp(canvas, stamp, height, barcode)
+                _draw_stamp(canvas, stamp, height, part.barcode)
         canvas.showPage()
     return inked
 
 
 def draw_barcode(canvas: Canvas, bars: str, x: float, top: float) -> None:
     """The IMb bars with their top edge at `top` (points from the page bottom)."""
-    inch = imb.POINTS_PER_INCH
     canvas.setFillColorRGB(0, 0, 0)
-    for bar_x, bar_top, width, height in imb.bar_rects(bars):
-        y = top - (bar_top + height) * inch
-        canvas.rect(x + bar_x * inch, y, width * inch, height * inch, stroke=0, fill=1)
+    for box_x, box_y, width, height in imb.bar_boxes(bars, x, top):
+        canvas.rect(box_x, box_y, width, height, stroke=0, fill=1)
 
 
 def draw_parts(canvas: Canvas, parts: Sequence[Part], only_inked: bool = False) -> list[bool]:
     """A record's overlay pages, part after part; says which pages got ink."""
     inked: list[bool] = []
     for part in parts:
-        stamps = list(part.stamps)
-        inked += draw_pages(canvas, list(part.sizes), stamps, part.barcode, only_inked)
+        inked += draw_pages(canvas, part, only_inked)
     return inked
 
 

@@ -16,7 +16,6 @@ import pickle
 from collections.abc import Iterator
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any
 
 import pikepdf
 from babel import Locale
@@ -30,7 +29,7 @@ from handouts.mail.preflight import preflight_letter
 from handouts.stamp.cache import LayoutCache
 from handouts.stamp.draw import fits
 from handouts.stamp.files import LetterFile, WriteJob
-from handouts.stamp.handout import HandoutStamper, TemplateTask, render_template
+from handouts.stamp.handout import HandoutStamper, TemplateTask, render_template, uncached
 from handouts.stamp.layouts import (
     HandoutClass,
     LetterClass,
@@ -120,28 +119,22 @@ class FastMail:
     def missing(self, items: list[MailItem]) -> list[TemplateTask]:
         """The layout classes these letters need that the cache does not have, so the
         batch can render them side by side before planning."""
-        seen: set[tuple[str, Any]] = set()
         tasks = []
         for item in items:
             hkey = handout_class(item.request, self._protocol, self._locale(item))
-            if hkey is None:
-                continue
-            job = LetterJob(item.request, item.address, self.letter_date, item.serial)
-            for task in (
-                TemplateTask("handout", hkey, item.request),
-                TemplateTask("letter", letter_class(job), item.request, job),
-            ):
-                if (task.kind, task.key) not in seen:
-                    seen.add((task.kind, task.key))
-                    if self.cache.get(self.cache.key(task.kind, task.key)) is None:
-                        tasks.append(task)
-        return tasks
+            if hkey is not None:
+                job = LetterJob(item.request, item.address, self.letter_date, item.serial)
+                tasks += [
+                    TemplateTask("handout", hkey, item.request),
+                    TemplateTask("letter", letter_class(job), item.request, job),
+                ]
+        return uncached(self.cache, tasks)
 
     def accept(self, task: TemplateTask, template: Template) -> None:
         """A template rendered elsewhere: stored, unless a letter fails the preflight."""
         if task.kind == "letter" and self._preflight(template):
             return  # rendered again when planned, which reports it (the full path)
-        self.cache.put(self.cache.key(task.kind, task.key), template)
+        self.handouts.accept(task, template)
 
     def _preflight(self, template: Template) -> list[str]:
         config = self.workspace.clinic.config
@@ -223,9 +216,5 @@ class FastMail:
 
 
 def _inked(parts: tuple[Part, ...]) -> tuple[bool, ...]:
-    """Which pages carry a value (the others need no overlay)."""
-    return tuple(
-        any(stamp.slot.page == n for stamp in part.stamps)
-        for part in parts
-        for n in range(len(part.sizes))
-    )
+    """Which of the letter's pages carry a value (the others need no overlay)."""
+    return tuple(inked for part in parts for inked in part.inked)

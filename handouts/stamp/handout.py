@@ -11,6 +11,7 @@ the bundled faces has, or a language whose dates need another font.
 from __future__ import annotations
 
 import threading
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -25,6 +26,9 @@ from handouts.stamp.splice import stamp
 if TYPE_CHECKING:
     from pathlib import Path
 
+    from babel import Locale
+
+    from handouts.options import LayoutCacheOptions
     from handouts.workspace import Workspace
 
 
@@ -58,6 +62,18 @@ class TemplateTask:
     job: LetterJob | None = None
 
 
+def uncached(cache: LayoutCache, tasks: Iterable[TemplateTask]) -> list[TemplateTask]:
+    """Each layout class of `tasks` once, if the cache does not have it yet."""
+    seen: set[tuple[str, Any]] = set()
+    missing = []
+    for task in tasks:
+        if (task.kind, task.key) not in seen:
+            seen.add((task.kind, task.key))
+            if cache.get(cache.key(task.kind, task.key)) is None:
+                missing.append(task)
+    return missing
+
+
 def render_template(workspace: Workspace, task: TemplateTask) -> Template:
     from handouts.stamp.templates import handout_template, letter_template  # WeasyPrint
 
@@ -74,15 +90,19 @@ class HandoutStamper:
         self.cache = cache
         self._render_lock = threading.Lock()
 
+    def _class(self, request: HandoutRequest) -> tuple[HandoutClass | None, Locale]:
+        """The request's layout class (None: the full render) and its locale."""
+        strings = self.workspace.library.strings(request.language)
+        locale = locale_of(request.language, strings)
+        return handout_class(request, self.workspace.clinic.config.protocol, locale), locale
+
     def pdf(self, request: HandoutRequest) -> StampedHandout | None:
         """The stamped PDF, or None when this record takes the full render."""
-        library = self.workspace.library
-        protocol = self.workspace.clinic.config.protocol
-        locale = locale_of(request.language, library.strings(request.language))
-        key = handout_class(request, protocol, locale)
+        key, locale = self._class(request)
         if key is None:
             return None
         template = self.template(key, request)
+        protocol = self.workspace.clinic.config.protocol
         data = stamp(template, plan_handout(template, request, protocol, locale))
         return StampedHandout(data, len(template.sizes)) if data is not None else None
 
@@ -97,22 +117,24 @@ class HandoutStamper:
         with self._render_lock:
             found = self.cache.get(cache_key)
             if found is None:
-                from handouts.stamp.templates import handout_template  # loads WeasyPrint
-
-                found = handout_template(self.workspace.renderer, request)
+                found = render_template(self.workspace, TemplateTask("handout", key, request))
                 self.cache.put(cache_key, found)
         return found
 
     def missing(self, requests: list[HandoutRequest]) -> list[TemplateTask]:
         """The layout classes of these requests that the cache does not have yet."""
-        protocol = self.workspace.clinic.config.protocol
-        seen: set[Any] = set()
-        tasks = []
-        for request in requests:
-            strings = self.workspace.library.strings(request.language)
-            key = handout_class(request, protocol, locale_of(request.language, strings))
-            if key is not None and key not in seen:
-                seen.add(key)
-                if self.cache.get(self.cache.key("handout", key)) is None:
-                    tasks.append(TemplateTask("handout", key, request))
-        return tasks
+        classes = ((self._class(request)[0], request) for request in requests)
+        tasks = (TemplateTask("handout", key, r) for key, r in classes if key is not None)
+        return uncached(self.cache, tasks)
+
+    def accept(self, task: TemplateTask, template: Template) -> None:
+        """A template rendered elsewhere (a batch worker), stored for every process."""
+        self.cache.put(self.cache.key(task.kind, task.key), template)
+
+
+def stamper_for(workspace: Workspace, options: LayoutCacheOptions) -> HandoutStamper | None:
+    """Stamping from the layout cache of `options`; None when the cache is off (one
+    handout renders as fast in full as its layout would)."""
+    if not options.enabled:
+        return None
+    return HandoutStamper(workspace, open_layout_cache(workspace, options.folder, True))

@@ -48,6 +48,13 @@ def first_baseline(stamp: Stamp, size: float) -> float:
     return slot.baseline - slot.ratio * slot.size + slot.ratio * size
 
 
+def bars_top(stamp: Stamp, size: float, gap: float) -> float:
+    """The top of the IMb bars under an address (points from the page top): `gap`
+    below the last line's box."""
+    slot = stamp.slot
+    return first_baseline(stamp, size) - slot.ratio * size + len(stamp.lines) * size * LEADING + gap
+
+
 @dataclass(frozen=True)
 class Part:
     """One layout's pages of a record (a letter's cover letter, or its handout): their
@@ -56,6 +63,11 @@ class Part:
     sizes: tuple[tuple[float, float], ...]
     stamps: tuple[Stamp, ...]
     barcode: str | None = None
+
+    @property
+    def inked(self) -> list[bool]:
+        """Which of its pages carry a value (the others need no overlay)."""
+        return [any(s.slot.page == n for s in self.stamps) for n in range(len(self.sizes))]
 
 
 @dataclass(frozen=True)

@@ -22,6 +22,7 @@ from typing import Any
 
 import pikepdf
 
+from handouts.engine.pdfstream import pdf_number
 from handouts.mail import imb
 from handouts.stamp.model import (
     LEADING,
@@ -29,6 +30,7 @@ from handouts.stamp.model import (
     PageSplice,
     Stamp,
     Template,
+    bars_top,
     first_baseline,
 )
 from handouts.stamp.pagefonts import RecordFonts, read_fonts
@@ -54,10 +56,6 @@ def _inverse(m: Matrix) -> Matrix:
     a, b, c, d, e, f = m
     det = a * d - b * c
     return (d / det, -b / det, -c / det, a / det, (c * f - d * e) / det, (b * e - a * f) / det)
-
-
-def _num(value: float) -> bytes:
-    return (b"%.6f" % value).rstrip(b"0").rstrip(b".") or b"0"
 
 
 def _empty_sequences(instructions: list[Any]) -> Iterator[tuple[int, int, Matrix]]:
@@ -144,41 +142,32 @@ def _value_ops(
         return None
     size = value.size or slot.size
     first = first_baseline(value, size)
-    color = b" ".join(_num(c) for c in slot.color)
+    color = b" ".join(pdf_number(c) for c in slot.color)
     ops = [b"q %s cm BT 0 Tc 0 Tw 100 Tz 0 Ts 0 Tr %s rg" % (_matrix(inverse), color)]
     for i, line in enumerate(value.lines):
         found = glyphs.runs(slot.page, splice.fonts, line, slot.bold, size)
         if found is None or found[1] > slot.width + FIT_SLACK:
             return None
         y = height - (first + i * size * LEADING)
-        ops.append(b"1 0 0 1 %s %s Tm" % (_num(slot.x), _num(y)))
+        ops.append(b"1 0 0 1 %s %s Tm" % (pdf_number(slot.x), pdf_number(y)))
         ops += [
-            b"%s %s Tf <%s> Tj" % (resource.encode(), _num(size), codes.hex().encode())
+            b"%s %s Tf <%s> Tj" % (resource.encode(), pdf_number(size), codes.hex().encode())
             for resource, codes in found[0]
         ]
     ops.append(b"ET")
     if barcode and slot.name == "address":
-        top = first - slot.ratio * size + len(value.lines) * size * LEADING + imb.GAP_POINTS
-        ops.append(_bars(barcode, slot.x, height - top))
+        ops.append(_bars(barcode, slot.x, height - bars_top(value, size, imb.GAP_POINTS)))
     ops.append(b"Q")
     return b"\n".join(ops)
 
 
 def _matrix(m: Matrix) -> bytes:
-    return b" ".join(_num(v) for v in m)
+    return b" ".join(pdf_number(v) for v in m)
 
 
 def _bars(bars: str, x: float, top: float) -> bytes:
     """The IMb bars with their top edge at `top` (points from the page bottom)."""
-    inch = imb.POINTS_PER_INCH
     rects = [
-        b"%s %s %s %s re"
-        % (
-            _num(x + bar_x * inch),
-            _num(top - (bar_top + height) * inch),
-            _num(width * inch),
-            _num(height * inch),
-        )
-        for bar_x, bar_top, width, height in imb.bar_rects(bars)
+        b"%s re" % b" ".join(pdf_number(v) for v in box) for box in imb.bar_boxes(bars, x, top)
     ]
     return b"0 0 0 rg " + b" ".join(rects) + b" f"

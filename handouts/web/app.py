@@ -16,11 +16,11 @@ from pathlib import Path
 
 from flask import Flask, current_app
 
-from handouts.commands.build import list_rows
+from handouts.commands.build import list_rows, make_pdf
 from handouts.engine.request import HandoutRequest
 from handouts.locate import data_dir
 from handouts.options import LayoutCacheOptions, ServeOptions
-from handouts.stamp.handout import HandoutStamper, open_layout_cache
+from handouts.stamp.handout import stamper_for
 from handouts.workspace import Workspace
 
 MAX_BODY = 64 * 1024
@@ -32,11 +32,7 @@ class NurseStation:
 
     def __init__(self, workspace: Workspace, cache: LayoutCacheOptions) -> None:
         self.workspace = workspace
-        self.stamper = (
-            HandoutStamper(workspace, open_layout_cache(workspace, cache.folder, True))
-            if cache.enabled
-            else None
-        )
+        self.stamper = stamper_for(workspace, cache)
         self.languages = workspace.languages()
         self.language_names = [
             (lang, workspace.library.strings(lang)["language.name"]) for lang in self.languages
@@ -47,10 +43,7 @@ class NurseStation:
     def pdf(self, request: HandoutRequest) -> bytes:
         """The handout: stamped from the layout cache when it can be (a request takes
         milliseconds), else rendered in full by this thread's own Workspace."""
-        stamped = self.stamper.pdf(request) if self.stamper is not None else None
-        if stamped is not None:
-            return stamped.data
-        return self.thread_workspace().renderer.pdf(request)
+        return make_pdf(self.thread_workspace(), request, self.stamper).data
 
     def thread_workspace(self) -> Workspace:
         """This thread's own Workspace (the clinic was validated when the app started)."""
