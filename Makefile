@@ -12,14 +12,14 @@ SYSTEM_PACKAGES := libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 poppler-
 # The browser test drives Debian's chromium (never a downloaded browser build).
 TEST_PACKAGES := chromium
 
-.PHONY: demo test setup system-deps lint clean
+.PHONY: demo test setup system-deps lint lock clean
 
 demo: setup
 	$(BIN)/make-handouts demo -o out/demo
 
 test: setup
 	@$(MAKE) --no-print-directory system-deps SYSTEM_PACKAGES="$(TEST_PACKAGES)"
-	$(BIN)/python -m pytest -q -n auto --dist loadfile $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -q -n auto --dist loadgroup --durations=15 $(PYTEST_ARGS)
 
 setup: system-deps $(STAMP)
 
@@ -36,16 +36,30 @@ system-deps:
 	  else echo "Please install (needs root): sudo apt-get install$$missing"; fi; \
 	fi
 
-$(STAMP): pyproject.toml
+# Exactly the lock's versions, checked against its hashes; then the project itself,
+# built with the lock's hatchling (no build step fetches anything else). A new venv
+# each time, so nothing the lock dropped is left behind.
+$(STAMP): pyproject.toml requirements.lock
+	rm -rf $(VENV)
 	$(PYTHON) -m venv $(VENV)
-	$(BIN)/pip install -q --upgrade pip
-	$(BIN)/pip install -q -e ".[test,dev]"
+	$(BIN)/pip install -q --require-hashes --no-deps -r requirements.lock
+	$(BIN)/pip install -q --no-deps --no-build-isolation -e .
 	touch $(STAMP)
 
-# ruff (lint and format) on everything, mypy --strict on the package (pyproject).
+# Refreshes requirements.lock from pyproject.toml: the newest versions its ranges allow,
+# for every Python from 3.11 and every platform, with hashes. Commit the result.
+lock: setup
+	$(BIN)/uv pip compile pyproject.toml --extra test --extra dev --universal \
+	  --python-version 3.11 --generate-hashes --upgrade --custom-compile-command "make lock" \
+	  -o requirements.lock
+
+# ruff (lint and format) on everything, mypy --strict on the package (pyproject), every
+# imported package declared (deptry), and the lock agreeing with pyproject.toml.
 lint: setup
-	$(BIN)/ruff check handouts tests benchmarks make_handouts.py
-	$(BIN)/ruff format --check handouts tests benchmarks make_handouts.py
+	$(BIN)/python tools/check_lock.py
+	$(BIN)/deptry handouts
+	$(BIN)/ruff check handouts tests benchmarks tools make_handouts.py
+	$(BIN)/ruff format --check handouts tests benchmarks tools make_handouts.py
 	$(BIN)/mypy handouts
 
 clean:

@@ -25,6 +25,7 @@ from handouts.options import (
     ServeOptions,
     Target,
 )
+from handouts.stamp import cache as layout_cache
 from handouts.stamp.handout import stamper_for
 from handouts.workspace import Workspace
 
@@ -41,7 +42,8 @@ log = logging.getLogger("handouts")
 @click.option(
     "--cache-dir",
     type=click.Path(file_okay=False, path_type=Path),
-    help="Folder for the layout cache (default: the user's cache folder).",
+    help="Folder for the layout cache (default: $HANDOUTS_CACHE_DIR, else the user's cache "
+    "folder). It keeps at most $HANDOUTS_CACHE_MAX_MB megabytes (default 200).",
 )
 @click.option(
     "--no-cache",
@@ -65,6 +67,8 @@ def main(
     logging.basicConfig(level=level, format="%(message)s")
     logging.getLogger("weasyprint").setLevel(logging.WARNING if verbose else logging.ERROR)
     logging.getLogger("fontTools").setLevel(logging.ERROR)
+    if not no_cache:
+        layout_cache.size_limit()  # a bad $HANDOUTS_CACHE_MAX_MB: exit 2, nothing written
     ctx.obj = App(clinic_dir, LayoutCacheOptions(folder=cache_dir, enabled=not no_cache))
 
 
@@ -313,12 +317,23 @@ def serve(app: App, host: str, port: int, threads: int) -> None:
 
 
 @main.command()
+@click.argument("handouts", nargs=-1, metavar="[HANDOUT]...")
 @click.pass_context
-def check(ctx: click.Context) -> None:
-    """Lint content, templates and clinic config; exit 1 on any error."""
-    from handouts.commands.check import Finding, Score, run_checks  # readability formulas
+def check(ctx: click.Context, handouts: tuple[str, ...]) -> None:
+    """Lint content, templates and clinic config; exit 1 on any error.
 
-    results = run_checks(ctx.find_object(App).workspace)  # type: ignore[union-attr]
+    HANDOUT (e.g. en/kyphoplasty-pre) checks only those handouts; the clinic's config
+    and language list are always checked."""
+    from handouts.commands.check import Finding, Score, handout_names, run_checks
+
+    workspace = ctx.find_object(App).workspace  # type: ignore[union-attr]
+    known = handout_names(workspace)
+    if unknown := [name for name in handouts if name not in known]:
+        raise click.BadParameter(
+            f"no such handout: {', '.join(unknown)} (one of: {', '.join(known)})",
+            param_hint="HANDOUT",
+        )
+    results = run_checks(workspace, only=handouts)
     for score in (r for r in results if isinstance(r, Score)):
         mark = "ok  " if score.passed else "FAIL"
         log.info(
@@ -358,6 +373,49 @@ def demo(app: App, out_dir: Path) -> None:
     for item in built:
         _log_warnings(item.warnings)
     log.info("wrote %d handouts to %s", len(built), out_dir)
+
+
+@main.group("cache")
+def cache_group() -> None:
+    """Show or empty the layout cache (--cache-dir, else $HANDOUTS_CACHE_DIR, else the
+    user's cache folder). It holds page layouts only, never patient data."""
+
+
+@cache_group.command("info")
+@pass_app
+def cache_info(app: App) -> None:
+    """Where the layout cache is, how many layouts it holds and its size limit."""
+    folder = app.cache.folder or layout_cache.default_dir()
+    found = layout_cache.usage(folder)
+    limit = layout_cache.size_limit()
+    click.echo(f"folder:  {folder}")
+    click.echo(f"layouts: {found.entries}")
+    click.echo(f"size:    {_megabytes(found.size)} (limit {limit // layout_cache.MB} MB)")
+    versions = layout_cache.library_versions().items()
+    log.debug(
+        "keyed by: handouts code %s, %s",
+        layout_cache.source_digest()[:12],
+        ", ".join(f"{name} {value}" for name, value in versions),
+    )
+
+
+@cache_group.command("clear")
+@pass_app
+def cache_clear(app: App) -> None:
+    """Remove every layout from the cache (each is rendered again when next needed);
+    exit 1 if some could not be removed."""
+    folder = app.cache.folder or layout_cache.default_dir()
+    removal = layout_cache.clear(folder)
+    noun = "layout" if removal.entries == 1 else "layouts"
+    log.info("removed %d %s (%s) from %s", removal.entries, noun, _megabytes(removal.size), folder)
+    for problem in removal.failed:
+        click.echo(f"could not remove {problem}", err=True)
+    if removal.failed:
+        click.get_current_context().exit(1)
+
+
+def _megabytes(size: int) -> str:
+    return f"{size / layout_cache.MB:.1f} MB"
 
 
 def _log_warnings(warnings: tuple[str, ...]) -> None:

@@ -6,11 +6,17 @@ pdfplumber, objects from pikepdf, the CLI runs as the installed console script.
 
 from __future__ import annotations
 
+import contextlib
+import csv
+import hashlib
 import io
 import json
 import os
+import re
+import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 from typing import Any
 
@@ -85,12 +91,38 @@ def extend_clinic_stylesheet(clinic: Path, name: str, css: str) -> None:
     (clinic / "styles" / name).write_text(builtin + "\n" + css + "\n")
 
 
+# -- every PDF checked by qpdf -----------------------------------------------------------
+
+#: Where PDFs a test holds only in memory are written, so that the session's qpdf check
+#: (conftest.py) sees them with the files the tests wrote; set by that fixture.
+KEEP: list[Path] = []
+
+
+def keep(pdf: bytes) -> bytes:
+    """Keeps a PDF made in memory for the session's `qpdf --check`; returns it."""
+    if KEEP and pdf.startswith(b"%PDF"):
+        target = KEEP[0] / f"{hashlib.sha256(pdf).hexdigest()[:24]}.pdf"
+        if not target.exists():
+            target.write_bytes(pdf)
+    return pdf
+
+
+def qpdf_problems(path: Path) -> str | None:
+    """What `qpdf --check` says is wrong with a PDF (errors and warnings), or None."""
+    done = subprocess.run(["qpdf", "--check", str(path)], capture_output=True, text=True)
+    if done.returncode == 0:
+        return None
+    said = [line for line in (done.stdout + done.stderr).splitlines() if line.strip()]
+    return f"exit {done.returncode}: " + " | ".join(said[-4:])
+
+
 # -- PDF text and objects ----------------------------------------------------------------
 
 
 def pdf_text(pdf: bytes, raw: bool = False) -> str:
     """Text of a PDF as poppler's pdftotext extracts it (reading order, or content-stream
     order with `raw`)."""
+    keep(pdf)
     command = ["pdftotext", *(["-raw"] if raw else []), "-enc", "UTF-8", "-", "-"]
     done = subprocess.run(command, input=pdf, capture_output=True, check=True)
     return done.stdout.decode("utf-8")
@@ -103,13 +135,13 @@ def text_of(pdf: bytes) -> str:
 
 def page_texts(pdf: bytes | Path) -> list[str]:
     """Each page's text (pdfplumber), with line breaks folded."""
-    source = io.BytesIO(pdf) if isinstance(pdf, bytes) else pdf
+    source = io.BytesIO(keep(pdf)) if isinstance(pdf, bytes) else pdf
     with pdfplumber.open(source) as document:
         return [" ".join((page.extract_text() or "").split()) for page in document.pages]
 
 
 def open_pdf(pdf: bytes) -> pikepdf.Pdf:
-    return pikepdf.open(io.BytesIO(pdf))
+    return pikepdf.open(io.BytesIO(keep(pdf)))
 
 
 def decoded_payloads(document: pikepdf.Pdf) -> list[bytes]:
@@ -172,3 +204,84 @@ def _is_log_page(text: str) -> bool:
         heading in text
         for heading in ("14-day recovery log", "recuperación de 14", "14天", "hồi phục 14")
     )
+
+
+# -- killed batches ----------------------------------------------------------------------
+
+JOURNAL = ".batch-journal.jsonl"
+CLAIMING = ("rendered", "resumed")  # statuses that say "this file is on disk, as given"
+DEADLINE = 120  # seconds for any one wait; a healthy run needs a small part of it
+
+
+def record_pdfs(out: Path) -> set[str]:
+    """Names of the record PDFs in a batch folder (not mailing.pdf)."""
+    return {p.name for p in out.glob("*.pdf") if p.name != "mailing.pdf"}
+
+
+def live_group_members(pgid: int) -> list[int]:
+    """Processes of this process group that have not exited (zombies have), from /proc."""
+    members = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            stat = (entry / "stat").read_text()
+        except OSError:
+            continue  # gone meanwhile
+        state, _ppid, pgrp = stat[stat.rindex(")") + 2 :].split()[:3]
+        if int(pgrp) == pgid and state not in ("Z", "X"):
+            members.append(int(entry.name))
+    return members
+
+
+def wait_group_gone(pgid: int, why: str, deadline: float = DEADLINE) -> None:
+    """Waits until every process of the group (a batch started with start_new_session,
+    its pool workers, multiprocessing's resource tracker) has exited; fails, after
+    killing them, if some still run `deadline` seconds later."""
+    end = time.monotonic() + deadline
+    while (left := live_group_members(pgid)) and time.monotonic() < end:
+        time.sleep(0.02)
+    if left:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(pgid, signal.SIGKILL)
+        raise AssertionError(f"{why}: processes {left} still ran {deadline:g} s later")
+
+
+def batch_claims(out: Path, where: str) -> set[str]:
+    """Records that manifest.json or the journal (what --resume trusts) claim as done,
+    each checked: its file is on disk with that size and sha256; manifest.csv says what
+    manifest.json says. A journal line cut short by SIGKILL claims nothing."""
+    assert (out / "manifest.json").is_file(), f"{where}: no manifest.json"
+    records = json.loads((out / "manifest.json").read_text(encoding="utf-8"))["records"]
+    ids = [r["record_id"] for r in records]
+    assert len(ids) == len(set(ids)), f"{where}: manifest.json repeats a record: {ids}"
+    with open(out / "manifest.csv", newline="", encoding="utf-8") as handle:
+        csv_rows = list(csv.DictReader(handle))
+    as_text = [{k: str(v) for k, v in r.items()} for r in records]
+    assert csv_rows == as_text, f"{where}: manifest.csv and manifest.json disagree"
+    claims = [(r, "manifest.json") for r in records]
+    if (out / JOURNAL).is_file():
+        for line in (out / JOURNAL).read_text(encoding="utf-8").splitlines():
+            with contextlib.suppress(ValueError):
+                claims.append((json.loads(line), JOURNAL))
+    claimed = set()
+    for entry, source in claims:
+        if entry["status"] not in CLAIMING:
+            continue
+        path = out / entry["file"]
+        what = f"{where}: {source} claims {entry['file']}"
+        assert entry["file"] and path.is_file(), f"{what}, which is not on disk"
+        assert path.stat().st_size == entry["bytes"], f"{what} with a size it does not have"
+        digest = hashlib.sha256(path.read_bytes()).hexdigest()
+        assert digest == entry["sha256"], f"{what} with a sha256 it does not have"
+        claimed.add(entry["record_id"])
+    return claimed
+
+
+def resume_counts(stderr: str) -> tuple[int, int, int]:
+    """(records already done, records to render, unverified files removed) as --resume
+    logs them."""
+    done = re.search(r"resume: (\d+) record\(s\) already done, (\d+) to render", stderr)
+    removed = re.search(r"resume: removed (\d+) file\(s\) of records not verified", stderr)
+    assert done and removed, stderr
+    return int(done[1]), int(done[2]), int(removed[1])

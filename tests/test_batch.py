@@ -14,7 +14,17 @@ import time
 from pathlib import Path
 
 import pytest
-from helpers import open_pdf, read_manifest, run_cli, text_of
+from helpers import (
+    DEADLINE,
+    batch_claims,
+    open_pdf,
+    read_manifest,
+    record_pdfs,
+    resume_counts,
+    run_cli,
+    text_of,
+    wait_group_gone,
+)
 
 REPO = Path(__file__).resolve().parents[1]
 EXAMPLE = REPO / "examples" / "patients.csv"
@@ -245,7 +255,9 @@ def test_unwritable_output_is_a_clear_error(tmp_path):
     assert "cannot write here" in result.stderr and "Traceback" not in result.stderr
 
 
+@pytest.mark.skipif(not Path("/proc/self/stat").is_file(), reason="finds workers via /proc")
 def test_resume_after_kill_renders_only_what_is_missing(tmp_path):
+    ids = {f"K{i:02d}" for i in range(14)}
     rows = [
         f"K{i:02d},kyphoplasty,{'pre' if i % 2 else 'post'},en,P{i},2026-12-01,07:30,"
         for i in range(14)
@@ -256,43 +268,80 @@ def test_resume_after_kill_renders_only_what_is_missing(tmp_path):
     out.mkdir()
     (out / ".handout-tmp-stale.part").write_bytes(b"half a pdf")
     exe = Path(sys.executable).with_name("make-handouts")
+    full = ("--engine", "full")  # seconds a record: the kill finds the worker mid-render
     process = subprocess.Popen(
-        [str(exe), "batch", str(source), "-o", str(out), "--jobs", "1"],
+        [str(exe), "batch", str(source), "-o", str(out), "--jobs", "1", *full],
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
+        start_new_session=True,  # its own process group, which its workers join
     )
-    deadline = time.monotonic() + 120
-    while len(list(out.glob("K*.pdf"))) < 4 and time.monotonic() < deadline:
-        time.sleep(0.05)
-    os.kill(process.pid, signal.SIGKILL)
-    process.wait()
-    time.sleep(1.5)  # the orphaned worker finishes its record, then exits
-    first = {p.name: p.stat().st_mtime_ns for p in out.glob("K*.pdf")}
-    assert 4 <= len(first) < 14
-    assert not (out / "manifest.json").exists() or len(read_manifest(out)) < 14
+    try:
+        deadline = time.monotonic() + DEADLINE
+        while len(record_pdfs(out)) < 4:
+            assert process.poll() is None, f"the batch ended (exit {process.returncode})"
+            assert time.monotonic() < deadline, "4 PDFs not written in time"
+            time.sleep(0.01)
+        os.kill(process.pid, signal.SIGKILL)
+        assert process.wait(timeout=DEADLINE) == -signal.SIGKILL  # killed, not finished
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait()
+    at_death = record_pdfs(out)
+    wait_group_gone(process.pid, "workers of the killed batch")
+    # Nothing is written once the batch is dead. (A rename(2) already under way when it
+    # died completes, but listing the folder waits for the lock that the rename holds.)
+    assert record_pdfs(out) == at_death, "a worker wrote a file after the batch died"
+    files = {name.split("-")[0]: name for name in at_death}
+    first = {name: (out / name).stat().st_mtime_ns for name in at_death}
+    claimed = batch_claims(out, "after the kill")  # each claim's file is on disk, as given
+    # A file that a worker renamed into place but the batch had not journalled when it was
+    # killed is on disk, claimed by nobody: --resume must remove it and render it again.
+    unclaimed = set(files) - claimed
 
-    result = run_cli("batch", str(source), "-o", str(out), "--jobs", "2", "--resume")
+    result = run_cli("batch", str(source), "-o", str(out), "--jobs", "2", "--resume", *full)
     assert result.returncode == 0, result.stderr
-    resumed = int(result.stderr.split("resume: ")[1].split()[0])
-    # Every journaled file is kept; the one record the orphaned worker may have written
-    # after the kill has no journal line, so it is rendered again, not trusted.
-    assert resumed >= len(first) - 1
+    assert resume_counts(result.stderr) == (len(claimed), 14 - len(claimed), len(unclaimed))
     manifest = read_manifest(out)
-    assert len(manifest) == 14
-    assert sum(e["status"] == "resumed" for e in manifest.values()) == resumed
+    assert set(manifest) == ids
+    assert {r for r, e in manifest.items() if e["status"] == "resumed"} == claimed
+    assert {r for r, e in manifest.items() if e["status"] == "rendered"} == ids - claimed
     for entry in manifest.values():
         data = (out / entry["file"]).read_bytes()
         assert hashlib.sha256(data).hexdigest() == entry["sha256"]
         assert f"P{int(entry['record_id'][1:])}" in text_of(data)
-    kept = [n for n in first if manifest[n.split("-")[0]]["status"] == "resumed"]
-    assert len(kept) == resumed
-    for name in kept:
-        assert (out / name).stat().st_mtime_ns == first[name]  # not rendered again
+    for record_id in claimed:  # kept, not rendered again
+        assert (out / files[record_id]).stat().st_mtime_ns == first[files[record_id]]
+    for record_id in unclaimed:  # rendered again, not trusted
+        assert (out / files[record_id]).stat().st_mtime_ns != first[files[record_id]]
+    assert record_pdfs(out) == {e["file"] for e in manifest.values()}
     assert not list(out.glob(".handout-tmp-*"))
     assert not (out / ".batch-journal.jsonl").exists()
 
-    again = run_cli("batch", str(source), "-o", str(out), "--resume")
-    assert "resume: 14 record(s) already done, 0 to render" in again.stderr
+    again = run_cli("batch", str(source), "-o", str(out), "--resume", *full)
+    assert resume_counts(again.stderr) == (14, 0, 0)
+
+
+def test_resume_removes_a_file_no_claim_vouches_for_even_if_its_record_fails(tmp_path, clinic_copy):
+    strings = (REPO / "content" / "en" / "strings.yaml").read_text(encoding="utf-8")
+    (clinic_copy / "content" / "tl").mkdir(parents=True)
+    (clinic_copy / "content" / "tl" / "strings.yaml").write_text(strings, encoding="utf-8")
+    source, out = tmp_path / "in.csv", tmp_path / "out"
+    source.write_text(HEADER + "V1,kyphoplasty,pre,en,,,,\n")
+    batch = ("--clinic", str(clinic_copy), "batch", str(source), "-o", str(out), "--resume")
+    assert run_cli(*batch).returncode == 0
+    kept = (out / "V1-kyphoplasty-pre-en.pdf").stat().st_mtime_ns
+    # As a worker leaves it when the batch dies before journalling its record:
+    (out / "V2-kyphoplasty-pre-tl.pdf").write_bytes(b"%PDF-1.7 claimed by nobody")
+    source.write_text(HEADER + "V1,kyphoplasty,pre,en,,,,\nV2,kyphoplasty,pre,tl,,,,\n")
+
+    result = run_cli(*batch)  # V2 fails now: tl has no kyphoplasty-pre handout
+    assert result.returncode == 1, result.stderr
+    assert resume_counts(result.stderr) == (1, 0, 1)
+    manifest = read_manifest(out)
+    assert {r: e["status"] for r, e in manifest.items()} == {"V1": "resumed", "V2": "failed"}
+    assert record_pdfs(out) == {"V1-kyphoplasty-pre-en.pdf"}
+    assert (out / "V1-kyphoplasty-pre-en.pdf").stat().st_mtime_ns == kept
 
 
 def test_resume_rerenders_when_the_inputs_change(tmp_path):

@@ -3,17 +3,16 @@
 The real console script is stopped by SIGINT (Ctrl-C) or SIGKILL at several points of a
 fast-path mail batch and of a portal batch. After each stop, every claim that a later
 `--resume` would trust (manifest.json, manifest.csv and the journal) must name a file on
-disk with that size and sha256. Then `--resume` must finish with every record exactly
-once, keep what was claimed, and leave a manifest that matches the files.
+disk with that size and sha256, and no worker may write anything once the batch is gone.
+A record file on disk that no claim vouches for (its worker renamed it into place, but
+the batch died before journalling it) must be removed by `--resume`, which logs how many
+it removed. Then `--resume` must finish with every record exactly once, keep what was
+claimed, render the rest, and leave a manifest that matches the files.
 """
 
 from __future__ import annotations
 
-import csv
-import hashlib
 import json
-import os
-import re
 import signal
 import subprocess
 import sys
@@ -24,16 +23,22 @@ from pathlib import Path
 
 import pikepdf
 import pytest
-from conftest import run_cli
+from helpers import (
+    CLAIMING,
+    DEADLINE,
+    JOURNAL,
+    batch_claims,
+    record_pdfs,
+    resume_counts,
+    run_cli,
+    wait_group_gone,
+)
 
 pytestmark = pytest.mark.skipif(
     not Path("/proc/self/stat").is_file(), reason="waits for the batch's workers via /proc"
 )
 
 EXE = Path(sys.executable).with_name("make-handouts")
-JOURNAL = ".batch-journal.jsonl"
-CLAIMING = ("rendered", "resumed")
-DEADLINE = 120  # seconds for any one wait; a healthy run needs a small part of it
 #: Starts the console script with SIGINT at its default, as from a terminal, even when
 #: pytest itself was started with SIGINT ignored (as a background job of a script is):
 #: Python then never turns SIGINT into KeyboardInterrupt. exec keeps the process id.
@@ -108,18 +113,14 @@ POINTS: dict[str, Callable[[Path, Batch], bool]] = {
     # stamping layouts (mail) or starting its workers (portal): no PDF yet.
     "start": lambda out, batch: (out / "manifest.json").is_file(),
     # The first few record PDFs are on disk.
-    "first": lambda out, batch: len(_record_pdfs(out)) >= batch.first,
+    "first": lambda out, batch: len(record_pdfs(out)) >= batch.first,
     # Most (portal) or all (mail) record PDFs are on disk.
-    "late": lambda out, batch: len(_record_pdfs(out)) >= batch.late,
+    "late": lambda out, batch: len(record_pdfs(out)) >= batch.late,
     # Mail: the journal claims every letter; the batch is rendering the cover sheet and
     # assembling mailing.pdf.
     "assembly": lambda out, batch: _journal_lines(out) >= batch.records,
 }
 SIGNALS = {"SIGINT": signal.SIGINT, "SIGKILL": signal.SIGKILL}
-
-
-def _record_pdfs(out: Path) -> list[Path]:
-    return [p for p in out.glob("*.pdf") if p.name != "mailing.pdf"]
 
 
 def _journal_lines(out: Path) -> int:
@@ -129,76 +130,12 @@ def _journal_lines(out: Path) -> int:
         return 0
 
 
-def _sha256(path: Path) -> str:
-    return hashlib.sha256(path.read_bytes()).hexdigest()
-
-
-def _live_group_members(pgid: int) -> list[int]:
-    """Processes of this process group that have not exited (zombies have)."""
-    members = []
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit():
-            continue
-        try:
-            stat = (entry / "stat").read_text()
-        except OSError:
-            continue  # gone meanwhile
-        state, _ppid, pgrp = stat[stat.rindex(")") + 2 :].split()[:3]
-        if int(pgrp) == pgid and state not in ("Z", "X"):
-            members.append(int(entry.name))
-    return members
-
-
-def _wait_group_gone(pgid: int, why: str) -> None:
-    """The batch's pool workers (and multiprocessing's resource tracker) are in its process
-    group; after a SIGKILL they outlive it until they finish what they were doing."""
-    deadline = time.monotonic() + DEADLINE
-    while (left := _live_group_members(pgid)) and time.monotonic() < deadline:
-        time.sleep(0.05)
-    if left:
-        os.killpg(pgid, signal.SIGKILL)
-        pytest.fail(f"{why}: processes {left} of the batch still ran {DEADLINE} s later")
-
-
-def _check_claims(out: Path, where: str) -> set[str]:
-    """Every record claimed as done names a file with that size and sha256; manifest.csv
-    says what manifest.json says. Returns the claimed record ids."""
-    manifest = out / "manifest.json"
-    assert manifest.is_file(), f"{where}: no manifest.json"
-    records = json.loads(manifest.read_text(encoding="utf-8"))["records"]
-    ids = [r["record_id"] for r in records]
-    assert len(ids) == len(set(ids)), f"{where}: manifest.json repeats a record: {ids}"
-    with open(out / "manifest.csv", newline="", encoding="utf-8") as handle:
-        csv_rows = list(csv.DictReader(handle))
-    as_text = [{k: str(v) for k, v in r.items()} for r in records]
-    assert csv_rows == as_text, f"{where}: manifest.csv and manifest.json disagree"
-
-    claims = [(r, "manifest.json") for r in records]
-    journal = out / JOURNAL
-    if journal.is_file():  # --resume trusts the journal too
-        for line in journal.read_text(encoding="utf-8").splitlines():
-            try:
-                claims.append((json.loads(line), JOURNAL))
-            except ValueError:
-                continue  # a line cut short by SIGKILL claims nothing; --resume skips it
-    claimed = set()
-    for entry, source in claims:
-        if entry["status"] not in CLAIMING:
-            continue
-        path = out / entry["file"]
-        what = f"{where}: {source} claims {entry['file']}"
-        assert entry["file"] and path.is_file(), f"{what}, which is not on disk"
-        assert path.stat().st_size == entry["bytes"], f"{what} with a size it does not have"
-        assert _sha256(path) == entry["sha256"], f"{what} with a sha256 it does not have"
-        claimed.add(entry["record_id"])
-    return claimed
-
-
 def _interrupt(
     source: Path, out: Path, batch: Batch, point: str, signum: int, log: Path
 ) -> tuple[int, int]:
-    """Starts the batch, waits for `point`, sends `signum`; returns the record PDFs on disk
-    when the signal went and the exit code. Fails if the batch ended before the point."""
+    """Starts the batch, waits for `point`, sends `signum`, waits until the batch and its
+    workers are gone; returns the record PDFs on disk when the signal went and the exit
+    code. Fails if the batch ended before the point or a worker wrote after it ended."""
     command = [str(EXE), "batch", str(source), "-o", str(out), "--jobs", "2", *batch.args]
     with open(log, "w", encoding="utf-8") as stderr:
         process = subprocess.Popen(
@@ -213,11 +150,11 @@ def _interrupt(
         while not reached(out, batch):
             assert process.poll() is None, (
                 f"the batch ended (exit {process.returncode}) before the {point!r} point; "
-                f"{len(_record_pdfs(out))} PDFs on disk:\n{log.read_text()}"
+                f"{len(record_pdfs(out))} PDFs on disk:\n{log.read_text()}"
             )
             assert time.monotonic() < deadline, f"the {point!r} point not reached in time"
             time.sleep(0.005)
-        on_disk = len(_record_pdfs(out))
+        on_disk = len(record_pdfs(out))
         assert process.poll() is None, f"the batch ended just at the {point!r} point"
         process.send_signal(signum)
         code = process.wait(timeout=DEADLINE)
@@ -225,7 +162,11 @@ def _interrupt(
         if process.poll() is None:
             process.kill()
             process.wait()
-    _wait_group_gone(process.pid, f"{point}, {signal.Signals(signum).name}")
+    at_exit = record_pdfs(out)
+    wait_group_gone(process.pid, f"{point}, {signal.Signals(signum).name}")
+    # Nothing is written once the batch is gone. (A rename(2) already under way when it
+    # died completes, but listing the folder waits for the lock that the rename holds.)
+    assert record_pdfs(out) == at_exit, f"a worker wrote after the batch ended ({point!r})"
     return on_disk, code
 
 
@@ -260,19 +201,19 @@ def test_interrupted_batch_claims_only_files_on_disk_and_resumes(
     else:
         assert code == -signal.SIGKILL, f"{where}: exit {code}, not killed\n{stderr}"
 
-    claimed = _check_claims(out, f"after {where}")
+    claimed = batch_claims(out, f"after {where}")
     if point == "assembly":
         assert claimed == set(batch.record_ids())
-    kept = {p.name: p.stat().st_mtime_ns for p in _record_pdfs(out)}
+    kept = {name: (out / name).stat().st_mtime_ns for name in record_pdfs(out)}
+    unclaimed = {name for name in kept if name.split("-")[0] not in claimed}
 
     result = run_cli("batch", str(source), "-o", str(out), "--jobs", "2", *batch.args, "--resume")
     assert result.returncode == 0, result.stderr
     assert "Traceback" not in result.stderr, result.stderr
-    summary = re.search(r"resume: (\d+) record\(s\) already done, (\d+) to render", result.stderr)
-    assert summary, result.stderr
-    assert int(summary[1]) == len(claimed) and int(summary[2]) == batch.records - len(claimed)
+    counts = resume_counts(result.stderr)
+    assert counts == (len(claimed), batch.records - len(claimed), len(unclaimed)), where
 
-    final = _check_claims(out, f"after --resume ({where})")
+    final = batch_claims(out, f"after --resume ({where})")
     records = json.loads((out / "manifest.json").read_text(encoding="utf-8"))["records"]
     expected = batch.record_ids()
     assert [r["record_id"] for r in records] == expected  # each exactly once
@@ -280,10 +221,11 @@ def test_interrupted_batch_claims_only_files_on_disk_and_resumes(
     assert {r["record_id"] for r in records if r["status"] == "resumed"} == claimed
     assert {r["status"] for r in records} <= set(CLAIMING)
     files = sorted(r["file"] for r in records)
-    assert sorted(p.name for p in _record_pdfs(out)) == files  # no stray or duplicate PDF
+    assert sorted(record_pdfs(out)) == files  # no stray or duplicate PDF
     assert len(set(files)) == batch.records
     resumed = [r["file"] for r in records if r["status"] == "resumed"]
     assert all(kept[f] == (out / f).stat().st_mtime_ns for f in resumed)  # not rewritten
+    assert all(kept[f] != (out / f).stat().st_mtime_ns for f in unclaimed)  # rendered again
     assert not list(out.glob(".handout-tmp-*")), "temp files left behind"
     assert not (out / JOURNAL).exists()
     assert (out / "errors.csv").read_text(encoding="utf-8").count("\n") == 1  # header only

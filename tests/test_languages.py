@@ -155,7 +155,9 @@ def test_a_language_missing_labels_is_refused_with_their_names(clinic_copy):
 
 def test_a_language_without_a_readability_measure_gets_a_warning_not_a_pass(clinic_copy):
     _add_french(clinic_copy, {"readability.measure": "none"})
-    result = run_cli("--clinic", str(clinic_copy), "check")
+    result = run_cli(
+        "--clinic", str(clinic_copy), "check", "fr/kyphoplasty-post", "en/kyphoplasty-post"
+    )
     lines = (result.stdout + result.stderr).splitlines()
     assert "fr/kyphoplasty-post.yaml: warning: no validated readability measure for this " in (
         "\n".join(lines)

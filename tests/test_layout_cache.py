@@ -1,20 +1,24 @@
 """The layout cache: `build` stamps from it without loading WeasyPrint, a damaged entry
-is rebuilt, a changed clinic never reads an old layout, and processes can share it."""
+is rebuilt, a changed clinic or a changed line of the program never reads an old layout,
+processes can share it, it stays under its size limit, and `cache clear` empties it."""
 
 from __future__ import annotations
 
 import base64
 import json
+import os
 import shutil
 import subprocess
 import sys
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-from helpers import run_cli, text_of
+from helpers import REPO, run_cli, text_of
 
 from handouts.engine.pdfua_rules import check_pdfua
-from handouts.locate import default_clinic_dir
+from handouts.locate import DATA_FOLDERS, default_clinic_dir
+from handouts.stamp.cache import LayoutCache
+from handouts.stamp.model import Template
 
 PATIENT = [
     "--patient-name",
@@ -139,3 +143,100 @@ def test_values_a_full_render_would_shape_are_not_stamped(tmp_path):
         "--patient-name", "Jos\u00e9 Lopez", "-o", str(tmp_path / "plain.pdf"),
     )  # fmt: skip
     assert "made by the stamping path" in plain.stderr
+
+
+def test_a_changed_line_of_the_program_rebuilds_the_layout(tmp_path):
+    """A copy of the package, run as the program: one comment line appended to one of
+    its modules and the next build renders the layout again under a new key."""
+    source = tmp_path / "source"
+    shutil.copytree(
+        REPO / "handouts", source / "handouts", ignore=shutil.ignore_patterns("__pycache__")
+    )
+    for name in DATA_FOLDERS:  # locate.py finds them next to the package
+        (source / name).symlink_to(REPO / name, target_is_directory=True)
+    cache = tmp_path / "cache"
+    env = {"PYTHONPATH": str(source), "HANDOUTS_CACHE_DIR": str(cache)}
+    where = subprocess.run(
+        [sys.executable, "-c", "import handouts; print(handouts.__file__)"],
+        capture_output=True, text=True, check=True, env={**os.environ, **env}, cwd=tmp_path,
+    )  # fmt: skip
+    assert where.stdout.strip() == str(source / "handouts" / "__init__.py")
+
+    def build() -> str:
+        result = run_cli(
+            "-v",
+            "build",
+            "kyphoplasty",
+            "post",
+            "-o",
+            str(tmp_path / "o.pdf"),
+            env=env,
+            cwd=tmp_path,
+        )
+        assert result.returncode == 0, result.stderr
+        assert "made by the stamping path" in result.stderr
+        return result.stderr
+
+    assert "layout cache: stored" in build()
+    (first,) = _entries(cache)
+    warm = build()
+    assert "layout cache: read" in warm and "layout cache: stored" not in warm
+    assert _entries(cache) == [first]
+    module = source / "handouts" / "engine" / "formats.py"
+    module.write_text(module.read_text() + "# one changed line\n")
+    assert "layout cache: stored" in build()
+    entries = _entries(cache)
+    assert len(entries) == 2 and first in entries  # a new key; the old one is never read
+
+
+def _template(size: int) -> Template:
+    return Template(b"%PDF" + b"x" * size, [(612.0, 792.0)], [])
+
+
+def test_a_size_limit_evicts_the_least_recently_used(tmp_path):
+    folder = tmp_path / "cache"
+    limit = 100_000  # two entries of about 40 kB fit, three do not
+    writer = LayoutCache(folder, "fingerprint", limit)
+    first, second, third = (writer.key("handout", n) for n in range(3))
+    writer.put(first, _template(30_000))
+    writer.put(second, _template(30_000))
+    assert sorted(p.stem for p in _entries(folder)) == sorted([first, second])
+    reader = LayoutCache(folder, "fingerprint", limit)  # another process, reading the disk
+    assert reader.get(first) is not None  # a hit: `first` is now the most recently used
+    writer.put(third, _template(30_000))
+    assert sorted(p.stem for p in _entries(folder)) == sorted([first, third])
+    assert sum(p.stat().st_size for p in _entries(folder)) <= limit
+    assert reader.get(second) is None  # evicted: rendered again when next needed
+
+
+def test_a_bad_size_limit_is_a_usage_error(tmp_path):
+    result = run_cli(
+        "build", "kyphoplasty", "pre", env={"HANDOUTS_CACHE_MAX_MB": "lots"}, cwd=tmp_path
+    )
+    assert result.returncode == 2
+    assert result.stderr.strip() == (
+        "Error: HANDOUTS_CACHE_MAX_MB: expected a whole number of megabytes, 1 or more (got 'lots')"
+    )
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_cache_info_and_clear(tmp_path):
+    cache = tmp_path / "cache"
+    assert _build(cache, tmp_path / "a.pdf").returncode == 0
+    (entry,) = _entries(cache)
+    megabytes = f"{entry.stat().st_size / 2**20:.1f} MB"
+    (cache / "notes.txt").write_text("not the cache's")  # never removed: not an entry
+    info = run_cli("--cache-dir", str(cache), "cache", "info", env={"HANDOUTS_CACHE_MAX_MB": "7"})
+    assert info.returncode == 0, info.stderr
+    assert info.stdout.splitlines() == [
+        f"folder:  {cache}",
+        "layouts: 1",
+        f"size:    {megabytes} (limit 7 MB)",
+    ]
+    cleared = run_cli("--cache-dir", str(cache), "cache", "clear")
+    assert cleared.returncode == 0, cleared.stderr
+    assert cleared.stderr.strip() == f"removed 1 layout ({megabytes}) from {cache}"
+    assert _entries(cache) == [] and sorted(p.name for p in cache.iterdir()) == ["notes.txt"]
+    again = run_cli("--cache-dir", str(cache), "cache", "clear")
+    assert again.returncode == 0, again.stderr
+    assert again.stderr.strip() == f"removed 0 layouts (0.0 MB) from {cache}"

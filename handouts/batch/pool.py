@@ -3,7 +3,8 @@
 pebble gives what concurrent.futures cannot: a per-task timeout that kills only the
 stuck worker, detection of a worker that died (ProcessExpired), and a fresh process
 after `recycle_after` tasks (max_tasks) so memory stays flat. Workers are spawned (no
-fork of a process holding fonts and threads) and warmed once by `initializer`.
+fork of a process holding fonts and threads) and warmed once by `initializer`; they die
+with the batch, even after `kill -9`, and write nothing more (batch/lifeline.py).
 
 Task functions return a value or a `Failure` (a record that failed for a reason the
 user can read); an exception escaping a task is reported by its type only, since its
@@ -15,6 +16,7 @@ from __future__ import annotations
 import contextlib
 import itertools
 import multiprocessing
+import os
 import signal
 import threading
 from collections.abc import Callable, Iterable, Iterator
@@ -25,6 +27,7 @@ from typing import Any, Generic, TypeVar
 
 from pebble import ProcessExpired, ProcessPool
 
+from handouts.batch.lifeline import run_task, start_worker
 from handouts.errors import OutputError, RenderError
 
 T = TypeVar("T")
@@ -98,14 +101,15 @@ class WorkerPool:
         pool = ProcessPool(
             max_workers=min(self.jobs, len(first)),
             max_tasks=self.recycle_after,
-            initializer=self.initializer,
-            initargs=self.initargs,
+            initializer=start_worker,
+            initargs=(os.getpid(), self.initializer, self.initargs),
             context=multiprocessing.get_context("spawn"),
         )
 
         def schedule(batch: Iterable[T]) -> None:
             for task in batch:
-                pending[pool.schedule(fn, args=(task,), timeout=self.timeout)] = task
+                future = pool.schedule(run_task, args=(fn, task), timeout=self.timeout)
+                pending[future] = task
 
         pending: dict[Future[Any], T] = {}
         try:
@@ -118,6 +122,9 @@ class WorkerPool:
                 schedule(itertools.islice(source, window - len(pending)))
             pool.close()  # type: ignore[no-untyped-call]
         finally:
+            # join ends pebble's manager thread first, which kills (PDEATHSIG) the workers
+            # it started to replace others, then stops the rest: all are idle by now, or
+            # the batch is stopping.
             pool.stop()  # type: ignore[no-untyped-call]
             pool.join()
 

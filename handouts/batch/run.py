@@ -3,7 +3,9 @@
 The manifest on disk never claims a file that is not there with that size and sha256:
 before anything renders it is rewritten with only the records verified as done, every
 finished record is journalled (fsynced) after its file is written, and the final
-manifest is written last. `--resume` after a kill reads the manifest and the journal.
+manifest is written last. `--resume` after a kill reads the manifest and the journal,
+and removes every file of a record it cannot verify as done before rendering: a worker
+may have renamed a file into place just before the batch died, unjournalled.
 """
 
 from __future__ import annotations
@@ -88,11 +90,14 @@ def prepare_output(out_dir: Path) -> None:
         (out_dir / ".write-test").unlink()
     except OSError as exc:
         raise OutputError(f"{out_dir}: cannot write here ({exc.strerror})") from None
-    remove_leftovers(out_dir)
+    if removed := remove_leftovers(out_dir):
+        log.info("removed %d temp file(s) of an interrupted run", removed)
 
 
-def remove_leftovers(out_dir: Path) -> None:
-    """Temp files of an interrupted write (a killed worker cannot clean up its own)."""
+def remove_leftovers(out_dir: Path) -> int:
+    """Temp files of an interrupted write (a killed worker cannot clean up its own);
+    returns how many temp files and folders were removed."""
+    removed = 0
     for leftover in out_dir.glob(f"{TEMP_PREFIX}*"):
         with contextlib.suppress(OSError):
             if leftover.is_dir():
@@ -101,6 +106,24 @@ def remove_leftovers(out_dir: Path) -> None:
                 leftover.rmdir()
             else:
                 leftover.unlink()
+            removed += 1
+    return removed
+
+
+def remove_unverified(out_dir: Path, records: list[Record]) -> int:
+    """The files (PDF, FHIR) of records not verified as done: never trusted, and not left
+    behind if the record fails this time. Returns how many files were removed."""
+    removed = 0
+    for record in records:
+        for name in (record.file_name, fhir_file_name(record.file_name)):
+            try:
+                (out_dir / name).unlink()
+            except FileNotFoundError:
+                continue
+            except OSError as exc:
+                raise OutputError(f"{out_dir / name}: cannot remove ({exc.strerror})") from None
+            removed += 1
+    return removed
 
 
 def _sha256(path: Path) -> str | None:
@@ -159,6 +182,8 @@ class _Run:
             # Even with nothing to render: this replaces (and, once finished, removes) the
             # journal of an interrupted run, whose claims the manifest above now holds.
             self.journal = Journal(self.options.out_dir)
+            if self.options.resume:  # only now: no manifest or journal still claims them
+                self._remove_unverified(records)
             with tempfile.TemporaryDirectory(prefix=TEMP_PREFIX, dir=self.options.out_dir) as tmp:
                 stamped: Stamped | None = None
                 if self.options.stamping and tasks and self.options.target is Target.MAIL:
@@ -198,6 +223,14 @@ class _Run:
                 "resume: %d record(s) already done, %d to render", self.result.resumed, len(tasks)
             )
         return tasks
+
+    def _remove_unverified(self, records: list[Record]) -> None:
+        """A file that no verified claim vouches for may be one a worker renamed into
+        place but the batch had not journalled when it died: removed, rendered again."""
+        done = {e.record_id for e in self.entries.values() if e.status == "resumed"}
+        unverified = [r for r in records if r.record_id not in done]
+        removed = remove_unverified(self.options.out_dir, unverified)
+        log.info("resume: removed %d file(s) of records not verified as done", removed)
 
     def _record(self, entry: Entry) -> None:
         """A finished record: its file (if any) is on disk, so it may be claimed. Records

@@ -8,19 +8,17 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-import io
 import json
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal
-
-import pikepdf
 
 from handouts.batch.fhir import document_reference
 from handouts.batch.manifest import Entry, rendered_entry
 from handouts.batch.pool import Failure, SetupFailed
 from handouts.batch.records import Record
 from handouts.engine.output import fhir_file_name, write_atomic
+from handouts.engine.pdfmerge import merged_pdf
 from handouts.errors import HandoutError, OutputError, RecordError
 from handouts.mail.letter import LetterJob, render_letter
 from handouts.mail.preflight import preflight_letter
@@ -148,14 +146,10 @@ def with_cover_letter(
     )
     if problems:
         raise RecordError("preflight: " + "; ".join(problems))
-    merged = pikepdf.new()
-    for part in (letter.data, handout.data):
-        merged.pages.extend(pikepdf.open(io.BytesIO(part)).pages)
-    buffer = io.BytesIO()
-    merged.save(buffer, deterministic_id=True)
     from handouts.engine.render import Rendered  # loaded already: this is a full render
 
-    return Rendered(buffer.getvalue(), letter.pages + handout.pages)
+    merged = merged_pdf([letter.data, handout.data])  # one structure tree
+    return Rendered(merged, letter.pages + handout.pages)
 
 
 def template_task(task: TemplateTask) -> Template | Failure:

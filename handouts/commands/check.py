@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from collections.abc import Iterator
+from collections.abc import Collection, Iterator
 from dataclasses import dataclass
 
 from handouts.commands.readability import ReadabilityRule, body_text, pdf_text
@@ -195,8 +195,21 @@ def check_review(handout: Handout, where: str, today: dt.date) -> Iterator[Findi
         )
 
 
-def run_checks(workspace: Workspace, today: dt.date | None = None) -> list[Finding | Score]:
-    """Every finding for the clinic's content, templates and config; renders each handout."""
+def handout_names(workspace: Workspace) -> list[str]:
+    """Every handout `check` renders, named as its content file: `en/kyphoplasty-pre`."""
+    return [
+        f"{lang}/{procedure}-{phase}"
+        for lang in workspace.library.languages()
+        for procedure in PROCEDURES
+        for phase in PHASES
+    ]
+
+
+def run_checks(
+    workspace: Workspace, today: dt.date | None = None, only: Collection[str] = ()
+) -> list[Finding | Score]:
+    """Every finding for the clinic's content, templates and config; renders each handout
+    (`only`: just these handouts, named as by handout_names; the clinic is always checked)."""
     today = today or dt.date.today()
     results: list[Finding | Score] = list(check_clinic(workspace))
     try:
@@ -206,6 +219,8 @@ def run_checks(workspace: Workspace, today: dt.date | None = None) -> list[Findi
     for lang in workspace.library.languages():
         for procedure in PROCEDURES:
             for phase in PHASES:
+                if only and f"{lang}/{procedure}-{phase}" not in only:
+                    continue
                 try:
                     results += check_handout(workspace, lang, procedure, phase, today)
                 except HandoutError as exc:

@@ -1,7 +1,9 @@
 """Where outputs go: file names (never patient data) and atomic writes.
 
 A reader never sees a half-written PDF under its final name: every file is written to
-a temp file in the same folder, fsynced, then renamed over the final name.
+a temp file in the same folder, fsynced, then renamed over the final name. A batch
+worker checks, before it creates a file and again before the rename, that its batch is
+still running (batch/lifeline.py), so nothing appears after a kill.
 """
 
 from __future__ import annotations
@@ -10,7 +12,7 @@ import contextlib
 import os
 import re
 import secrets
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import BinaryIO
 
@@ -19,6 +21,20 @@ from handouts.errors import OutputError
 
 TEMP_PREFIX = ".handout-tmp-"
 _UNSAFE_NAME = re.compile(r"[^A-Za-z0-9._-]+")
+#: This process's check before each file is created and again before it takes its final
+#: name; empty except in a batch worker, whose check stops it once its batch is gone.
+_write_checks: list[Callable[[], None]] = []
+
+
+def check_writes(check: Callable[[], None]) -> None:
+    """Runs `check` before every later write of this process (batch/lifeline.py); it
+    stops a write by raising, and the temp file is removed."""
+    _write_checks[:] = [check]
+
+
+def _run_write_checks() -> None:
+    for check in _write_checks:
+        check()
 
 
 def handout_file_name(request: HandoutRequest, suffix: str = ".pdf", tag: str = "") -> str:
@@ -63,6 +79,7 @@ def write_atomic(path: Path, data: bytes) -> None:
 def atomic_file(path: Path) -> Iterator[BinaryIO]:
     """A file written in pieces that appears under `path` only once it is whole (temp
     file in the same folder, fsync, os.replace); removed if the writing fails."""
+    _run_write_checks()
     folder = path.parent
     try:
         folder.mkdir(parents=True, exist_ok=True)
@@ -74,6 +91,7 @@ def atomic_file(path: Path) -> Iterator[BinaryIO]:
             yield handle
             handle.flush()
             os.fsync(handle.fileno())
+        _run_write_checks()  # the last moment a write can still be taken back
         os.replace(tmp, path)
     except OSError as exc:
         with contextlib.suppress(OSError):

@@ -14,6 +14,8 @@ is written, with pikepdf; each repair names the WeasyPrint behaviour it works ar
 - Link annotations have no Print flag.
 - The `lang` of an element is not written (only the document's): each element whose
   text is exactly the text of an HTML element with its own `lang` gets that /Lang.
+- A glyph of a cluster shaped into several glyphs may have no Unicode in the font's
+  ToUnicode map: engine/tounicode.py gives it one, from the texts of the HTML.
 """
 
 from __future__ import annotations
@@ -37,6 +39,7 @@ from handouts.engine.structure import (
     painted,
     structure,
 )
+from handouts.engine.tounicode import WORD_JOINER, complete_to_unicode
 
 #: Roles kept even when empty: blank table cells, and the roots.
 _KEEP_EMPTY = MAY_BE_EMPTY | {"Document", "StructTreeRoot"}
@@ -51,21 +54,27 @@ _REORDERING = re.compile("[\u0900-\u0dff\u0e00-\u0eff\u1000-\u109f\u1780-\u17ff]
 class _LangCollector(HTMLParser):
     """(lang, text) of every element that has a lang of its own below <html>, and
     (None, text) of every element with text in a reordering script (a patient's name
-    in Hindi, in the card), which needs /ActualText to read back as written."""
+    in Hindi, in the card), which needs /ActualText to read back as written. Also each
+    run of text, whitespace collapsed, outside style and script elements: what Pango
+    shapes, near enough (engine/tounicode.py shapes it again)."""
 
     def __init__(self) -> None:
         super().__init__(convert_charrefs=True)
         # (tag, lang, text parts, whether a child already holds reordering text)
         self.stack: list[tuple[str, str | None, list[str], list[bool]]] = []
         self.found: list[tuple[str | None, str]] = []
+        self.texts: list[str] = []
+        self.hidden = 0  # inside a style or script element
 
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        self.hidden += tag in ("style", "script")
         if tag in ("br", "img", "meta", "link", "input", "hr", "col"):
             return
         lang = dict(attrs).get("lang") if tag != "html" else None
         self.stack.append((tag, lang, [], [False]))
 
     def handle_endtag(self, tag: str) -> None:
+        self.hidden -= tag in ("style", "script")
         if not self.stack:
             return
         _, lang, parts, inner = self.stack.pop()
@@ -81,18 +90,27 @@ class _LangCollector(HTMLParser):
     def handle_data(self, data: str) -> None:
         if self.stack:
             self.stack[-1][2].append(data)
+        text = " ".join(data.split())
+        if text and not self.hidden:
+            self.texts.append(text)
+
+
+def _read_html(html: str) -> _LangCollector:
+    collector = _LangCollector()
+    collector.feed(html)
+    return collector
 
 
 def language_changes(html: str) -> list[tuple[str | None, str]]:
-    collector = _LangCollector()
-    collector.feed(html)
-    return collector.found
+    return _read_html(html).found
 
 
 def repair(data: bytes, html: str) -> bytes:
-    """The PDF with the repairs above applied (untagged PDFs get only smaller CJK fonts:
-    engine/fontsubset.py)."""
+    """The PDF with the repairs above applied (untagged PDFs get only their ToUnicode
+    maps completed and smaller CJK fonts: engine/fontsubset.py)."""
     pdf = pikepdf.open(io.BytesIO(data))
+    source = _read_html(html)
+    complete_to_unicode(pdf, source.texts)  # first: the texts below read its entries
     if "/StructTreeRoot" in pdf.Root:
         root = structure(pdf)
         assert root is not None
@@ -100,7 +118,7 @@ def repair(data: bytes, html: str) -> bytes:
         _prune_empty(root)
         _scope_header_cells(root)
         _print_links(pdf)
-        _set_languages(pdf, root, language_changes(html))
+        _set_languages(pdf, root, source.found)
     shrink_cid_fonts(pdf)
     buffer = io.BytesIO()
     pdf.save(buffer, deterministic_id=True)
@@ -213,6 +231,7 @@ def _set_languages(pdf: pikepdf.Pdf, root: Element, changes: list[tuple[str | No
     text of the first cluster it was seen in, so "हि" makes every later "ह" read "हि".
     Such an element also gets /ActualText, its real text, on the element and on its
     marked content: screen readers and text extraction then read the words as written.
+    So does one that reads a word joiner engine/tounicode.py gave a glyph.
     """
     if not changes:
         return
@@ -238,7 +257,7 @@ def _set_languages(pdf: pikepdf.Pdf, root: Element, changes: list[tuple[str | No
             if lang:
                 element.obj.Lang = pikepdf.String(lang)
             # Right-to-left text is painted in visual order, which readers expect.
-            if _compact(source) != _compact(text) and not _right_to_left(source):
+            if _reads_otherwise(source, text) and not _right_to_left(source):
                 real = _ISOLATES.sub("", source)
                 element.obj.ActualText = pikepdf.String(real)
                 for n, ref in enumerate(element.content()):
@@ -249,6 +268,12 @@ def _set_languages(pdf: pikepdf.Pdf, root: Element, changes: list[tuple[str | No
 
 
 _ISOLATES = re.compile("[\u2060\u2066-\u2069]")
+
+
+def _reads_otherwise(source: str, text: str) -> bool:
+    """Whether `text`, as painted, reads other than `source` (whitespace aside; a painted
+    word joiner is a glyph mapped to it, never one of the source's)."""
+    return _compact(source) != _compact(text) or WORD_JOINER in text
 
 
 def _right_to_left(text: str) -> bool:

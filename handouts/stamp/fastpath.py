@@ -11,16 +11,15 @@ process or knows about manifests.
 from __future__ import annotations
 
 import datetime as dt
-import io
 import pickle
 from collections.abc import Iterator
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-import pikepdf
 from babel import Locale
 
 from handouts.engine.formats import locale_of
+from handouts.engine.pdfmerge import merged_pdf
 from handouts.engine.request import HandoutRequest
 from handouts.errors import RecordError
 from handouts.mail.address import MailAddress
@@ -87,17 +86,13 @@ class Stamped:
 def combined(templates: tuple[Template, Template]) -> Template:
     """A letter's static pages as one template: the cover letter's pages, then the
     handout's (slots renumbered; pages cut again: the fonts have new object numbers)."""
-    document = pikepdf.new()
     sizes: list[tuple[float, float]] = []
     slots: list[Slot] = []
     for template in templates:
         offset = len(sizes)
-        document.pages.extend(pikepdf.open(io.BytesIO(template.pdf)).pages)
         sizes += template.sizes
         slots += [replace(slot, page=slot.page + offset) for slot in template.slots]
-    buffer = io.BytesIO()
-    document.save(buffer)
-    pdf = buffer.getvalue()
+    pdf = merged_pdf([template.pdf for template in templates])  # one structure tree
     return Template(pdf, sizes, slots, cut_pages(pdf, {slot.page for slot in slots}))
 
 

@@ -7,7 +7,9 @@ family of the script before it), and each run is written in the page's font for 
 family and weight. A glyph the subset lacks is added by making the subset again from
 the bundled file (engine/hbsubset.py, as WeasyPrint makes it); a face the page does not
 use yet gets a font object of its own, built as WeasyPrint builds one. So a stamped
-PDF carries the glyphs its values use, and no others.
+PDF carries the glyphs its values use, and no others. Each glyph written reads as its
+character: an added glyph gets that ToUnicode entry (engine/tounicode.py writes them),
+and a glyph the page has is used only when its entry is that character.
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ import pikepdf
 from handouts.engine import hbsubset
 from handouts.engine.fonts import BODY, FAMILIES, face
 from handouts.engine.structure import cid_widths, to_unicode
+from handouts.engine.tounicode import cmap, with_entries
 from handouts.stamp.model import PageFont
 
 Run = tuple[str, bytes]  # (font resource name, codes)
@@ -96,7 +99,9 @@ class RecordFonts:
         self, page: int, fonts: dict[FaceKey, PageFont], text: str, bold: bool, size: float
     ) -> tuple[list[Run], float] | None:
         """`text` as (font resource, codes) runs and its width in points; None when no
-        bundled face has one of its characters, one needs shaping (see `_simple`), or
+        bundled face has one of its characters, one needs shaping (see `_simple`), a
+        glyph the page already has reads as other text in its ToUnicode map (the text
+        of a cluster WeasyPrint drew it in: the value would not read as written), or
         HarfBuzz is missing."""
         runs: list[Run] = []
         width, family = 0.0, BODY
@@ -117,6 +122,8 @@ class RecordFonts:
             else:
                 if code not in font.widths:
                     self.added.setdefault(font.ref, {})[gid] = char
+                elif font.codes.get(char) != code:
+                    return None  # the page's ToUnicode reads this glyph as other text
                 resource = font.resource
             width += advance
             if runs and runs[-1][0] == resource:
@@ -178,7 +185,7 @@ def _widen(font: Any, glyphs: dict[int, str]) -> bool:
     descendant.FontDescriptor.FontFile2.Length1 = len(data)
     for gid in sorted(glyphs):
         descendant.W.extend(pikepdf.Array([gid, [hb.width(gid)]]))
-    font.ToUnicode.write(_with_codes(font.ToUnicode.read_bytes(), glyphs))
+    font.ToUnicode.write(with_entries(font.ToUnicode.read_bytes(), glyphs))
     return True
 
 
@@ -229,35 +236,6 @@ def _new_font(document: pikepdf.Pdf, key: FaceKey, glyphs: dict[int, str]) -> An
         BaseFont=name,
         Encoding=pikepdf.Name("/Identity-H"),
         DescendantFonts=[document.make_indirect(descendant)],
-        ToUnicode=document.make_stream(_cmap(glyphs)),
+        ToUnicode=document.make_stream(cmap(glyphs)),
     )
     return document.make_indirect(font)
-
-
-def _bfchar(glyphs: dict[int, str]) -> bytes:
-    entries = sorted(glyphs.items())
-    blocks = []
-    for i in range(0, len(entries), 100):
-        chunk = entries[i : i + 100]
-        lines = b"\n".join(
-            b"<%04x> <%s>" % (gid, char.encode("utf-16-be").hex().encode()) for gid, char in chunk
-        )
-        blocks.append(b"%d beginbfchar\n%s\nendbfchar\n" % (len(chunk), lines))
-    return b"".join(blocks)
-
-
-def _with_codes(cmap: bytes, glyphs: dict[int, str]) -> bytes:
-    """A ToUnicode CMap with entries for new two-byte codes."""
-    head, _, tail = cmap.rpartition(b"endcmap")
-    return head + _bfchar(glyphs) + b"endcmap" + tail
-
-
-def _cmap(glyphs: dict[int, str]) -> bytes:
-    return (
-        b"/CIDInit /ProcSet findresource begin\n12 dict begin\nbegincmap\n"
-        b"/CIDSystemInfo << /Registry (Adobe) /Ordering (UCS) /Supplement 0 >> def\n"
-        b"/CMapName /Adobe-Identity-UCS def\n/CMapType 2 def\n"
-        b"1 begincodespacerange\n<0000> <ffff>\nendcodespacerange\n"
-        + _bfchar(glyphs)
-        + b"endcmap\nCMapName currentdict /CMap defineresource pop\nend\nend\n"
-    )
