@@ -65,8 +65,8 @@ def workspace() -> Workspace:
     return Workspace.open()
 
 
-#: Test files whose module-scoped fixtures run whole batches: their tests stay together on
-#: one worker. Every other test goes to
+#: Test files whose module-scoped fixtures run whole batches, marked as one xdist group
+#: each so that `--dist loadgroup` may keep them on one worker. Every other test goes to
 #: whichever worker is free (`--dist loadgroup`, see the Makefile).
 GROUPED = {
     "test_batch.py",
@@ -80,9 +80,10 @@ GROUPED = {
 }
 
 
+@pytest.hookimpl(tryfirst=True)  # before xdist reads the groups into the node ids
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     for item in items:
-        if item.path.name in GROUPED:  # kept in pytest's order, which sets up each fixture once
+        if item.path.name in GROUPED:
             item.add_marker(pytest.mark.xdist_group(item.path.name))
 
 
