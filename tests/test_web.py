@@ -267,14 +267,20 @@ def test_concurrent_requests_each_get_their_own_patient():
         with urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=30) as response:
             assert response.status == 200
     finally:
-        stop(server)
+        stop(server, thread)
 
 
-def stop(server) -> None:
-    """Waits for the handler threads before closing: a thread still finishing a response
-    would write to the closed wake-up pipe and fail a later test of the same worker."""
+def stop(server, thread: threading.Thread) -> None:
+    """Waits for the handler threads (one still finishing a response would write to the
+    closed wake-up pipe), then closes every socket from the server's own loop and waits
+    for the loop to end: a close from this thread races the loop's select, which then
+    fails with EBADF in the server thread and fails a later test of the same worker."""
+    from waitress import wasyncore
+
     server.task_dispatcher.shutdown(cancel_pending=False, timeout=60)
-    server.close()
+    server.trigger.pull_trigger(lambda: wasyncore.close_all(server._map))
+    thread.join(timeout=60)
+    assert not thread.is_alive(), "the server's loop did not stop"
 
 
 def test_language_list_comes_from_the_content_folders_in_each_own_name(client):

@@ -7,6 +7,7 @@ import threading
 
 import pytest
 from conftest import text_of
+from test_web import stop
 
 from handouts.web.app import create_app
 
@@ -31,8 +32,7 @@ def server_url():
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
     yield f"http://127.0.0.1:{server.effective_port}"
-    server.task_dispatcher.shutdown(cancel_pending=False, timeout=60)  # see test_web.stop
-    server.close()
+    stop(server, thread)
 
 
 @pytest.fixture(scope="module")
