@@ -109,7 +109,12 @@ def list_command(app: App) -> None:
 
 
 #: How the build command names each request field in its messages.
-BUILD_NAMES = {"procedure": "PROCEDURE", "phase": "PHASE", "language": "--lang"}
+BUILD_NAMES = {
+    "procedure": "PROCEDURE",
+    "phase": "PHASE",
+    "language": "--lang",
+    "medicines": "--medicine",
+}
 
 
 @main.command()
@@ -137,6 +142,22 @@ BUILD_NAMES = {"procedure": "PROCEDURE", "phase": "PHASE", "language": "--lang"}
 @click.option("--physician", help="Doctor's name.")
 @click.option("--levels", help='Spine levels, e.g. "T12, L1".')
 @click.option("--notes", help="Care-team notes, printed in the notes box.")
+@click.option(
+    "--medicine",
+    "medicines",
+    multiple=True,
+    metavar="NAME|MORNING|LAST_DOSE|RESTART",
+    help='One medicine of the plan (repeat for each), e.g. "Eliquis (apixaban)|no|2026-11-28|'
+    '2026-12-03": take it the morning of the procedure (yes/no), the last dose before, the '
+    "day to start again; leave a field empty when not known.",
+)
+@click.option("--diabetes-plan", help="The care team's diabetes plan for the procedure day.")
+@click.option(
+    "--medicine-plan",
+    type=click.Choice(["listed", "none", "call"]),
+    help="listed (the --medicine entries), none (no medicine to stop) or call (we will call "
+    "about medicines). Default: listed with --medicine, else the clinic's default_plan.",
+)
 @click.option("--print", "to_printer", is_flag=True, help="Send the PDF to the printer (lp).")
 @click.option("--printer", help="Printer name for --print (default: the system default).")
 @pass_app
@@ -159,6 +180,7 @@ def build(
         workspace.languages(),
         lambda name: BUILD_NAMES.get(name, "--" + name.replace("_", "-")),
         large_print_default=workspace.clinic.config.options.large_print,
+        default_plan=workspace.clinic.config.medicines.default_plan,
     )
     stamper = None if as_html else stamper_for(workspace, app.cache)
     if to_printer:

@@ -190,20 +190,11 @@ def run_cli(
 def instruction_pages(pages: list[str], notice: str) -> int:
     """Pages of instructions: those before the "Help in your language" notice, plus the
     page it starts on unless it starts at the top (the notice and the sources come last,
-    after the instructions; a post handout's recovery log follows them on its own page)."""
+    after the instructions and a post handout's recovery log)."""
     start = next((i for i, text in enumerate(pages) if notice in text), None)
     if start is None:
         return len(pages)
-    counted = start if pages[start].lstrip().startswith(notice) else start + 1
-    log = [i for i, text in enumerate(pages) if i > start and _is_log_page(text)]
-    return counted + len(log)
-
-
-def _is_log_page(text: str) -> bool:
-    return any(
-        heading in text
-        for heading in ("14-day recovery log", "recuperación de 14", "14天", "hồi phục 14")
-    )
+    return start if pages[start].lstrip().startswith(notice) else start + 1
 
 
 # -- killed batches ----------------------------------------------------------------------

@@ -58,8 +58,8 @@ def test_blank_handout_has_lines_to_write_on(tmp_path):
     assert run_cli("build", "vertebroplasty", "post", "--html", "-o", str(html)).returncode == 0
     page = html.read_text()
     assert page.count('class="slot slot-') == 5  # the card: name, date, doctor, levels, visit
-    assert page.count('class="slot inline') == 6  # "What to do": the computed dates
-    assert page.count(' blank" data-slot=') == 5 + 6
+    assert page.count('class="slot inline') == 7  # "What to do": the computed dates
+    assert page.count(' blank" data-slot=') == 5 + 7
     assert "Notes from your care team" in text_of(out.read_bytes())
 
 

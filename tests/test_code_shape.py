@@ -10,7 +10,7 @@ PACKAGE = Path(__file__).parent.parent / "handouts"
 #: the pipeline). A module may import only from its own stage or an earlier one.
 STAGES = [
     ("handouts", "handouts.errors", "handouts.locate"),
-    ("handouts.engine.request",),
+    ("handouts.engine.values", "handouts.engine.medicines", "handouts.engine.request"),
     ("handouts.content",),
     (
         "handouts.engine.clinic",
@@ -20,7 +20,7 @@ STAGES = [
         "handouts.engine.pdfcheck",
         "handouts.engine.output",
     ),
-    ("handouts.engine.schedule",),
+    ("handouts.engine.schedule", "handouts.engine.levels"),
     ("handouts.engine.context",),
     ("handouts.engine.render", "handouts.engine"),
     ("handouts.workspace", "handouts.options"),

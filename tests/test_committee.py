@@ -123,7 +123,7 @@ def test_the_medicine_table_has_its_columns_and_rows(render: Render) -> None:
     for label in (
         "Medicine",
         "Take it the morning of the procedure?",
-        "Stop on (date)",
+        "Last dose on (date)",
         "Start again on (date)",
     ):
         assert label in text
@@ -160,13 +160,23 @@ def test_words_patients_use(render: Render) -> None:
     pre = words(text_of(render("vertebroplasty", "pre")))
     for name in ("Coumadin", "Eliquis", "Xarelto", "Plavix", "“baby” aspirin", "Advil"):
         assert name in pre
+    for name in ("Pradaxa (dabigatran)", "Brilinta (ticagrelor)"):  # generic names too
+        assert name in pre
+    # Antiplatelet medicines are named as such, not as anticoagulants.
+    assert "Antiplatelet medicines, such as Plavix (clopidogrel)" in pre
     post = words(text_of(render("vertebroplasty", "post")))
     assert "Do not double up on acetaminophen (Tylenol)." in post
     assert "Opioids are strong pain medicines, such as oxycodone" in post
-    # "Words to know" defines the medical words each handout uses.
-    for word in ("Vertebra:", "Anesthesia:", "Sedation:", "Bone cement:", "Blood thinner:"):
+    # "Words to know" defines the medical words each handout uses, and only those; it
+    # follows the procedure's sedation (vertebroplasty: sedation, awake).
+    for word in ("Sedation:", "You will be awake.", "Spinal cord:", "Blood thinner:"):
         assert word in pre
-    for word in ("Acetaminophen:", "Opioid:", "Blood thinner:"):
+    for word in ("Vertebra:", "General anesthesia:"):
+        assert word not in pre
+    kypho = words(text_of(render("kyphoplasty", "pre")))
+    assert "General anesthesia:" in kypho
+    assert "Sedation:" not in kypho
+    for word in ("Acetaminophen:", "Opioid:", "Blood thinner:", "Antiplatelet medicine:"):
         assert word in post
 
 
@@ -175,7 +185,7 @@ def test_fasting_never_contradicts_the_morning_medicines(render: Render) -> None
     assert "Do not stop any medicine on your own." in text
     assert "Ask your care team which medicines to take that morning. Take them with a small" in text
     assert "The one exception: take the medicines your care team told you to take" in text
-    assert "Do not skip them." in text
+    assert "Do not skip them: some, like blood pressure or heart pills, keep you safe." in text
     assert "If you have diabetes Ask your care team for a plan for the morning" in text
 
 
@@ -216,26 +226,36 @@ def test_after_hours_number_and_adult_stay_in_both_phases(render: Render) -> Non
         assert "for 24 hours after you get home" in text
 
 
+def log_page(pages: list[str], heading: str) -> str:
+    """The text of the page where the recovery log starts (it must be there)."""
+    (page,) = [words(text) for text in pages if heading in words(text)]
+    return page
+
+
 def test_the_log_reminder_lists_every_911_sign(render: Render) -> None:
-    log_page = words(page_texts(render("kyphoplasty", "post"))[-1])
-    assert "Your 14-day recovery log" in log_page
+    log = log_page(page_texts(render("kyphoplasty", "post")), "Your 14-day recovery log")
     for sign in (
-        "chest pain",
-        "trouble breathing",
-        "sudden weakness or numbness in your legs",
-        "if you cannot walk",
-        "if you cannot control your bladder or bowels",
-        "or go to the nearest emergency department",
+        "Call 911 or go to the nearest emergency department if you have:",
+        "Chest pain or trouble breathing.",
+        "Sudden weakness or numbness in your legs, or you cannot walk.",
+        "You cannot control your bladder or bowels.",
+        "Call us right away at (555) 010-4400 if you have:",
+        "A fever of 100.4 °F (38 °C) or higher, or chills.",
+        "Redness, swelling, warmth, fluid or bleeding where the needle went in.",
+        "Back pain that gets worse instead of better, is in a new place, or shoots down a leg.",
+        "Throwing up or feeling sick to your stomach for more than a day.",
+        "A headache that gets worse when you stand up.",
+        "Nights and weekends, call (555) 010-4499.",
     ):
-        assert sign in log_page
+        assert sign in log
 
 
 def test_sample_notes_fit_the_phase_and_language(workspace: Workspace) -> None:
     library = workspace.library
     english_post = sample_patient(library.strings("en"), "post")
     spanish_pre = sample_patient(library.strings("es"), "pre")
-    assert english_post.notes and "that morning" not in english_post.notes
-    assert spanish_pre.notes and "esa mañana" in spanish_pre.notes.lower()
+    assert english_post.notes and "insulin" not in english_post.notes
+    assert spanish_pre.notes == "Traiga su pluma de insulina."
     assert spanish_pre.physician == "Dra. Aisha Okafor"
     assert SAMPLE_PATIENT.notes != english_post.notes
 
@@ -251,22 +271,26 @@ def test_large_print_by_default_is_a_clinic_option(clinic_copy: Path, tmp_path: 
     assert run_cli(*args, "--large-print", "no").returncode == 0
     normal_pages = len(open_pdf(out.read_bytes()).pages)
     assert default_pages > normal_pages
-    assert normal_pages <= 6
+    assert normal_pages <= 7  # 6 pages of instructions, and the notice
 
 
 @pytest.mark.parametrize("procedure", ["vertebroplasty", "kyphoplasty"])
 @pytest.mark.parametrize(("lang", "large", "patient"), VARIANTS)
-def test_the_log_and_its_reminder_share_the_last_page(
+def test_the_log_starts_with_its_reminder_before_the_notice(
     render: Render, procedure: str, lang: str, large: bool, patient: PatientDetails | None
 ) -> None:
-    last = words(page_texts(render(procedure, "post", patient, lang=lang, large=large))[-1])
+    pages = page_texts(render(procedure, "post", patient, lang=lang, large=large))
     heading = "Your 14-day recovery log" if lang == "en" else "Su registro de recuperación"
-    assert heading in last
+    first = log_page(pages, heading)  # the log's first page has the warning signs
+    notice = "Help in your language" if lang == "en" else "Ayuda en su idioma"
+    texts = [words(text) for text in pages]
+    at = {name: [i for i, t in enumerate(texts) if name in t] for name in (heading, notice)}
+    assert max(at[heading]) < min(at[notice])  # the log before the notice and the sources
     reminder = {
-        "en": "Call 911 or go to the nearest emergency department for chest pain",
-        "es": "Llame al 911 o vaya a la sala de emergencias más cercana si tiene dolor de pecho",
+        "en": "Call 911 or go to the nearest emergency department if you have: Chest pain",
+        "es": "Llame al 911 o vaya a la sala de emergencias más cercana si tiene: Dolor de pecho",
     }
-    assert reminder[lang] in last
+    assert reminder[lang] in first
 
 
 def test_a_clinic_may_add_its_own_picture(clinic_copy: Path) -> None:

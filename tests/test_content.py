@@ -56,7 +56,7 @@ def test_unknown_shared_section_and_flag(content_copy):
     path = content_copy / "en" / "kyphoplasty-pre.yaml"
     use_line = edit_file(path, "- use: ride-home", "- use: ride-hom")
     message = _problems(content_copy)
-    assert f"{path}:{use_line}: sections.3.use: no section 'ride-hom'" in message
+    assert f"{path}:{use_line}: sections.4.use: no section 'ride-hom'" in message
     shared = content_copy / "en" / "shared.yaml"
     edit_file(shared, "when: escort_stays", "when: escort_stay")
     with pytest.raises(ContentError, match="unknown flag 'escort_stay'"):

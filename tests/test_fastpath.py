@@ -39,19 +39,32 @@ from handouts.workspace import Workspace
 HEADER = (
     "record_id,procedure,phase,language,large_print,patient_name,procedure_date,"
     "arrival_time,physician,levels,notes,address_line1,address_line2,city,state,"
-    "postal_code\n"
+    "postal_code,medicines,diabetes_plan\n"
 )
-ROWS = [
+PLAN = '"Eliquis (apixaban)|no|2026-11-28|2026-12-03; Lisinopril|yes||"'
+FIVE = '"' + "; ".join(f"Medicine {n}|no|2026-11-2{n}|" for n in range(1, 6)) + '"'
+PLAN_ROWS = [
+    # a medicine plan and a diabetes plan (slots in the table and in "What to do")
+    "F7,vertebroplasty,pre,en,no,Plan Person,2026-12-01,07:30,,,,5 Ash St,,Miami,FL,33101,"
+    f"{PLAN},Check your blood sugar when you wake up.",
+    # after the procedure: one restart date, one "call us by"
+    "F8,kyphoplasty,post,en,no,Post Plan,2026-12-01,,,,,6 Ash St,,Miami,FL,33101,"
+    '"Eliquis (apixaban)|no|2026-11-28|2026-12-03; Plavix (clopidogrel)|no|2026-11-24|",',
+    # more medicines than the table's rows: the second table, in the full render
+    f"F9,kyphoplasty,pre,en,no,Five Medicines,2026-12-01,07:30,,,,7 Ash St,,Miami,FL,33101,{FIVE},",
+]
+BASE_ROWS = [
     "F1,kyphoplasty,pre,en,no,Ann Lee,2026-12-01,07:30,Dr. Okafor,L1,,1 Elm St,,Boston,MA,02118",
     "F2,vertebroplasty,pre,es,no,María José Ñúñez de la Peña,2026-12-02,8:15 AM,Dra. Ruiz,"
     '"T12, L1",,45 Oak Ave,Apt 3,Chicago,IL,60601-1234',
-    "F3,kyphoplasty,post,en,yes,Bartholomew Featherstonehaugh-Montgomery,2026-12-03,,Dr. Lee,"
+    "F3,kyphoplasty,post,en,yes,Bartholomew Featherstonehaugh-Montgomery,2026-11-05,,Dr. Lee,"
     "T11,,12 Long Road,,Springfield,IL,62704",
     "F4,vertebroplasty,post,es,no,Ελένη Παπαδοπούλου,2026-12-04,,,,,9 Pine Rd,,Austin,TX,73301",
     "F5,kyphoplasty,pre,en,no,Nguyễn Thị Ánh,,,,,,77 Bay St,,Seattle,WA,98101",
     "F6,vertebroplasty,pre,en,no,Notes Person,2026-12-05,09:00,,,Bring your brace.,"
     "3 Main St,,Denver,CO,80202",
 ]
+ROWS = [row + ",," for row in BASE_ROWS] + PLAN_ROWS
 DPI = 100
 # Around each printed value the engines may differ: glyph spacing (ReportLab vs HarfBuzz
 # kerning adds up to about 1 pt over a long line, 2.2 pt for a bold date in large print)
@@ -65,8 +78,8 @@ IMB_BARS = 65
 
 EN_DAYS = ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"]
 ES_DAYS = ["lun", "mar", "mié", "jue", "vie", "sáb", "dom"]
-EN_MONTHS = {12: "Dec", 1: "Jan"}
-ES_MONTHS = {12: "dic", 1: "ene"}
+EN_MONTHS = {11: "Nov", 12: "Dec", 1: "Jan"}
+ES_MONTHS = {11: "nov", 12: "dic", 1: "ene"}
 
 
 def log_dates(procedure: dt.date, lang: str) -> list[str]:
@@ -87,6 +100,9 @@ PRINTED = {
         "7:30 AM",
         "Dr. Okafor",
         "L1",
+        "L means the lower back.",  # the card explains the letter
+        "For 1 bone: about 1 to 2 hours",  # and gives a kyphoplasty's time
+        "Saturday, November 21",  # "we will call you about your medicines by": 10 days
         # the "What to do" box: 8 fasting hours before 7:30 AM, and the arrival day
         "11:30 PM",
         "Monday, November 30",
@@ -101,6 +117,8 @@ PRINTED = {
         "8:15 a.m.",
         "Dra. Ruiz",
         "T12, L1",
+        "T significa la mitad de la espalda. L significa la parte baja de la espalda.",
+        "domingo, 22 de noviembre",  # the call about medicines: 10 days before
         "12:15 a.m.",  # 8 hours before 8:15 a.m., the same day
         "miércoles, 2 de diciembre",
     ],
@@ -108,14 +126,15 @@ PRINTED = {
         "Bartholomew Featherstonehaugh-Montgomery",
         "12 Long Road",
         "Springfield IL 62704",
-        "Thursday, December 3, 2026",
+        "Thursday, November 5, 2026",
         "Dr. Lee",
         "T11",
-        *log_dates(dt.date(2026, 12, 3), "en"),
-        "Saturday, December 5",  # bandage and shower: 48 hours
-        "Thursday, January 14",  # lifting: 6 weeks
-        "Thursday, December 17",  # driving: 14 days; follow-up: 7 to 14 days
-        "Thursday, December 10",
+        "T means the middle of the back.",
+        *log_dates(dt.date(2026, 11, 5), "en"),
+        "Saturday, November 7",  # bandage and shower: 48 hours
+        "Thursday, December 17",  # lifting: 6 weeks
+        "Thursday, November 19",  # driving, tub: 14 days; follow-up: 7 to 14 days
+        "Thursday, November 12",
     ],
     "F4": [
         "Ελένη Παπαδοπούλου",
@@ -124,7 +143,7 @@ PRINTED = {
         "viernes, 4 de diciembre de 2026",
         *log_dates(dt.date(2026, 12, 4), "es"),
         "domingo, 6 de diciembre",
-        "viernes, 15 de enero",
+        "viernes, 15 de enero de 2027",  # another year: with its year
         "viernes, 18 de diciembre",
         "viernes, 11 de diciembre",
     ],
@@ -133,6 +152,37 @@ PRINTED = {
         "77 Bay St",
         "Seattle WA 98101",
         "We will call you with this.",  # the letter's date and time, not known yet
+    ],
+    "F7": [
+        "Plan Person",
+        "5 Ash St",
+        "Miami FL 33101",
+        "Tuesday, December 1, 2026",
+        "7:30 AM",
+        "11:30 PM",
+        "Monday, November 30",
+        "Tuesday, December 1",
+        # the plan: in "What to do" and in the medicine table
+        "Eliquis (apixaban)",
+        "Saturday, November 28",
+        "Lisinopril",
+        "Check your blood sugar when you wake up.",
+        "Sat, Nov 28",
+        "Thu, Dec 3",
+    ],
+    "F8": [
+        "Post Plan",
+        "6 Ash St",
+        "Miami FL 33101",
+        "Tuesday, December 1, 2026",
+        *log_dates(dt.date(2026, 12, 1), "en"),
+        "Thursday, December 3",  # bandage and shower: 48 hours; Eliquis starts again
+        "Tuesday, January 12, 2027",  # lifting: 6 weeks
+        "Tuesday, December 15",  # driving: 14 days; follow-up: 7 to 14 days; tub: 14 days
+        "Tuesday, December 8",
+        "Eliquis (apixaban)",
+        "Plavix (clopidogrel)",
+        "Wednesday, December 2",  # call us by: 1 day after
     ],
 }
 STAMPED = sorted(PRINTED)
@@ -268,10 +318,13 @@ def test_engines_recorded_and_notes_take_the_full_path(both):
         "F4": "fast",
         "F5": "fast",
         "F6": "full",
+        "F7": "fast",
+        "F8": "fast",
+        "F9": "full",  # five medicines: more than the table's four rows
     }
     full = read_manifest(outs["full"])
     assert {e["engine"] for e in full.values()} == {"full"}
-    assert sorted(fast) == sorted(full) == [f"F{i}" for i in range(1, 7)]
+    assert sorted(fast) == sorted(full) == [f"F{i}" for i in range(1, 10)]
     for rid in fast:  # same files, names, pages and mailing order
         assert fast[rid]["file"] == full[rid]["file"]
         assert fast[rid]["pages"] == full[rid]["pages"]
@@ -395,6 +448,8 @@ SLOT_VALUES = {
         "arrival_time": ["7:30 AM", "7:30 AM"],  # "What to do", then the card
         "physician": "Dr. Okafor",
         "levels": "L1",
+        "levels_meaning": "L means the lower back.",
+        "procedure_time": "For 1 bone: about 1 to 2 hours",
         "stop_eating_time": "11:30 PM",
         "stop_eating_day": "Monday, November 30",
         "arrival_day": "Tuesday, December 1",
@@ -402,18 +457,20 @@ SLOT_VALUES = {
     "F3": {
         "address": "Bartholomew Featherstonehaugh-Montgomery",
         "name": "Bartholomew Featherstonehaugh-Montgomery",
-        "date": "Thursday, December 3, 2026",
+        "date": "Thursday, November 5, 2026",
         "patient_name": "Bartholomew Featherstonehaugh-Montgomery",
-        "procedure_date": "Thursday, December 3, 2026",
+        "procedure_date": "Thursday, November 5, 2026",
         "physician": "Dr. Lee",
         "levels": "T11",
-        "recovery_date": log_dates(dt.date(2026, 12, 3), "en"),
-        "bandage_until": "Saturday, December 5",
-        "shower_from": "Saturday, December 5",
-        "lifting_until": "Thursday, January 14",
-        "driving_until": "Thursday, December 17",
-        "follow_up_from": "Thursday, December 10",
-        "follow_up_to": "Thursday, December 17",
+        "levels_meaning": "T means the middle of the back.",
+        "recovery_date": log_dates(dt.date(2026, 11, 5), "en"),
+        "bandage_until": "Saturday, November 7",
+        "shower_from": "Saturday, November 7",
+        "tub_until": "Thursday, November 19",
+        "lifting_until": "Thursday, December 17",
+        "driving_until": "Thursday, November 19",
+        "follow_up_from": "Thursday, November 12",
+        "follow_up_to": "Thursday, November 19",
     },
 }
 
@@ -469,7 +526,7 @@ def test_letters_of_one_layout_share_the_static_pages(tmp_path):
     # Twenty letters of one layout: the static pages are stored once.
     rows = [
         f"S{i:02d},kyphoplasty,pre,en,no,Person Number {i},2026-12-01,07:30,Dr. Okafor,L1,,"
-        f"{i} Elm St,,Boston,MA,021{i:02d}"
+        f"{i} Elm St,,Boston,MA,021{i:02d},,"
         for i in range(20)
     ]
     source = tmp_path / "same.csv"
@@ -500,6 +557,9 @@ LETTER_ONLY = {
     "77 Bay St",
     "Seattle WA 98101",
     "We will call you with this.",
+    "5 Ash St",
+    "6 Ash St",
+    "Miami FL 33101",
 }
 PORTAL_PRINTED = {rid: [p for p in PRINTED[rid] if p not in LETTER_ONLY] for rid in PRINTED}
 
@@ -528,6 +588,9 @@ def test_portal_records_are_stamped_and_notes_take_the_full_render(portal):
         "F4": "fast",  # Greek: the fallback face, added to the page as a full render adds it
         "F5": "fast",  # Vietnamese letters: the same
         "F6": "full",  # free-text notes change the flow of the page
+        "F7": "fast",  # a medicine plan: slots in the table and in "What to do"
+        "F8": "fast",
+        "F9": "full",  # more medicines than the table's rows: the second table
     }
     assert {e["engine"] for e in full.values()} == {"full"}
     for rid in fast:

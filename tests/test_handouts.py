@@ -16,7 +16,7 @@ PRE_SECTIONS = [
     "Your ride home",
     "What to expect",
     "Questions to ask your doctor",
-    "When to call us before your procedure",
+    "When to get help before your procedure",
     "Words to know",
     "Check what you learned",
 ]

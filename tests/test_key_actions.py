@@ -50,7 +50,7 @@ def test_fasting_crosses_a_month_end_and_a_year_end():
     new_year = slots(dt.date(2027, 1, 1), dt.time(6, 0), fasting_hours=8)
     assert (new_year["stop_eating_time"], new_year["stop_eating_day"]) == (
         f"10:00{NBSP}PM",
-        "Thursday, December 31",
+        "Thursday, December 31, 2026",  # the year before the procedure's: with its year
     )
 
 
@@ -68,7 +68,7 @@ def test_days_after_the_procedure():
     assert values["bandage_until"] == "Thursday, December 3"  # 48 hours
     assert values["shower_from"] == "Thursday, December 3"
     assert values["driving_until"] == "Tuesday, December 15"  # 14 days
-    assert values["lifting_until"] == "Tuesday, January 12"  # 6 weeks, into the next year
+    assert values["lifting_until"] == "Tuesday, January 12, 2027"  # 6 weeks, the next year
     assert values["follow_up_from"] == "Tuesday, December 8"
     assert values["follow_up_to"] == "Tuesday, December 15"
     assert values["tub_until"] == "Tuesday, December 15"
@@ -85,7 +85,10 @@ def test_hours_round_up_to_the_next_whole_day():
 
 def test_across_the_year_end():
     values = slots(dt.date(2026, 12, 28), driving_restriction_days=14)
-    assert values["driving_until"] == "Monday, January 11"
+    assert values["driving_until"] == "Monday, January 11, 2027"
+    assert values["follow_up_from"] == "Monday, January 4, 2027"
+    same_year = slots(dt.date(2026, 12, 1), driving_restriction_days=14)
+    assert same_year["driving_until"] == "Tuesday, December 15"  # no year when it is the same
 
 
 def test_nothing_is_guessed_without_the_values_it_needs():

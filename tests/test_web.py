@@ -120,6 +120,18 @@ def test_form_has_labelled_fields_and_the_handout_list(client):
         "physician": "Doctor",
         "levels": "Spine bones treated",
         "notes": "Notes from the care team",
+        "medicine_plan": "Medicine plan",
+        **{
+            f"med-{row}-{field}": f"Medicine {row}: {label}"
+            for row in range(1, 7)
+            for field, label in (
+                ("name", "name"),
+                ("morning", "take it the morning of the procedure?"),
+                ("last_dose", "last dose on"),
+                ("restart", "start again on"),
+            )
+        },
+        "diabetes_plan": "Diabetes plan from the care team",
     }
     assert 'type="date" id="procedure_date"' in html and 'type="time" id="arrival_time"' in html
     assert html.count('type="radio" name="procedure"') == 2

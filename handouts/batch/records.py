@@ -194,7 +194,11 @@ def _json_cell(value: object) -> str:
 
 
 def validate_rows(
-    rows: list[RawRow], languages: list[str], mail: bool = False, large_print: bool = False
+    rows: list[RawRow],
+    languages: list[str],
+    mail: bool = False,
+    large_print: bool = False,
+    default_plan: str | None = None,
 ) -> tuple[list[Record], list[RowError]]:
     """Every row checked before anything renders; duplicates fail all rows that share an id.
     With `mail`, a US postal address is required too; a blank large_print is `large_print`
@@ -202,7 +206,7 @@ def validate_rows(
     records: list[Record] = []
     errors: list[RowError] = []
     for raw in rows:
-        record, problems = _validate_row(raw, languages, mail, large_print)
+        record, problems = _validate_row(raw, languages, mail, large_print, default_plan)
         errors += problems
         if record is not None:
             records.append(record)
@@ -210,7 +214,7 @@ def validate_rows(
 
 
 def _validate_row(
-    raw: RawRow, languages: list[str], mail: bool, large_print: bool
+    raw: RawRow, languages: list[str], mail: bool, large_print: bool, default_plan: str | None
 ) -> tuple[Record | None, list[RowError]]:
     record_id = raw.cells.get("record_id", "").strip()
     shown_id = record_id if _is_clean_id(record_id) else ""
@@ -231,7 +235,7 @@ def _validate_row(
         problems.append(problem("record_id", "required; every row needs its own record_id"))
     elif not _is_clean_id(record_id):
         problems.append(problem("record_id", f"use up to {MAX_RECORD_ID} visible characters"))
-    request, request_problems = parse_request(raw.cells, languages, large_print)
+    request, request_problems = parse_request(raw.cells, languages, large_print, default_plan)
     problems += [problem(column, message) for column, message in request_problems]
     address = None
     if mail:

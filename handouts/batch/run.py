@@ -155,6 +155,7 @@ def run_batch(workspace: Workspace, options: BatchOptions) -> BatchResult:
         workspace.languages(),
         mail=mail,
         large_print=workspace.clinic.config.options.large_print,
+        default_plan=workspace.clinic.config.medicines.default_plan,
     )
     prepare_output(options.out_dir)
     result = BatchResult(invalid_rows=len({e.row for e in errors}), errors=errors)

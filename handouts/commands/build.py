@@ -6,6 +6,7 @@ import datetime as dt
 from dataclasses import dataclass
 from pathlib import Path
 
+from handouts.engine.medicines import Medicine
 from handouts.engine.output import handout_file_name, write_atomic
 from handouts.engine.request import HandoutRequest, PatientDetails
 from handouts.stamp.handout import HandoutStamper
@@ -18,7 +19,13 @@ SAMPLE_PATIENT = PatientDetails(
     arrival_time=dt.time(7, 30),
     physician="Dr. Aisha Okafor",
     levels="T12, L1",
-    notes="Take your blood pressure pill with a sip of water that morning.",
+    notes="Bring your insulin pen.",
+    # A blood thinner to stop and start again, and a pill to take that morning.
+    medicines=(
+        Medicine("Eliquis (apixaban)", False, dt.date(2026, 11, 28), dt.date(2026, 12, 3)),
+        Medicine("Lisinopril", True),
+    ),
+    medicine_plan="listed",
 )
 
 
@@ -26,7 +33,11 @@ def sample_patient(strings: dict[str, str], phase: str) -> PatientDetails:
     """The demo patient with the doctor and the notes of this language and phase
     (strings.yaml demo.*): a pre-procedure note never lands on a post handout."""
     return SAMPLE_PATIENT.model_copy(
-        update={"physician": strings["demo.physician"], "notes": strings[f"demo.{phase}.notes"]}
+        update={
+            "physician": strings["demo.physician"],
+            "notes": strings[f"demo.{phase}.notes"],
+            "diabetes_plan": strings["demo.diabetes_plan"],
+        }
     )
 
 

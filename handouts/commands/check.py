@@ -27,7 +27,7 @@ REQUIRED_SECTIONS = {
         "ride-home",
         "procedure-day",
         "questions",
-        "call-before",
+        "red-flags-pre",
     ),
     "post": (
         "what-to-do-post",
@@ -94,6 +94,31 @@ def check_clinic(workspace: Workspace) -> Iterator[Finding]:
         phone = getattr(config.clinic, key)
         if not _PHONE.match(phone) or len(re.sub(r"\D", "", phone)) < 7:
             yield Finding("error", f"{where}: clinic.{key}", "does not look like a phone number")
+
+
+#: The longest stop time before the procedure in CLINICAL-FACTS.md (aspirin, NSAIDs and
+#: clopidogrel: up to 7 days): a call about medicines must come before it.
+LONGEST_STOP_DAYS = 7
+
+
+def check_medicines(workspace: Workspace) -> Iterator[Finding]:
+    """The [medicines] settings: no default plan, or a call that comes too late."""
+    settings = workspace.clinic.config.medicines
+    where = f"{workspace.clinic.root / 'clinic.toml'}: medicines"
+    if settings.default_plan is None:
+        yield Finding(
+            "warning",
+            f"{where}.default_plan",
+            "not set: every personalized pre-procedure record must give its medicine_plan "
+            "(listed, none or call), or it fails",
+        )
+    if settings.call_days_before <= LONGEST_STOP_DAYS:
+        yield Finding(
+            "warning",
+            f"{where}.call_days_before",
+            f"{settings.call_days_before} days: a patient may need to stop a medicine up to "
+            f"{LONGEST_STOP_DAYS} days before the procedure, before your call",
+        )
 
 
 #: 45 CFR 92.11: English and at least the 15 languages most common in the state.
@@ -212,6 +237,7 @@ def run_checks(
     (`only`: just these handouts, named as by handout_names; the clinic is always checked)."""
     today = today or dt.date.today()
     results: list[Finding | Score] = list(check_clinic(workspace))
+    results += check_medicines(workspace)
     try:
         results += check_language_help(workspace)
     except HandoutError as exc:

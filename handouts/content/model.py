@@ -10,7 +10,13 @@ from typing import Any, ClassVar, Literal, TypeVar
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
-from handouts.content.vocabulary import ACTION_NAMES, FLAG_NAMES, PLACEHOLDER, TEXT_NAMES
+from handouts.content.vocabulary import (
+    ACTION_NAMES,
+    FLAG_NAMES,
+    PLACEHOLDER,
+    TEXT_NAMES,
+    WRITE_LINE,
+)
 from handouts.content.yamlfile import Loc, YamlFile, yaml_error_line
 from handouts.engine.request import PATIENT_FIELDS
 from handouts.errors import ContentError, error_lines
@@ -54,6 +60,11 @@ class Action(_Model):
         default=0, ge=0, le=3, description="Lines to write on under the action (nurse)."
     )
     when: str | None = Field(default=None, description="Show only when this flag is true.")
+    medicine_plan: bool = Field(
+        default=False,
+        description="The medicines action: a personalized handout with a medicine plan "
+        "prints the plan's lines here instead of this text (engine/medicines.py).",
+    )
 
 
 class Figure(_Model):
@@ -141,7 +152,16 @@ class Handout(_Model):
     phase: Literal["pre", "post"]
     language: str = Field(pattern=LANGUAGE_CODE)
     title: Text = Field(min_length=3, max_length=80)
-    summary: Text = Field(min_length=3, description="One or two sentences under the title.")
+    summary: Text | None = Field(
+        default=None,
+        min_length=3,
+        description="One or two sentences under the title (and the main message).",
+    )
+    main_message: Text | None = Field(
+        default=None,
+        description="The one main message, printed bold at the top of page 1. It may name "
+        'the computed times and dates of the "What to do" actions.',
+    )
     version: str = Field(pattern=r"^\d+\.\d+(\.\d+)?$")
     updated_on: dt.date = Field(description="When the text last changed.")
     review_status: ReviewStatus = Field(
@@ -215,8 +235,13 @@ PATTERN_FIELDS = {
     "footer.page": frozenset({"page", "pages"}),
     "notice.main": frozenset({"phone", "tty"}),
     "tagline": frozenset({"phone"}),
+    "duration.one": frozenset({"count", "low", "high"}),
+    "duration.other": frozenset({"count", "low", "high"}),
 }
 
+
+#: The patient slots a medicine plan line (strings.yaml `plan.*`) may place.
+PLAN_FIELDS = frozenset({"name", "date"})
 
 #: Fields the cover letter's strings may use besides the clinic values.
 LETTER_FIELDS = frozenset({"clinic_address"})
@@ -228,6 +253,8 @@ def _allowed_names(loc: Loc) -> frozenset[str]:
     key = str(loc[0])
     if key.startswith("letter."):
         return TEXT_NAMES | LETTER_FIELDS
+    if key.startswith("plan."):
+        return TEXT_NAMES | PLAN_FIELDS
     return PATTERN_FIELDS.get(key, TEXT_NAMES)
 
 
@@ -261,7 +288,10 @@ def name_problems(doc: YamlFile, figures: Sequence[Path] = BUILTIN_FIGURES) -> l
             if problem := _figure_problem(doc, loc, text, figures):
                 problems.append(problem)
             continue
-        allowed = _allowed_names(loc) | (ACTION_NAMES if "actions" in loc else frozenset())
+        slots_allowed = "actions" in loc or loc == ("main_message",)
+        allowed = _allowed_names(loc) | (ACTION_NAMES if slots_allowed else frozenset())
+        if "actions" in loc:
+            allowed |= {WRITE_LINE}
         for name in PLACEHOLDER.findall(text):
             if name in allowed:
                 continue

@@ -36,6 +36,7 @@ TEXT_NAMES = frozenset(
         "fever_threshold_f",
         "fever_threshold_c",
         "lifting_comparison",
+        "recovery_log_days",
     }
 )
 
@@ -57,6 +58,8 @@ COMPUTED_SLOTS = (
     "follow_up_to",
 )
 ACTION_NAMES = frozenset({*COMPUTED_SLOTS, "arrival_time"})
+#: A line to write on inside an action's sentence (a date the care team gives by hand).
+WRITE_LINE = "write_line"
 
 FLAG_NAMES = frozenset(
     {

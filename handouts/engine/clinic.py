@@ -120,7 +120,10 @@ class Options(_Strict):
         default=True, description="End every handout with the teach-back checklist."
     )
     recovery_log: bool = Field(
-        default=True, description="End post-procedure handouts with the 14-day recovery log."
+        default=True, description="End post-procedure handouts with the recovery log."
+    )
+    recovery_log_days: int = Field(
+        default=14, ge=7, le=42, description="Days (rows) of the recovery log."
     )
     large_print: bool = Field(
         default=False,
@@ -191,6 +194,31 @@ class LanguageHelp(_Strict):
     tty: str = Field(default="711", max_length=30, description="TTY or relay number.")
 
 
+class Medicines(_Strict):
+    """How the clinic handles each patient's medicine plan (who stops what, and when)."""
+
+    default_plan: Literal["call", "none"] | None = Field(
+        default=None,
+        description="The plan of a personalized pre-procedure handout whose record gives "
+        "none: call (our nurses call every patient about medicines call_days_before days "
+        "before the procedure). Unset: such a record fails, so no plan is left blank.",
+    )
+    call_days_before: int = Field(
+        default=10,
+        ge=1,
+        le=30,
+        description="We call about medicines this many days before the procedure. Keep it "
+        "longer than the longest stop time your physicians use (up to 7 days in sources).",
+    )
+    restart_call_days_after: int = Field(
+        default=1,
+        ge=1,
+        le=14,
+        description="After the procedure: a patient without a restart date calls us if we "
+        "have not told them one this many days after the procedure.",
+    )
+
+
 class ClinicConfig(_Strict):
     clinic: Identity
     brand: Brand = Field(default_factory=Brand)
@@ -198,6 +226,7 @@ class ClinicConfig(_Strict):
     options: Options = Field(default_factory=Options)
     mail: Mail = Field(default_factory=Mail)
     language_help: LanguageHelp = Field(default_factory=LanguageHelp)
+    medicines: Medicines = Field(default_factory=Medicines)
 
 
 @dataclass(frozen=True)

@@ -12,10 +12,17 @@ from babel import Locale
 from markupsafe import Markup, escape
 
 from handouts.content.model import PATTERN_FIELDS, Block, Handout, Section, Tagline
-from handouts.content.vocabulary import ACTION_NAMES, PLACEHOLDER, PROTOCOL_NUMBERS, fill
-from handouts.engine.clinic import Clinic, Protocol
+from handouts.content.vocabulary import (
+    ACTION_NAMES,
+    PLACEHOLDER,
+    PROTOCOL_NUMBERS,
+    WRITE_LINE,
+    fill,
+)
+from handouts.engine.clinic import Clinic, Medicines, Protocol
 from handouts.engine.formats import (
     clock_time,
+    day_date,
     day_label,
     locale_of,
     long_date,
@@ -23,8 +30,11 @@ from handouts.engine.formats import (
     short_date,
     text_direction,
 )
+from handouts.engine.levels import level_slots
+from handouts.engine.medicines import PlanView
 from handouts.engine.request import HandoutRequest, PatientDetails
 from handouts.engine.schedule import computed_slots, widest_values
+from handouts.errors import RecordError
 
 _BOLD = re.compile(r"\*\*(.+?)\*\*")
 
@@ -76,23 +86,53 @@ class ActionFormatter(TextFormatter):
         self.slots, self.filled, self.widest = slots, filled, widest
 
     def _value(self, name: str) -> str:
+        if name == WRITE_LINE:  # a line to write on, never a slot
+            width = min(self.widest["day"], BLANK_EM)
+            return f'<span class="write-inline" style="padding-right: {width}em">\u00a0</span>'
         if name not in ACTION_NAMES:
             return super()._value(name)
         kind = "time" if name.endswith("_time") else "day"
-        state = "filled" if self.filled.get(name) else "blank"
+        return self.slot(name, self.slots.get(name, "") if self.filled.get(name) else "", kind)
+
+    def slot(self, name: str, value: str, kind: str) -> str:
+        """A patient slot inside a sentence: the value, or a line to write on ("")."""
+        state = "filled" if value else "blank"
         # A blank keeps one line's height (a no-break space), so its write-on line sits
         # under the words, not at their top. The box is as wide as the language's widest
-        # value (engine/schedule.widest_values).
-        value = escape(self.slots.get(name, "")) if self.filled.get(name) else "\u00a0"
-        width = self.widest[kind]
+        # value (engine/schedule.widest_values), a medicine name NAME_EM wide.
+        shown = escape(value) if value else "\u00a0"
+        width = NAME_EM if kind == "name" else self.widest[kind]
         # A filled value is an inline-block that wide; a blank is an inline line that
         # wide (no inline-block: WeasyPrint then moves a "What to do" box that does not
         # fit to the next page instead of pushing page 1's whole text after it).
-        size = f"min-width: {width}em" if self.filled.get(name) else f"padding-right: {width}em"
+        # A line to write on needs room for a short date by hand ("Thu 12/3"), not for
+        # the longest printed one: at most BLANK_EM.
+        size = f"min-width: {width}em" if value else f"padding-right: {min(width, BLANK_EM)}em"
         return (
             f'<span class="slot inline slot-{kind} {state}" data-slot="{name}" '
-            f'style="{size}"><span class="v">{value}</span></span>'
+            f'style="{size}"><span class="v">{shown}</span></span>'
         )
+
+    def plan_line(self, pattern: str, **slots: tuple[str, str, str]) -> Markup:
+        """A line of the medicine plan (strings.yaml `plan.*`): its {name} and {date} are
+        patient slots, given as (slot name, value, kind); clinic values filled."""
+
+        def value(match: re.Match[str]) -> str:
+            key = match.group(1)
+            if key in slots:
+                return self.slot(*slots[key])
+            return TextFormatter._value(self, key)
+
+        filled = PLACEHOLDER.sub(value, str(escape(pattern)))
+        return Markup(_BOLD.sub(r"<strong>\1</strong>", filled))
+
+
+#: Width of a line to write a date or time on by hand (em).
+BLANK_EM = 7
+
+#: Width of a medicine name's slot in a sentence (em of the bold body font): a longer
+#: name grows its box, and the stamping path hands that record to the full render.
+NAME_EM = 11
 
 
 GALLON_OF_MILK_LB = 8
@@ -114,6 +154,7 @@ def text_values(
         "sedation": strings[f"sedation.{sedation}"],
         "fever_threshold_f": number(protocol.fever_threshold_f, locale),
         "fever_threshold_c": number(protocol.fever_threshold_c, locale),
+        "recovery_log_days": number(clinic.config.options.recovery_log_days, locale),
     }
     limit = protocol.lifting_limit_lb
     size = (
@@ -168,12 +209,104 @@ def _visible_actions(block: Block, active: Mapping[str, bool]) -> Block:
     return block.model_copy(update={"actions": actions})
 
 
-def lead_sections(sections: Sequence[Section]) -> list[Section]:
-    """The sections printed before the appointment card, the warning signs first (both
-    red-flag boxes on page 1), then "What to do"."""
-    return sorted(
-        (s for s in sections if s.lead), key=lambda s: not any(b.red_flags for b in s.blocks)
+def lead_sections(sections: Sequence[Section], phase: str) -> tuple[list[Section], list[Section]]:
+    """The sections printed before the appointment card, and those printed right after it.
+
+    After the procedure the warning signs come first (both red-flag boxes on page 1),
+    then "What to do". Before it, "What to do" (with the main message) comes first, and
+    the emergency boxes right after the card, so the card stays on page 1."""
+    lead = [s for s in sections if s.lead]
+    if phase == "post":
+        return sorted(lead, key=lambda s: not _has_red_flags(s)), []
+    return [s for s in lead if not _has_red_flags(s)], [s for s in lead if _has_red_flags(s)]
+
+
+def _has_red_flags(section: Section) -> bool:
+    return any(b.red_flags for b in section.blocks)
+
+
+def plan_view(
+    patient: PatientDetails, settings: Medicines, locale: Locale, strings: Mapping[str, str]
+) -> PlanView:
+    """The medicine plan's printed values (engine/medicines.py). Dates in sentences are
+    written out ("Saturday, November 28"), in the table short ("Sat, Nov 28"); a date in
+    another year than the procedure's carries its year."""
+    meds, date = patient.medicines, patient.procedure_date
+    year = date.year if date else None
+
+    def day(value: dt.date | None) -> str:
+        return day_date(value, locale, year) if value else ""
+
+    def cell(value: dt.date | None) -> str:
+        return day_label(value, locale, year) if value else ""
+
+    def morning(value: bool | None) -> str:
+        return "" if value is None else strings["medicines.yes" if value else "medicines.no"]
+
+    waits = tuple(m.name for m in meds if m.last_dose and not m.restart)
+    status = patient.medicine_plan
+    return PlanView(
+        status=status,
+        rows=tuple((m.name, morning(m.morning), cell(m.last_dose), cell(m.restart)) for m in meds),
+        stops=tuple((m.name, day(m.last_dose)) for m in meds if m.last_dose),
+        morning=tuple(m.name for m in meds if m.morning),
+        morning_said=any(m.morning is not None for m in meds),
+        restarts=tuple((m.name, day(m.restart)) for m in meds if m.restart),
+        waits=waits,
+        diabetes=patient.diabetes_plan or "",
+        call_by=day(date - dt.timedelta(days=settings.call_days_before))
+        if status == "call" and date
+        else "",
+        restart_call_by=day(date + dt.timedelta(days=settings.restart_call_days_after))
+        if waits and date
+        else "",
     )
+
+
+def settled(request: HandoutRequest, settings: Medicines) -> PatientDetails:
+    """The patient with the plan's status settled, for a request made in code (the
+    inputs settle it when they parse the record, engine/request.py): a personalized
+    handout without one takes the clinic's default; before the procedure, with no
+    default, it is an error rather than a handout that says nothing of medicines."""
+    patient = request.patient
+    if patient.medicine_plan is not None or not patient.personalized:
+        return patient
+    status = "listed" if patient.medicines else settings.default_plan
+    if status is None and request.phase == "pre":
+        raise RecordError(
+            "medicine_plan: required for a personalized handout before the procedure "
+            "(listed, none or call); this clinic sets no [medicines] default_plan"
+        )
+    return patient.model_copy(update={"medicine_plan": status})
+
+
+def plan_context(
+    request: HandoutRequest,
+    clinic: Clinic,
+    locale: Locale,
+    strings: Mapping[str, str],
+    phase: str,
+    slot_text: str | None,
+) -> dict[str, Any]:
+    """The template's medicine plan (probed for a layout), whether it is shown, and the
+    patterns of its lines."""
+    medicines = clinic.config.medicines
+    plan = plan_view(settled(request, medicines), medicines, locale, strings)
+    if slot_text is not None:
+        plan = plan.probed(slot_text)
+    return {
+        "plan": plan,
+        "plan_shown": plan_shown(plan, phase),
+        "plan_text": {k: v for k, v in strings.items() if k.startswith("plan.")},
+    }
+
+
+def plan_shown(plan: PlanView, phase: str) -> bool:
+    """Whether the plan's lines replace the medicines action's text: before the procedure
+    whenever the plan has a status; after it when a medicine was stopped."""
+    if phase == "pre":
+        return plan.status is not None
+    return bool(plan.restarts or plan.waits)
 
 
 def patient_slots(patient: PatientDetails, protocol: Protocol, locale: Locale) -> dict[str, str]:
@@ -187,6 +320,16 @@ def patient_slots(patient: PatientDetails, protocol: Protocol, locale: Locale) -
         "physician": patient.physician or "",
         "levels": patient.levels or "",
         "notes": patient.notes or "",
+    }
+
+
+def labels(strings: Mapping[str, str], fmt: TextFormatter) -> dict[str, Markup]:
+    """The fixed labels, clinic values filled (not the patterns with fields of their own,
+    the letter's strings or the medicine plan's lines)."""
+    return {
+        k: fmt(v)
+        for k, v in strings.items()
+        if k not in PATTERN_FIELDS and not k.startswith(("letter.", "plan."))
     }
 
 
@@ -206,32 +349,35 @@ def build_context(
     locale = locale_of(handout.language, strings)
     values = text_values(clinic, handout.procedure, strings, locale)
     fmt = TextFormatter(values)
-    slots = patient_slots(request.patient, clinic.config.protocol, locale)
+    slots = patient_slots(request.patient, clinic.config.protocol, locale) | level_slots(
+        request.patient.levels, handout.procedure, handout.phase, locale, strings
+    )
     filled = {name: bool(value) for name, value in slots.items()}
-    days = recovery_days(request.patient, locale)
+    days = recovery_days(request.patient, locale, clinic.config.options.recovery_log_days)
+    plan = plan_context(request, clinic, locale, strings, handout.phase, slot_text)
     if slot_text is not None:
         slots = {name: slot_text if value else "" for name, value in slots.items()}
         days = [slot_text if day else "" for day in days]
     sections = visible_sections(handout, flags(clinic, handout.procedure))
-    lead = lead_sections(sections)
+    lead, after_card = lead_sections(sections, handout.phase)
     return {
         "lang": handout.language,
         "handout": handout,
         "title": fmt.plain(handout.title),
         "lead_sections": lead,
+        # The recovery log repeats the warning signs of page 1, as lists.
+        "log_flags": next((b.red_flags for s in lead for b in s.blocks if b.red_flags), None),
+        "after_card_sections": after_card,
         # Large print holds half as much: the two red-flag boxes need page 1 to themselves.
         "red_flags_first": request.large_print
+        and handout.phase == "post"
         and any(b.red_flags for s in lead[:1] for b in s.blocks),
         "sections": [s for s in sections if not s.lead],
         "action": ActionFormatter(values, slots, filled, widest_values(locale)),
         "figure_url": figure_url,
         "clinic": clinic.config.clinic,
         "logo_url": logo_url,
-        "labels": {
-            k: fmt(v)
-            for k, v in strings.items()
-            if k not in PATTERN_FIELDS and not k.startswith("letter.")
-        },
+        "labels": labels(strings, fmt),
         "text": fmt,
         "slots": slots,
         "filled": filled,
@@ -246,6 +392,7 @@ def build_context(
         "dir": text_direction(handout.language),
         "options": clinic.config.options,
         "recovery_days": days,
+        **plan,
     }
 
 
@@ -320,16 +467,14 @@ def review_note(
     return f"{strings[key]} ({english[key]})"
 
 
-RECOVERY_LOG_DAYS = 14
-
-
-def recovery_days(patient: PatientDetails, locale: Locale) -> list[str]:
-    """Dates for the recovery log, starting the day after the procedure ('' when unknown)."""
+def recovery_days(patient: PatientDetails, locale: Locale, count: int) -> list[str]:
+    """Dates for the recovery log's `count` days, from the day after the procedure ('' when
+    unknown); a day in the next year is printed with its year."""
     if not patient.procedure_date:
-        return [""] * RECOVERY_LOG_DAYS
+        return [""] * count
     start = patient.procedure_date
     return [
-        day_label(start + dt.timedelta(days=n), locale) for n in range(1, RECOVERY_LOG_DAYS + 1)
+        day_label(start + dt.timedelta(days=n), locale, start.year) for n in range(1, count + 1)
     ]
 
 

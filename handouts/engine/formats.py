@@ -57,9 +57,11 @@ def short_date(value: dt.date, locale: Locale) -> str:
 
 
 @lru_cache(maxsize=4096)  # a mailing repeats the same few weeks
-def day_label(value: dt.date, locale: Locale) -> str:
-    """Short weekday, day and month for a table column: "Wed, Dec 2", "mié, 2 de dic"."""
-    return _clean(format_datetime(value, _skeleton_pattern("EEEMMMd", locale), locale=locale))
+def day_label(value: dt.date, locale: Locale, year: int | None = None) -> str:
+    """Short weekday, day and month for a table column: "Wed, Dec 2", "mié, 2 de dic";
+    with the year when it is not `year` (the procedure's): "Sat, Jan 2, 2027"."""
+    skeleton = "EEEMMMd" if year is None or value.year == year else "yMMMEd"
+    return _clean(format_datetime(value, _skeleton_pattern(skeleton, locale), locale=locale))
 
 
 @cache
@@ -89,11 +91,12 @@ def _widened(pattern: str) -> str:
 
 
 @lru_cache(maxsize=4096)  # a mailing repeats the same few weeks
-def day_date(value: dt.date, locale: Locale) -> str:
+def day_date(value: dt.date, locale: Locale, year: int | None = None) -> str:
     """Weekday, month and day, no year, for a date in the coming weeks: "Monday,
-    November 30", "lunes, 30 de noviembre", "11月30日星期一"."""
+    November 30", "lunes, 30 de noviembre", "11月30日星期一". A date in another year
+    than `year` (the procedure's) is written with its year: "Friday, January 1, 2027"."""
     pattern = locale.datetime_skeletons.get("MMMEd")
-    if pattern is None:
+    if pattern is None or (year is not None and value.year != year):
         return long_date(value, locale)
     return _clean(format_date(value, _widened(str(pattern)), locale=locale))
 

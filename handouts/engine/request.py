@@ -15,6 +15,15 @@ from typing import Literal, get_args
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
+from handouts.engine.medicines import (
+    MAX_DIABETES_PLAN,
+    Medicine,
+    PlanStatus,
+    parse_medicines,
+    parse_status,
+    plan_problems,
+)
+from handouts.engine.values import parse_date, parse_yes_no
 from handouts.errors import RecordError
 
 Procedure = Literal["vertebroplasty", "kyphoplasty"]
@@ -25,39 +34,26 @@ DEFAULT_LANGUAGE = "en"
 
 #: The values that personalize a handout. Each is printed only in its slot of the page;
 #: content text may never name one (content/vocabulary.py refuses it).
-PATIENT_FIELDS = ("patient_name", "procedure_date", "arrival_time", "physician", "levels", "notes")
+PATIENT_FIELDS = (
+    "patient_name",
+    "procedure_date",
+    "arrival_time",
+    "physician",
+    "levels",
+    "notes",
+    "medicines",
+    "diabetes_plan",
+    "medicine_plan",
+)
 #: Every field of a request, as the CSV columns and the web form's inputs are named.
 REQUEST_FIELDS = ("procedure", "phase", "language", "large_print", *PATIENT_FIELDS)
 
 _TIME_24H = re.compile(r"^([01]?\d|2[0-3]):([0-5]\d)$")
 _TIME_12H = re.compile(r"^(1[0-2]|0?[1-9]):([0-5]\d)\s*([AaPp])\.?\s*[Mm]\.?$")
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
-_YES = frozenset({"yes", "y", "true", "1", "on"})
-_NO = frozenset({"no", "n", "false", "0", "off", ""})
 
 #: (field, message): one problem with one value; the message never repeats the value.
 Problem = tuple[str, str]
-
-
-def parse_yes_no(text: str) -> bool:
-    """yes/no, true/false, 1/0 (and on/off, what an HTML checkbox sends)."""
-    value = text.strip().lower()
-    if value in _YES:
-        return True
-    if value in _NO:
-        return False
-    raise ValueError("use yes or no")
-
-
-def parse_date(text: str) -> dt.date:
-    """YYYY-MM-DD, or MM/DD/YYYY as US scheduling systems export it."""
-    text = text.strip()
-    for fmt in ("%Y-%m-%d", "%m/%d/%Y"):
-        try:
-            return dt.datetime.strptime(text, fmt).date()
-        except ValueError:
-            continue
-    raise ValueError("not a valid date (use YYYY-MM-DD, e.g. 2026-12-01, or MM/DD/YYYY)")
 
 
 def parse_time(text: str) -> dt.time:
@@ -82,8 +78,34 @@ class PatientDetails(BaseModel):
     physician: str | None = Field(default=None, max_length=100, description="Doctor's name.")
     levels: str | None = Field(default=None, max_length=40, description='e.g. "T12, L1".')
     notes: str | None = Field(default=None, max_length=600, description="Care-team notes.")
+    medicines: tuple[Medicine, ...] = Field(
+        default=(), description="The medicine plan's medicines (engine/medicines.py)."
+    )
+    diabetes_plan: str | None = Field(
+        default=None, max_length=MAX_DIABETES_PLAN, description="The care team's diabetes plan."
+    )
+    medicine_plan: PlanStatus | None = Field(
+        default=None, description="listed, none (nothing to stop) or call (we will call)."
+    )
 
-    @field_validator("patient_name", "physician", "levels", "notes", mode="before")
+    @property
+    def personalized(self) -> bool:
+        """Whether any patient value is given (a blank handout has none)."""
+        return any(getattr(self, name) for name in PATIENT_FIELDS)
+
+    @field_validator("medicines", mode="before")
+    @classmethod
+    def _medicines(cls, value: object) -> object:
+        if isinstance(value, tuple) and all(isinstance(m, Medicine) for m in value):
+            return value
+        return parse_medicines(value)
+
+    @field_validator("medicine_plan", mode="before")
+    @classmethod
+    def _status(cls, value: object) -> object:
+        return parse_status(value) if isinstance(value, str) else value
+
+    @field_validator("patient_name", "physician", "levels", "notes", "diabetes_plan", mode="before")
     @classmethod
     def _clean_text(cls, value: object) -> object:
         if isinstance(value, str):
@@ -144,13 +166,18 @@ def _choice(value: str, allowed: Sequence[str]) -> str:
 
 
 def parse_request(
-    fields: Mapping[str, object], languages: Sequence[str], large_print_default: bool = False
+    fields: Mapping[str, object],
+    languages: Sequence[str],
+    large_print_default: bool = False,
+    default_plan: str | None = None,
 ) -> tuple[HandoutRequest | None, list[Problem]]:
     """A HandoutRequest from raw values named as in REQUEST_FIELDS, or every problem.
 
     Text values are parsed the same way whatever typed them; `large_print` may also be a
     bool (a command-line flag); left out or blank, it is the clinic's default. Missing
-    procedure/phase are problems; the rest is optional.
+    procedure/phase are problems; the rest is optional, except that a personalized
+    handout before the procedure must say what happens with the patient's medicines:
+    its medicine_plan, else the clinic's `default_plan` ([medicines] in clinic.toml).
     """
     problems: list[Problem] = []
 
@@ -174,9 +201,35 @@ def parse_request(
         {name: fields[name] for name in PATIENT_FIELDS if fields.get(name) is not None}
     )
     problems += patient_problems
+    if patient is not None:
+        patient, plan_issues = _settle_plan(patient, parsed.get("phase"), default_plan)
+        problems += plan_issues
     if problems or patient is None:
         return None, problems
     return HandoutRequest(patient=patient, **parsed), []  # type: ignore[arg-type]
+
+
+def _settle_plan(
+    patient: PatientDetails, phase: object, default_plan: str | None
+) -> tuple[PatientDetails, list[Problem]]:
+    """The plan's status settled (listed when medicines are given, else the clinic's
+    default) and checked; a personalized pre handout without one is a problem."""
+    status: str | None = patient.medicine_plan or ("listed" if patient.medicines else None)
+    if status is None and patient.personalized:
+        status = default_plan
+    problems: list[Problem] = plan_problems(patient.medicines, status, patient.procedure_date)
+    if status is None and phase == "pre" and patient.personalized:
+        problems.append(
+            (
+                "medicine_plan",
+                "required for a personalized handout before the procedure: listed (with "
+                "the medicines), none (no medicine to stop) or call (we will call); this "
+                "clinic sets no [medicines] default_plan",
+            )
+        )
+    if status != patient.medicine_plan:
+        patient = patient.model_copy(update={"medicine_plan": status})
+    return patient, problems
 
 
 def _large_print(value: object, default: bool) -> bool:
@@ -192,12 +245,13 @@ def request_or_error(
     languages: Sequence[str],
     name: Callable[[str], str] = str,
     large_print_default: bool = False,
+    default_plan: str | None = None,
 ) -> HandoutRequest:
     """parse_request for one handout: raises RecordError naming every bad field.
 
     `name` turns a field name into what the user typed (an option or a column).
     """
-    request, problems = parse_request(fields, languages, large_print_default)
+    request, problems = parse_request(fields, languages, large_print_default, default_plan)
     if request is not None:
         return request
     lines = [f"{name(field)}: {message}" for field, message in problems]

@@ -46,15 +46,16 @@ def computed_slots(patient: PatientDetails, protocol: Protocol, locale: Locale) 
     date, time = patient.procedure_date, patient.arrival_time
     if date is None:
         return values
+    year = date.year  # a date in another year is printed with its year
     values["arrival_day"] = day_date(date, locale)
     for name, days in _days_after(protocol).items():
-        values[name] = day_date(date + dt.timedelta(days=days), locale)
+        values[name] = day_date(date + dt.timedelta(days=days), locale, year)
     if time is not None:
         arrival = dt.datetime.combine(date, time)
         for name, hours in _hours_before(protocol).items():
             moment = arrival - dt.timedelta(hours=hours)
             values[f"{name}_time"] = clock_time(moment.time(), locale)
-            values[f"{name}_day"] = day_date(moment.date(), locale)
+            values[f"{name}_day"] = day_date(moment.date(), locale, year)
     return values
 
 

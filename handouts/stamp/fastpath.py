@@ -104,7 +104,6 @@ class FastMail:
         self.letter_date = letter_date
         self.cache = cache
         self.handouts = HandoutStamper(workspace, cache)
-        self._protocol = workspace.clinic.config.protocol
         self.templates: dict[Layout, tuple[Template, Template]] = {}
 
     def _locale(self, item: MailItem) -> Locale:
@@ -116,7 +115,12 @@ class FastMail:
         batch can render them side by side before planning."""
         tasks = []
         for item in items:
-            hkey = handout_class(item.request, self._protocol, self._locale(item))
+            hkey = handout_class(
+                item.request,
+                self.workspace.clinic.config,
+                self._locale(item),
+                self.workspace.library.strings(item.request.language),
+            )
             if hkey is not None:
                 job = LetterJob(item.request, item.address, self.letter_date, item.serial)
                 tasks += [
@@ -151,7 +155,12 @@ class FastMail:
     def _templates(
         self, item: MailItem, job: LetterJob
     ) -> tuple[Layout, Template, Template] | None:
-        hkey = handout_class(item.request, self._protocol, self._locale(item))
+        hkey = handout_class(
+            item.request,
+            self.workspace.clinic.config,
+            self._locale(item),
+            self.workspace.library.strings(item.request.language),
+        )
         if hkey is None:
             return None
         lkey = letter_class(job)
@@ -170,7 +179,13 @@ class FastMail:
         layout, letter, handout = found
         values = letter_slots(self.workspace.clinic, self.workspace.library, job)
         letter_stamps = plan_letter(letter, values)
-        handout_stamps = plan_handout(handout, item.request, self._protocol, self._locale(item))
+        handout_stamps = plan_handout(
+            handout,
+            item.request,
+            self.workspace.clinic.config,
+            self._locale(item),
+            self.workspace.library.strings(item.request.language),
+        )
         if not (fits(letter_stamps) and fits(handout_stamps)):
             return None
         self.templates[layout] = (letter, handout)

@@ -94,7 +94,7 @@ class HandoutStamper:
         """The request's layout class (None: the full render) and its locale."""
         strings = self.workspace.library.strings(request.language)
         locale = locale_of(request.language, strings)
-        return handout_class(request, self.workspace.clinic.config.protocol, locale), locale
+        return handout_class(request, self.workspace.clinic.config, locale, strings), locale
 
     def pdf(self, request: HandoutRequest) -> StampedHandout | None:
         """The stamped PDF, or None when this record takes the full render."""
@@ -102,8 +102,9 @@ class HandoutStamper:
         if key is None:
             return None
         template = self.template(key, request)
-        protocol = self.workspace.clinic.config.protocol
-        data = stamp(template, plan_handout(template, request, protocol, locale))
+        clinic = self.workspace.clinic.config
+        strings = self.workspace.library.strings(request.language)
+        data = stamp(template, plan_handout(template, request, clinic, locale, strings))
         return StampedHandout(data, len(template.sizes)) if data is not None else None
 
     def template(self, key: HandoutClass, request: HandoutRequest) -> Template:

@@ -10,35 +10,55 @@ renders, so a warm cache stamps without loading WeasyPrint.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Mapping
 from functools import cache
 from typing import Any
 
 from babel import Locale
 
 from handouts.engine import hbsubset
-from handouts.engine.clinic import Protocol
-from handouts.engine.context import patient_slots, recovery_days
+from handouts.engine.clinic import ClinicConfig, Protocol
+from handouts.engine.context import patient_slots, plan_view, recovery_days, settled
 from handouts.engine.fonts import BODY, coverage, face
 from handouts.engine.formats import clock_time, day_date, day_label, long_date, short_date
+from handouts.engine.levels import level_slots
+from handouts.engine.medicines import PlanShape
 from handouts.engine.request import HandoutRequest
 from handouts.mail.letter import LetterJob, LetterSlots
 from handouts.stamp.model import Stamp, Template
 
 HandoutClass = tuple[Any, ...]
+#: Medicines a stamped handout holds: the rows of the content's medicine table (4). A
+#: plan with more continues on a second table, which the full render lays out.
+STAMPED_MEDICINES = 4
 LetterClass = tuple[str, str, bool, bool]
 
 
+def record_slots(
+    request: HandoutRequest, protocol: Protocol, locale: Locale, strings: Mapping[str, str]
+) -> dict[str, str]:
+    """The record's single slots, as engine/context.build_context prints them."""
+    patient = request.patient
+    return patient_slots(patient, protocol, locale) | level_slots(
+        patient.levels, request.procedure, request.phase, locale, strings
+    )
+
+
 def handout_class(
-    request: HandoutRequest, protocol: Protocol, locale: Locale
+    request: HandoutRequest, clinic: ClinicConfig, locale: Locale, strings: Mapping[str, str]
 ) -> HandoutClass | None:
     """Records with the same key share every page but their slots; None: full render."""
     if not body_font_prints(str(locale)):
         return None  # the page is set in another font (styles/base.css, per language)
-    slots = patient_slots(request.patient, protocol, locale)
+    patient = settled(request, clinic.medicines)
+    slots = record_slots(request, clinic.protocol, locale, strings)
     if slots["notes"]:
         return None  # free text changes the flow of the page
+    if len(patient.medicines) > STAMPED_MEDICINES:
+        return None  # the second medicine table: the full render
     filled = tuple(sorted(name for name, value in slots.items() if value))
-    return (*request.layout_key, filled)
+    shape = PlanShape.of(patient.medicines, patient.medicine_plan, bool(patient.diabetes_plan))
+    return (*request.layout_key, filled, shape)
 
 
 @cache
@@ -86,13 +106,26 @@ def letter_class(job: LetterJob) -> LetterClass:
 
 
 def plan_handout(
-    template: Template, request: HandoutRequest, protocol: Protocol, locale: Locale
+    template: Template,
+    request: HandoutRequest,
+    clinic: ClinicConfig,
+    locale: Locale,
+    strings: Mapping[str, str],
 ) -> list[Stamp]:
-    slots = patient_slots(request.patient, protocol, locale)
-    days = recovery_days(request.patient, locale)
+    """Each slot of the template with its value: single slots by name, repeated ones
+    (recovery log dates, the medicine plan's names and dates) by name and index."""
+    slots = record_slots(request, clinic.protocol, locale, strings)
+    log_days = sum(1 for slot in template.slots if slot.name == "recovery_date")
+    plan = plan_view(settled(request, clinic.medicines), clinic.medicines, locale, strings)
+    repeated = plan.slot_values
+    repeated["recovery_date"] = recovery_days(request.patient, locale, log_days)
     stamps = []
     for slot in template.slots:
-        value = days[slot.index] if slot.name == "recovery_date" else slots.get(slot.name, "")
+        if slot.name in repeated:
+            values = repeated[slot.name]
+            value = values[slot.index] if slot.index < len(values) else ""
+        else:
+            value = slots.get(slot.name, "")
         if value:
             stamps.append(Stamp(slot, [value]))
     return stamps

@@ -9,6 +9,7 @@ from flask import Blueprint, Response, render_template, request
 from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 
 from handouts.engine.fonts import FACES
+from handouts.engine.medicines import ENTRY_FIELDS
 from handouts.engine.output import handout_file_name
 from handouts.engine.request import (
     PHASES,
@@ -46,6 +47,8 @@ def page(values: Mapping[str, str], errors: Mapping[str, str], status: int = 200
         handouts=nurse.handouts,
         values=values,
         errors=errors,
+        medicine_rows=MEDICINE_ROWS,
+        default_plan=nurse.workspace.clinic.config.medicines.default_plan,
     )
     return Response(html, status=status, mimetype="text/html")
 
@@ -58,15 +61,35 @@ def validate(values: Mapping[str, str]) -> tuple[HandoutRequest | None, dict[str
         for name, value in values.items()
         if len(value) > MAX_FIELD
     }
-    fields = {k: values[k] for k in REQUEST_FIELDS if k in values and k not in errors}
+    fields: dict[str, object] = {
+        k: values[k] for k in REQUEST_FIELDS if k in values and k not in errors
+    }
+    fields["medicines"] = medicine_rows(values)
     # An unticked box sends nothing: here that means normal print, not the clinic default.
     fields.setdefault("large_print", "no")
-    parsed, problems = parse_request(fields, station().languages)
+    clinic = station().workspace.clinic.config
+    parsed, problems = parse_request(
+        fields, station().languages, default_plan=clinic.medicines.default_plan
+    )
     for field, message in problems:
         errors.setdefault(field, sentence(message))
     if errors:
         return None, errors
     return parsed, {}
+
+
+#: Rows of the web form's medicine table (a plan holds at most MAX_MEDICINES).
+MEDICINE_ROWS = 6
+
+
+def medicine_rows(values: Mapping[str, str]) -> list[dict[str, str]]:
+    """The filled rows of the form's medicine table, as the JSON input writes them."""
+    rows = []
+    for row in range(1, MEDICINE_ROWS + 1):
+        entry = {key: values.get(f"med-{row}-{key}", "").strip() for key in ENTRY_FIELDS}
+        if any(entry.values()):
+            rows.append(entry)
+    return rows
 
 
 def sentence(message: str) -> str:
