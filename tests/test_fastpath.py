@@ -41,11 +41,11 @@ HEADER = (
     "arrival_time,physician,levels,notes,address_line1,address_line2,city,state,"
     "postal_code,medicines,diabetes_plan\n"
 )
-PLAN = '"Eliquis (apixaban)|no|2026-11-28|2026-12-03; Lisinopril|yes||"'
+PLAN = '"Eliquis (apixaban)|no|2026-11-09|2026-11-14; Lisinopril|yes||"'
 FIVE = '"' + "; ".join(f"Medicine {n}|no|2026-11-2{n}|" for n in range(1, 6)) + '"'
 PLAN_ROWS = [
     # a medicine plan and a diabetes plan (slots in the table and in "What to do")
-    "F7,vertebroplasty,pre,en,no,Plan Person,2026-12-01,07:30,,,,5 Ash St,,Miami,FL,33101,"
+    "F7,vertebroplasty,pre,en,no,Plan Person,2026-11-12,07:30,,,,5 Ash St,,Miami,FL,33101,"
     f"{PLAN},Check your blood sugar when you wake up.",
     # after the procedure: one restart date, one "call us by"
     "F8,kyphoplasty,post,en,no,Post Plan,2026-12-01,,,,,6 Ash St,,Miami,FL,33101,"
@@ -54,8 +54,8 @@ PLAN_ROWS = [
     f"F9,kyphoplasty,pre,en,no,Five Medicines,2026-12-01,07:30,,,,7 Ash St,,Miami,FL,33101,{FIVE},",
 ]
 BASE_ROWS = [
-    "F1,kyphoplasty,pre,en,no,Ann Lee,2026-12-01,07:30,Dr. Okafor,L1,,1 Elm St,,Boston,MA,02118",
-    "F2,vertebroplasty,pre,es,no,María José Ñúñez de la Peña,2026-12-02,8:15 AM,Dra. Ruiz,"
+    "F1,kyphoplasty,pre,en,no,Ann Lee,2026-11-12,07:30,Dr. Okafor,L1,,1 Elm St,,Boston,MA,02118",
+    "F2,vertebroplasty,pre,es,no,María José Ñúñez de la Peña,2026-11-13,8:15 AM,Dra. Ruiz,"
     '"T12, L1",,45 Oak Ave,Apt 3,Chicago,IL,60601-1234',
     "F3,kyphoplasty,post,en,yes,Bartholomew Featherstonehaugh-Montgomery,2026-11-05,,Dr. Lee,"
     "T11,,12 Long Road,,Springfield,IL,62704",
@@ -96,31 +96,34 @@ PRINTED = {
         "Ann Lee",
         "1 Elm St",
         "Boston MA 02118",
-        "Tuesday, December 1, 2026",
+        "Thursday, November 12, 2026",
         "7:30 AM",
         "Dr. Okafor",
         "L1",
         "L means the lower back.",  # the card explains the letter
         "For 1 bone: about 1 to 2 hours",  # and gives a kyphoplasty's time
-        "Saturday, November 21",  # "we will call you about your medicines by": 10 days
+        "Monday, November 2",  # "we will call you about your medicines by": 10 days
         # the "What to do" box: 8 fasting hours before 7:30 AM, and the arrival day
         "11:30 PM",
-        "Monday, November 30",
-        "Tuesday, December 1",
+        "Wednesday, November 11",
+        "Thursday, November 12",
+        "Thursday, December 24",  # the lifting limit: 6 weeks
     ],
     "F2": [
         "María José Ñúñez de la Peña",
         "45 Oak Ave",
         "Apt 3",
         "Chicago IL 60601-1234",
-        "miércoles, 2 de diciembre de 2026",
+        "viernes, 13 de noviembre de 2026",
         "8:15 a.m.",
         "Dra. Ruiz",
         "T12, L1",
-        "T significa la mitad de la espalda. L significa la parte baja de la espalda.",
-        "domingo, 22 de noviembre",  # the call about medicines: 10 days before
+        "T significa la parte media de la espalda.",
+        "L significa la parte baja de la espalda.",
+        "martes, 3 de noviembre",  # the call about medicines: 10 days before
         "12:15 a.m.",  # 8 hours before 8:15 a.m., the same day
-        "miércoles, 2 de diciembre",
+        "viernes, 13 de noviembre",
+        "viernes, 25 de diciembre",  # the lifting limit: 6 weeks
     ],
     "F3": [
         "Bartholomew Featherstonehaugh-Montgomery",
@@ -157,18 +160,19 @@ PRINTED = {
         "Plan Person",
         "5 Ash St",
         "Miami FL 33101",
-        "Tuesday, December 1, 2026",
+        "Thursday, November 12, 2026",
         "7:30 AM",
         "11:30 PM",
-        "Monday, November 30",
-        "Tuesday, December 1",
+        "Wednesday, November 11",
+        "Thursday, November 12",
+        "Thursday, December 24",  # the lifting limit: 6 weeks
         # the plan: in "What to do" and in the medicine table
         "Eliquis (apixaban)",
-        "Saturday, November 28",
+        "Monday, November 9",
         "Lisinopril",
         "Check your blood sugar when you wake up.",
-        "Sat, Nov 28",
-        "Thu, Dec 3",
+        "Mon, Nov 9",
+        "Sat, Nov 14",
     ],
     "F8": [
         "Post Plan",
@@ -441,18 +445,20 @@ SLOT_VALUES = {
     "F1": {
         "address": "Ann Lee",  # the first line of the address block
         "name": "Ann Lee",
-        "date": "Tuesday, December 1, 2026",
+        "date": "Thursday, November 12, 2026",
         "time": "7:30 AM",
         "patient_name": "Ann Lee",
-        "procedure_date": "Tuesday, December 1, 2026",
+        "procedure_date": "Thursday, November 12, 2026",
         "arrival_time": ["7:30 AM", "7:30 AM"],  # "What to do", then the card
         "physician": "Dr. Okafor",
         "levels": "L1",
         "levels_meaning": "L means the lower back.",
         "procedure_time": "For 1 bone: about 1 to 2 hours",
+        "medicine_call_by": "Monday, November 2",  # the call about medicines: 10 days
+        "lifting_until": "Thursday, December 24",
         "stop_eating_time": "11:30 PM",
-        "stop_eating_day": "Monday, November 30",
-        "arrival_day": "Tuesday, December 1",
+        "stop_eating_day": "Wednesday, November 11",
+        "arrival_day": "Thursday, November 12",
     },
     "F3": {
         "address": "Bartholomew Featherstonehaugh-Montgomery",
@@ -482,7 +488,10 @@ def test_measured_slots_sit_where_the_full_render_prints_the_values(both, record
     source, outs, _, clinic = both
     workspace = Workspace.open(clinic)
     _, rows = read_input(source)
-    records, _ = validate_rows(rows, workspace.library.languages(), mail=True)
+    default_plan = workspace.clinic.config.medicines.default_plan
+    records, _ = validate_rows(
+        rows, workspace.library.languages(), mail=True, default_plan=default_plan
+    )
     record = next(r for r in records if r.record_id == record_id)
     job = LetterJob(record.request, record.address, dt.date(2026, 11, 21), record.row)
     letter = letter_template(workspace.renderer, job)
@@ -525,7 +534,7 @@ def test_mailing_file_has_every_letter(both):
 def test_letters_of_one_layout_share_the_static_pages(tmp_path):
     # Twenty letters of one layout: the static pages are stored once.
     rows = [
-        f"S{i:02d},kyphoplasty,pre,en,no,Person Number {i},2026-12-01,07:30,Dr. Okafor,L1,,"
+        f"S{i:02d},kyphoplasty,pre,en,no,Person Number {i},2026-11-12,07:30,Dr. Okafor,L1,,"
         f"{i} Elm St,,Boston,MA,021{i:02d},,"
         for i in range(20)
     ]

@@ -84,7 +84,7 @@ class Batch:
                 address = ""
             lines.append(
                 f"{self.prefix}{i:02d},{procedure},{phase},{language},Patient {i},"
-                f"2026-12-01,07:30{address}"
+                f"2026-11-12,07:30{address}"
             )
         header = MAIL_HEADER if self.name == "mail" else PORTAL_HEADER
         return header + "\n".join(lines) + "\n"

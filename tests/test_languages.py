@@ -123,7 +123,7 @@ def test_a_third_language_needs_only_data_files(clinic_copy):
     pdf = workspace.renderer.pdf(HandoutRequest("kyphoplasty", "post", "fr"))
     text = text_of(pdf)
     assert "Après votre cyphoplastie" in text and "Votre intervention" in text
-    assert "Page 1 sur 6" in text
+    assert "Page 1 sur 7" in text  # 6 pages of instructions and the notice
     assert str(open_pdf(pdf).Root.Lang) == "fr"
     assert "Une aide gratuite dans votre langue est à votre disposition." in text
     assert "Aide dans votre langue" in text

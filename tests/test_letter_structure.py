@@ -16,7 +16,7 @@ HEADER = (
     "address_line1,address_line2,city,state,postal_code\n"
 )
 ROWS = (
-    "L1,kyphoplasty,pre,en,Maria Garcia,2026-12-01,07:30,12 Elm St,,Springfield,IL,62704\n"
+    "L1,kyphoplasty,pre,en,Maria Garcia,2026-11-12,07:30,12 Elm St,,Springfield,IL,62704\n"
     "L2,vertebroplasty,post,es,José Hernández,2026-12-02,,45 Oak Ave,Apt 3,Chicago,IL,60601\n"
 )
 

@@ -34,7 +34,7 @@ HEADER = (
     "address_line1,address_line2,city,state,postal_code\n"
 )
 ROWS = [
-    "M1,kyphoplasty,pre,en,Maria Garcia,2026-12-01,07:30,12 Elm St,,Springfield,IL,62704",
+    "M1,kyphoplasty,pre,en,Maria Garcia,2026-11-12,07:30,12 Elm St,,Springfield,IL,62704",
     "M2,vertebroplasty,pre,es,José Hernández,2026-12-02,8:15 AM,45 Oak Ave,Apt 3,Chicago,IL,"
     "60601-1234",
     "M3,kyphoplasty,post,en,Bartholomew Alexander Featherstonehaugh-Montgomery III,2026-12-03,,"

@@ -15,6 +15,7 @@ import re
 from pathlib import Path
 
 import pdfplumber
+import pikepdf
 import pytest
 from helpers import (
     append_clinic_toml,
@@ -25,6 +26,7 @@ from helpers import (
     run_cli,
 )
 
+from handouts.engine.structure import structure
 from handouts.web.app import create_app
 
 NAME = "Quentin Zabriskie"
@@ -383,24 +385,22 @@ def test_the_demo_clinic_declares_its_default_and_check_is_quiet_about_it():
 
 
 def test_the_main_message_opens_page_one_in_bold(sample_pdfs):
-    pre = {
-        "en": "Stop eating and drinking at the times below, follow your medicine plan, and "
+    pre = (
+        "Stop eating and drinking at the times below, follow your medicine plan, and "
         "bring an adult to drive you home."
-    }
+    )
     post = "Know these warning signs, and get help fast if you have one."
     for (procedure, phase), pdf in sample_pdfs.items():
-        message = pre["en"] if phase == "pre" else post
+        message = pre if phase == "pre" else post
+        text = words(pdf)  # in drawing order
+        first = "What to do" if phase == "pre" else "When to get help"
+        assert message in text, (procedure, phase)
+        assert text.index(message) < text.index(first)  # before everything else
         with pdfplumber.open(io.BytesIO(pdf)) as document:
-            page = document.pages[0]
-            text = " ".join(page.extract_text().split())
-            assert message in text, (procedure, phase)
-            # before everything else of the handout: the first section's heading
-            first = "What to do" if phase == "pre" else "When to get help"
-            assert text.index(message) < text.index(first)
-            chars = [c for c in page.chars if c["text"].strip()]
-            joined = "".join(c["text"] for c in chars)
-            start = joined.index(message.replace(" ", "")[:30])
-            assert all("Bold" in c["fontname"] for c in chars[start : start + 30])
+            chars = [c for c in document.pages[0].chars if c["text"].strip()]
+        joined = "".join(c["text"] for c in chars)
+        start = joined.index(message.replace(" ", "")[:30])  # on page 1
+        assert all("Bold" in c["fontname"] for c in chars[start : start + 30])
 
 
 def test_source_titles_are_in_plain_words(workspace):
@@ -453,3 +453,21 @@ def test_the_log_length_is_a_clinic_setting(clinic_copy, tmp_path):
     text = words(build(tmp_path, "vertebroplasty", "post", *cli_args(fields), clinic=clinic_copy))
     assert "Your 10-day recovery log" in text
     assert "Fri, Dec 11" in text and "Sat, Dec 12" not in text  # days 1 to 10
+
+
+def test_the_main_message_has_pictures_of_what_it_asks(sample_pdfs):
+    expected = {
+        "pre": ["No food or drink", "Medicine plan", "Adult driver"],
+        "post": ["Call 911", "Call us"],
+    }
+    for (procedure, phase), pdf in sample_pdfs.items():
+        with pikepdf.open(io.BytesIO(pdf)) as document:
+            root = structure(document)
+            assert root is not None
+            alts = [str(e.obj.Alt) for e in root.walk() if e.role == "Figure" and e.has_alt]
+        for caption in expected[phase]:  # each picture is named for a screen reader
+            assert caption in alts, (procedure, phase)
+        text = words(pdf)
+        first = "What to do" if phase == "pre" else "When to get help"
+        for caption in expected[phase]:  # printed under each picture, before the boxes
+            assert text.index(caption) < text.index(first)

@@ -135,7 +135,7 @@ def _built(tmp_path: Path, name: str) -> tuple[bytes, str]:
     out = tmp_path / "handout.pdf"
     done = run_cli(
         "-v", "build", "kyphoplasty", "pre", "--patient-name", name,
-        "--procedure-date", "2026-12-01", "--arrival-time", "07:30", "-o", str(out),
+        "--procedure-date", "2026-11-12", "--arrival-time", "07:30", "-o", str(out),
     )  # fmt: skip
     assert done.returncode == 0, done.stderr
     engine = "stamping" if "made by the stamping path" in done.stderr else "full render"

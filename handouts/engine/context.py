@@ -30,7 +30,7 @@ from handouts.engine.formats import (
     short_date,
     text_direction,
 )
-from handouts.engine.levels import level_slots
+from handouts.engine.levels import level_lines, level_slots
 from handouts.engine.medicines import PlanView
 from handouts.engine.request import HandoutRequest, PatientDetails
 from handouts.engine.schedule import computed_slots, widest_values
@@ -288,16 +288,19 @@ def plan_context(
     phase: str,
     slot_text: str | None,
 ) -> dict[str, Any]:
-    """The template's medicine plan (probed for a layout), whether it is shown, and the
-    patterns of its lines."""
+    """The template's medicine plan (probed for a layout), whether it is shown, the
+    patterns of its lines, and the lines explaining the spine levels."""
     medicines = clinic.config.medicines
     plan = plan_view(settled(request, medicines), medicines, locale, strings)
     if slot_text is not None:
         plan = plan.probed(slot_text)
+    lines = level_lines(request.patient.levels, strings)
     return {
         "plan": plan,
         "plan_shown": plan_shown(plan, phase),
         "plan_text": {k: v for k, v in strings.items() if k.startswith("plan.")},
+        # what the card's spine levels mean, a slot a line
+        "level_lines": [slot_text or line for line in lines] if slot_text else lines,
     }
 
 
@@ -365,7 +368,6 @@ def build_context(
         "handout": handout,
         "title": fmt.plain(handout.title),
         "lead_sections": lead,
-        # The recovery log repeats the warning signs of page 1, as lists.
         "log_flags": next((b.red_flags for s in lead for b in s.blocks if b.red_flags), None),
         "after_card_sections": after_card,
         # Large print holds half as much: the two red-flag boxes need page 1 to themselves.

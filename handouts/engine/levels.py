@@ -34,17 +34,20 @@ def parse_levels(text: str) -> tuple[str, int | None]:
     return letters, count if listed else None
 
 
+def level_lines(levels: str | None, strings: Mapping[str, str]) -> list[str]:
+    """What each letter typed means, a line each ("T means the middle of the back.")."""
+    letters, _ = parse_levels(levels or "")
+    return [strings[f"levels.{letter}"] for letter in letters]
+
+
 def level_slots(
     levels: str | None, procedure: str, phase: str, locale: Locale, strings: Mapping[str, str]
 ) -> dict[str, str]:
-    """The card's derived slots: what the letters mean ("T means the middle of the back.
-    L means the lower back."), and before a kyphoplasty its time for that many levels
-    (1 to 2 hours each, CLINICAL-FACTS.md); "" when unknown."""
-    letters, count = parse_levels(levels or "")
-    meaning = " ".join(
-        [strings[f"levels.{letter}"] for letter in letters]
-        + ([strings["levels.number"]] if letters else [])
-    )
+    """The card's derived slots: what the letters mean (the lines of level_lines, one
+    slot each), and before a kyphoplasty its time for that many levels (1 to 2 hours
+    each, CLINICAL-FACTS.md); "" when unknown."""
+    _, count = parse_levels(levels or "")
+    meaning = "\n".join(level_lines(levels, strings))
     time = ""
     if procedure == "kyphoplasty" and phase == "pre" and count:
         key = "duration.one" if count == 1 else "duration.other"

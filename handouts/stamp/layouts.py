@@ -21,7 +21,7 @@ from handouts.engine.clinic import ClinicConfig, Protocol
 from handouts.engine.context import patient_slots, plan_view, recovery_days, settled
 from handouts.engine.fonts import BODY, coverage, face
 from handouts.engine.formats import clock_time, day_date, day_label, long_date, short_date
-from handouts.engine.levels import level_slots
+from handouts.engine.levels import level_lines, level_slots
 from handouts.engine.medicines import PlanShape
 from handouts.engine.request import HandoutRequest
 from handouts.mail.letter import LetterJob, LetterSlots
@@ -119,6 +119,7 @@ def plan_handout(
     plan = plan_view(settled(request, clinic.medicines), clinic.medicines, locale, strings)
     repeated = plan.slot_values
     repeated["recovery_date"] = recovery_days(request.patient, locale, log_days)
+    repeated["levels_meaning"] = level_lines(request.patient.levels, strings)
     stamps = []
     for slot in template.slots:
         if slot.name in repeated:
