@@ -99,6 +99,8 @@ def test_logo_icons_and_pictures_are_figures_with_alternate_text(render):
     # In reading order: the warning signs come first after the procedure.
     assert figures == [
         "Riverbend Spine Center logo",
+        "Call 911",  # the pictures beside the main message
+        "Call us",
         "Ambulance",
         "Telephone",
         "Bandage",

@@ -44,7 +44,7 @@ def test_changing_recovery_values_changes_the_handout(clinic_copy):
     assert "A fever of 101 °F (38.3 °C) or higher" in text
     assert "Do not lift more than 10 pounds for 8 weeks." in text
     assert "A gallon of milk weighs about 8 pounds." in text
-    assert "Do not drive for 7 days." in text
+    assert "Do not drive for 7 days, to give your back time to heal." in text
     assert "Keep the bandage on and dry for 24 hours." in text
     assert "in 7 to 21 days" in text
     assert "Call us right away at (555) 010-7777" in text

@@ -64,7 +64,8 @@ def test_footer_on_every_page(sample_pdfs, workspace, key):
         assert f"Page {n} of {pages}" in text
     assert (
         text.count(
-            f"{handout.id} · version {handout.version} · Draft: not yet approved by a clinician"
+            f"{handout.id} · version {handout.version} · "
+            "Draft: not yet approved by a doctor or nurse"
         )
         == pages
     )
@@ -99,11 +100,13 @@ def test_post_handouts_cover_the_facts(sample_pdfs):
         assert "A fever of 100.4 °F (38 °C) or higher, or chills." in text
         assert "Do not lift more than 5 pounds for 6 weeks." in text
         assert "A gallon of milk (about 8 pounds) is too heavy for you to lift." in text
-        assert "Do not drive for 14 days." in text
-        assert "Do not drive while you take opioid pain medicine." in text
+        assert "Do not drive for 14 days, to give your back time to heal." in text
+        assert "Do not drive while you take opioid pain medicine: it makes you sleepy." in text
         assert "Keep the bandage on and dry for 48 hours." in text
         assert "Do not soak in a bathtub, pool or hot tub for 14 days." in text
-        assert "You will see your doctor again in 7 to 14 days." in text
+        assert (
+            "You will see your doctor again in 7 to 14 days, to check how you are healing." in text
+        )
         assert "bone density test" in text and "vitamin D" in text and "grab bars" in text
         assert "Do not double up on acetaminophen (Tylenol)." in text
 

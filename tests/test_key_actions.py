@@ -154,7 +154,7 @@ def test_settings_the_clinic_turns_off(clinic_copy: Path) -> None:
     first = words(page_texts(workspace.renderer.render(request).data)[0])
     assert "Stop eating at 11:30 PM on Monday, November 30" in first
     assert "Stop drinking clear liquids at 5:30 AM on Tuesday, December 1" in first
-    assert "Stop eating and drinking" not in first
+    assert "Stop eating and drinking at 11:30 PM" not in first
     assert "small sip of water" not in first
     assert "Ask your care team which medicines to take that morning" in first
     assert "Bring an adult to drive you home." in first

@@ -17,7 +17,7 @@ HEADER = (
 )
 ROWS = (
     "L1,kyphoplasty,pre,en,Maria Garcia,2026-11-12,07:30,12 Elm St,,Springfield,IL,62704\n"
-    "L2,vertebroplasty,post,es,José Hernández,2026-12-02,,45 Oak Ave,Apt 3,Chicago,IL,60601\n"
+    "L2,vertebroplasty,post,es,José Hernández,2026-11-13,,45 Oak Ave,Apt 3,Chicago,IL,60601\n"
 )
 
 

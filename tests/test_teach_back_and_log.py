@@ -16,8 +16,8 @@ CHECKLIST_POINTS = [
     "Why I am having this procedure.",
     "When I stop eating and drinking, and what time I arrive.",
     "Who will drive me home, and who will stay with me.",
-    "Which medicines I take that morning, and which ones I must ask about, like blood thinners.",
-    "When to call the clinic before the procedure.",
+    "Which medicines I take that morning, and which ones I stop, like blood thinners.",
+    "When to call 911, and when to call the clinic, before the procedure.",
 ]
 
 
@@ -48,7 +48,7 @@ def test_post_handouts_end_with_a_dated_recovery_log(workspace, sample_pdfs, ren
     assert "Pain (0-10)" in log and "Walking (minutes)" in log
     # Day 1 is the day after the procedure (Tuesday, December 1, 2026).
     assert "Wed, Dec 2" in log and "Tue, Dec 15" in log and "Wed, Dec 16" not in log
-    assert "Call 911 or go to the nearest emergency department for chest pain" in log
+    assert "Call 911 or go to the nearest emergency department if you have: Chest pain" in log
     spanish = text_of(render("kyphoplasty", "post", SAMPLE_PATIENT, lang="es"))
     assert "mié, 2 de dic" in spanish and "mar, 15 de dic" in spanish
     assert "2/12" not in spanish  # never a day/month that reads as February 12
