@@ -106,6 +106,7 @@ def test_logo_icons_and_pictures_are_figures_with_alternate_text(render):
         "Bandage",
         "Person carrying a box",
         "Car",
+        "Pill bottle",  # the blood thinner's restart date
         "Calendar",
         "An ice pack wrapped in a thin towel, lying on the lower back, and a small clock.",
         "A one-gallon plastic jug of milk.",
