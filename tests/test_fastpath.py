@@ -18,7 +18,7 @@ import numpy as np
 import pdfplumber
 import pikepdf
 import pytest
-from helpers import read_manifest, run_cli, set_mailer_id, text_of, to_pixels
+from helpers import page_texts, read_manifest, run_cli, set_mailer_id, text_of, to_pixels
 from PIL import Image
 
 from handouts.batch.records import read_input, validate_rows
@@ -312,6 +312,23 @@ def compare_pages(fast_pages: list[np.ndarray], full_pages: list[np.ndarray], bo
         # Inside the boxes only glyph spacing differs (ReportLab vs HarfBuzz kerning).
         share = np.abs(fast - full)[mask].mean() / 255
         assert share < INSIDE_TOLERANCE, f"page {number + 1}: {share:.3f}"
+
+
+# Each stamped record's cover letter names its own procedure (F1 and F7 share language
+# and phase, not procedure), written out by hand.
+LETTER_INTROS = {
+    "F1": "Here is what you need to know before your kyphoplasty.",
+    "F3": "Here is how to care for yourself after your kyphoplasty.",
+    "F7": "Here is what you need to know before your vertebroplasty.",
+    "F8": "Here is how to care for yourself after your kyphoplasty.",
+}
+
+
+@pytest.mark.parametrize(("record_id", "intro"), LETTER_INTROS.items())
+def test_each_letter_names_its_own_procedure(both, record_id, intro):
+    _, outs, _, _ = both
+    name = read_manifest(outs["fast"])[record_id]["file"]
+    assert intro in page_texts(outs["fast"] / name)[0]
 
 
 def test_engines_recorded_and_notes_take_the_full_path(both):

@@ -308,6 +308,15 @@ def test_the_card_explains_the_levels_and_the_time(tmp_path, levels, meaning, ti
     assert meaning in vertebro and "How long it takes" not in vertebro
 
 
+def test_a_second_spine_letter_is_printed_after_a_record_with_one(tmp_path):
+    """Records differing in how many letters their levels use do not share a layout: the
+    card's second line is printed even when a one-letter record came first."""
+    first = words(build(tmp_path, "kyphoplasty", "pre", *cli_args(PATIENT), "--levels", "L2"))
+    assert "L means the lower back." in first and "T means" not in first
+    second = words(build(tmp_path, "kyphoplasty", "pre", *cli_args(PATIENT), "--levels", "T12, L1"))
+    assert "T means the middle of the back. L means the lower back." in second
+
+
 # The pre handout's emergency box, in each language's words (written out by hand).
 EMERGENCY = {
     "en": (

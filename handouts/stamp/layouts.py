@@ -31,7 +31,9 @@ HandoutClass = tuple[Any, ...]
 #: Medicines a stamped handout holds: the rows of the content's medicine table (4). A
 #: plan with more continues on a second table, which the full render lays out.
 STAMPED_MEDICINES = 4
-LetterClass = tuple[str, str, bool, bool]
+#: A cover letter's class: its words name the language, procedure and phase; its
+#: table has a date row and a time row, or the "we will call you" line.
+LetterClass = tuple[str, str, str, bool, bool]
 
 
 def record_slots(
@@ -58,7 +60,9 @@ def handout_class(
         return None  # the second medicine table: the full render
     filled = tuple(sorted(name for name, value in slots.items() if value))
     shape = PlanShape.of(patient.medicines, patient.medicine_plan, bool(patient.diabetes_plan))
-    return (*request.layout_key, filled, shape)
+    # the card prints a line per spine letter: "L2" and "T12, L1" differ in lines
+    level_count = len(level_lines(patient.levels, strings))
+    return (*request.layout_key, filled, shape, level_count)
 
 
 @cache
@@ -99,6 +103,7 @@ def letter_class(job: LetterJob) -> LetterClass:
     patient = job.request.patient
     return (
         job.request.language,
+        job.request.procedure,
         job.request.phase,
         bool(patient.procedure_date),
         bool(patient.arrival_time),
