@@ -300,7 +300,7 @@ def plan_context(
         "plan_shown": plan_shown(plan, phase),
         "plan_text": {k: v for k, v in strings.items() if k.startswith("plan.")},
         # what the card's spine levels mean, a slot a line
-        "level_lines": [slot_text or line for line in lines] if slot_text else lines,
+        "level_lines": [slot_text] * len(lines) if slot_text else lines,
     }
 
 
@@ -368,6 +368,7 @@ def build_context(
         "handout": handout,
         "title": fmt.plain(handout.title),
         "lead_sections": lead,
+        # The recovery log repeats the warning signs of page 1, as lists.
         "log_flags": next((b.red_flags for s in lead for b in s.blocks if b.red_flags), None),
         "after_card_sections": after_card,
         # Large print holds half as much: the two red-flag boxes need page 1 to themselves.
