@@ -104,17 +104,20 @@ def test_logo_icons_and_pictures_are_figures_with_alternate_text(render):
         "Ambulance",
         "Telephone",
         "Bandage",
-        "Person carrying a box",
+        "Person lifting a box, crossed out in red: do not lift",
         "Car",
         "Pill bottle",  # the blood thinner's restart date
         "Calendar",
         "An ice pack wrapped in a thin towel, lying on the lower back, and a small clock.",
-        "A one-gallon plastic jug of milk.",
+        "A person's back seen from behind, with one small bandage beside the middle of "
+        "the spine on the lower back, circled.",
+        # the demo clinic's 5-pound limit: the jug is crossed out
+        "A one-gallon jug of milk, crossed out in red: too heavy for you to lift.",
     ]
     document, root, texts, pages = _tree(render("vertebroplasty", "pre", lang="es"))
     alts = [str(e.obj.Alt) for e in root.walk() if e.role == "Figure"]
     assert any(alt.startswith("Vista de lado de cinco huesos de la columna") for alt in alts)
-    assert any(alt.startswith("Dos dibujos del hueso roto") for alt in alts)
+    assert any(alt.startswith("Tres dibujos del hueso roto") for alt in alts)
     assert "Tenedor y cuchillo" in alts, alts
 
 

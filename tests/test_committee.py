@@ -183,7 +183,10 @@ def test_words_patients_use(render: Render) -> None:
 def test_fasting_never_contradicts_the_morning_medicines(render: Render) -> None:
     text = words(text_of(render("vertebroplasty", "pre")))
     assert "Do not stop any medicine on your own." in text
-    assert "Ask your care team which medicines to take that morning. Take them with a small" in text
+    assert (
+        "Ask your care team about your medicines. If you take a blood thinner, your last "
+        "dose is on: . Medicines to take that morning, with a small sip of water:" in text
+    )
     assert "The one exception: take the medicines your care team told you to take" in text
     assert "Do not skip them: some, like blood pressure or heart pills, keep you safe." in text
     assert "If you have diabetes Ask your care team for a plan for the morning" in text

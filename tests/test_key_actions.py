@@ -156,6 +156,7 @@ def test_settings_the_clinic_turns_off(clinic_copy: Path) -> None:
     assert "Stop drinking clear liquids at 5:30 AM on Tuesday, December 1" in first
     assert "Stop eating and drinking at 11:30 PM" not in first
     assert "small sip of water" not in first
-    assert "Ask your care team which medicines to take that morning" in first
+    assert "Ask your care team about your medicines." in first
+    assert "Which medicines to take that morning, and how:" in first
     assert "Bring an adult to drive you home." in first
     assert "stay with you" not in first

@@ -126,7 +126,7 @@ def test_every_input_prints_the_same_plan(tmp_path, source):
     for line in PRE_LINES:
         assert line in text
     # the plan replaces the generic "ask which medicines" line and its write-on lines
-    assert "Ask your care team which medicines to take that morning" not in text
+    assert "Ask your care team about your medicines." not in text
 
 
 def test_bad_entries_are_named_by_number_and_field_never_by_value(tmp_path):
@@ -196,7 +196,7 @@ def test_a_personalized_pre_handout_without_a_plan_fails(tmp_path, no_default):
 def test_blank_and_post_handouts_need_no_plan(tmp_path, no_default):
     blank = words(build(tmp_path, "kyphoplasty", "pre", clinic=no_default))
     assert "Your care team will fill in this table with you." in blank
-    assert "Ask your care team which medicines to take that morning." in blank
+    assert "Ask your care team about your medicines." in blank
     post = words(build(tmp_path, "kyphoplasty", "post", *cli_args(PATIENT), clinic=no_default))
     assert NAME in post
 
@@ -250,7 +250,7 @@ def test_none_call_and_the_clinic_default(tmp_path, plan, expected, absent):
     assert expected in text
     assert absent not in text
     # nothing listed: the morning medicines are still asked about and written in
-    assert "Ask your care team which medicines to take that morning." in text
+    assert "Ask your care team about your medicines." in text
 
 
 def test_post_restart_dates_and_the_call_by_line(tmp_path):
@@ -335,12 +335,13 @@ EMERGENCY = {
 }
 
 
-# The appointment card, and the first section after the warning boxes.
+# The appointment card, and the first section after the warning boxes (the notes box
+# comes between the card and the boxes).
 CARD_AND_NEXT = {
-    "en": ("Your appointment", "Notes from your care team"),
-    "es": ("Su cita", "Notas de su equipo de atención"),
-    "zh-Hans": ("您的预约", "医护团队的备注"),
-    "vi": ("Cuộc hẹn của bạn", "Ghi chú của nhóm chăm sóc"),
+    "en": ("Your appointment", "Your medicines"),
+    "es": ("Su cita", "Sus medicinas"),
+    "zh-Hans": ("您的预约", "您的药物"),
+    "vi": ("Cuộc hẹn của bạn", "Thuốc của bạn"),
 }
 
 

@@ -73,10 +73,24 @@ class Figure(_Model):
     image: str = Field(description="A figure of styles/figures (<name>.svg).")
     alt: Text = Field(min_length=10, description="What the picture shows, in this language.")
     caption: Text | None = Field(default=None, description="Printed under the picture.")
-    size: Literal["icon", "side", "small", "medium", "wide"] = "medium"
+    #: icon, side: beside the text; small: its caption beside it; medium, wide: under the
+    #: text; grid: 5.5 in, its caption beside it; full: the text's width. A grid or full
+    #: picture comes before its `beside` paragraphs.
+    size: Literal["icon", "side", "small", "medium", "wide", "grid", "full"] = "medium"
+    sides: list[Text] = Field(
+        default_factory=list,
+        max_length=2,
+        description="Words printed under the picture's left and right edges (a side view: "
+        "Front, Back).",
+    )
     beside: list[Text] = Field(
         default_factory=list,
-        description="Paragraphs printed to the left of the picture (read before it).",
+        description="Paragraphs printed to the left of the picture (read before it); "
+        "under a grid or full picture.",
+    )
+    beside_bullets: list[Text] = Field(
+        default_factory=list,
+        description="A bulleted list after the `beside` paragraphs, beside the picture too.",
     )
 
 

@@ -371,13 +371,11 @@ def build_context(
         # The recovery log repeats the warning signs of page 1, as lists.
         "log_flags": next((b.red_flags for s in lead for b in s.blocks if b.red_flags), None),
         "after_card_sections": after_card,
-        # Large print holds half as much: the two red-flag boxes need page 1 to themselves.
-        "red_flags_first": request.large_print
-        and handout.phase == "post"
-        and any(b.red_flags for s in lead[:1] for b in s.blocks),
         "sections": [s for s in sections if not s.lead],
         "action": ActionFormatter(values, slots, filled, widest_values(locale)),
         "figure_url": figure_url,
+        # A lifting limit under a gallon of milk: the jug is drawn crossed out.
+        "too_heavy": clinic.config.protocol.lifting_limit_lb < GALLON_OF_MILK_LB,
         "clinic": clinic.config.clinic,
         "logo_url": logo_url,
         "labels": labels(strings, fmt),
