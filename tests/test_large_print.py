@@ -15,21 +15,10 @@ from handouts.commands.build import SAMPLE_PATIENT
 EIGHT = [(lang, *key) for lang in ("en", "es") for key in HANDOUTS]
 
 
-def _letters(pdf: bytes, footer: list[str]) -> str:
-    """All letters in document order, without the footer repeated on every page. Line
-    breaks differ between the sizes, so spaces and punctuation are dropped; so are digits,
-    because a numbered list split across pages draws its numbers in another place."""
-    # content-stream order: the document order of the HTML
-    text = " ".join(pdf_text(pdf, raw=True).split())
-    text = re.sub(r"(Page|Página) \d+ (of|de) \d+", " ", text)
-    for line in footer:
-        text = text.replace(line, " ")
-    return re.sub(r"[\W\d_]", "", _RIGHT_TO_LEFT.sub("", text))
-
-
 def _words(pdf: bytes, footer: list[str]) -> Counter[str]:
     text = " ".join(pdf_text(pdf, raw=True).split())
-    text = re.sub(r"(Page|Página) \d+ (of|de) \d+", " ", text)
+    # The page number may be drawn between two lines of a long footer.
+    text = " ".join(re.sub(r"(Page|Página) \d+ (of|de) \d+", " ", text).split())
     for line in footer:
         text = text.replace(line, " ")
     return Counter(re.findall(r"[^\W\d_]+", _RIGHT_TO_LEFT.sub(" ", text)))
@@ -75,23 +64,21 @@ def pairs(render):
 def test_large_print_is_bigger_airier_and_complete(pairs, workspace, key):
     normal, large = pairs[key]
     assert len(open_pdf(large).pages) > len(open_pdf(normal).pages)
-    # Same content, in the same order (the letterhead aside); after the procedure the
-    # same words (a log over two pages repeats its header).
+    # The same words (the letterhead aside; a recovery log over two pages repeats its
+    # header). Not compared in drawing order: text beside a picture may continue on the
+    # next page, drawn after the picture (the structure tree keeps the reading order:
+    # tests/test_accessibility.py).
     footer = _footer_lines(workspace, *key)
-    if key[2] == "pre":
-        assert _letters(large, footer) == _letters(normal, footer)
-    else:
-        # The same words; a recovery log that runs onto a second page repeats its header.
-        strings = workspace.library.strings(key[0])
-        header = {
-            form
-            for label in ("log.day", "log.date", "log.pain", "log.walking", "log.notes")
-            for word in strings[label].split()
-            for form in (word, word.strip("()"))
-        }
-        big, small = _words(large, footer), _words(normal, footer)
-        assert small - big == Counter()
-        assert set(big - small) <= header
+    strings = workspace.library.strings(key[0])
+    header = {
+        form
+        for label in ("log.day", "log.date", "log.pain", "log.walking", "log.notes")
+        for word in strings[label].split()
+        for form in (word, word.strip("()"))
+    }
+    big, small = _words(large, footer), _words(normal, footer)
+    assert small - big == Counter()
+    assert set(big - small) <= (header if key[2] == "post" else set())
     document = open_pdf(large)
     assert document.Root.MarkInfo.Marked is True and "/StructTreeRoot" in document.Root
 
