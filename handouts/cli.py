@@ -98,9 +98,11 @@ def _choices(enum: type[Target] | type[Engine] | type[FhirMode]) -> click.Choice
 @main.command("list")
 @pass_app
 def list_command(app: App) -> None:
-    """List the handouts, languages, versions and review dates."""
+    """List the handouts, languages, versions and next review dates."""
     rows = list_rows(app.workspace)
-    click.echo(f"{'HANDOUT':<22} {'LANG':<5} {'VERSION':<8} {'REVIEWED':<11} {'STATUS':<20} TITLE")
+    click.echo(
+        f"{'HANDOUT':<22} {'LANG':<5} {'VERSION':<8} {'NEXT REVIEW':<11} {'STATUS':<20} TITLE"
+    )
     for r in rows:
         click.echo(
             f"{r['handout']:<22} {r['language']:<5} {r['version']:<8} {r['reviewed']:<11} "
@@ -373,6 +375,92 @@ def check(ctx: click.Context, handouts: tuple[str, ...]) -> None:
     log.info("%d error(s), %d warning(s)", errors, len(findings) - errors)
     if errors:
         ctx.exit(1)
+
+
+@main.command()
+@click.option(
+    "-o",
+    "--output",
+    "out_dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    required=True,
+    help="Folder for the review packet.",
+)
+@click.option("--lang", "languages", multiple=True, help="Only this language (repeat).")
+@pass_app
+def review(app: App, out_dir: Path, languages: tuple[str, ...]) -> None:
+    """Write a review packet: for each handout and language the blank PDF, its text,
+    what changed since the last approval, English and the translation side by side, and
+    a sign-off sheet naming the text's fingerprint."""
+    from handouts.commands.review import write_packet
+
+    known = app.workspace.library.languages()
+    if unknown := [code for code in languages if code not in known]:
+        raise click.BadParameter(
+            f"no language {', '.join(unknown)} (one of: {', '.join(known)})", param_hint="--lang"
+        )
+    items = write_packet(app.workspace, out_dir, list(languages) or known)
+    for item in items:
+        state = "approved" if item.approved else "to review"
+        log.info("%s (%s): %s, %d files", item.handout, item.lang, state, len(item.files))
+    log.info("wrote the review packet of %d handouts to %s", len(items), out_dir)
+
+
+@main.command()
+@click.argument("handout_id", metavar="HANDOUT_ID")
+@click.option("--lang", required=True, help="The language of the text approved.")
+@click.option(
+    "--role",
+    type=click.Choice(["clinician", "translator"]),
+    required=True,
+    help="clinician (the English text) or translator (a translation).",
+)
+@click.option("--by", "by", required=True, help='Name and credentials: "Ana Ruiz, RN".')
+@click.option(
+    "--on",
+    "on",
+    type=click.DateTime(formats=["%Y-%m-%d"]),
+    default=None,
+    help="The date of the approval, YYYY-MM-DD (default: today).",
+)
+@click.option(
+    "--fingerprint",
+    "expected",
+    default=None,
+    help="The fingerprint on the sign-off sheet: refuse if the text changed since.",
+)
+@pass_app
+def approve(
+    app: App,
+    handout_id: str,
+    lang: str,
+    role: str,
+    by: str,
+    on: dt.datetime | None,
+    expected: str | None,
+) -> None:
+    """Record an approval of a handout's current text (HANDOUT_ID: e.g. kyphoplasty-pre)."""
+    from handouts.commands.review import approve as record_approval
+
+    day = on.date() if on else dt.date.today()
+    approval, path = record_approval(
+        app.workspace,
+        handout_id,
+        lang,
+        "clinician" if role == "clinician" else "translator",
+        by,
+        day,
+        expected,
+    )
+    log.info(
+        "recorded: %s (%s) approved by %s on %s, text %s, in %s",
+        approval.handout,
+        approval.lang,
+        approval.by,
+        approval.on,
+        approval.fingerprint[:16],
+        path,
+    )
 
 
 @main.command()

@@ -78,22 +78,23 @@ def test_hard_text_fails_with_score_and_hardest_sentences(clinic_copy):
     assert "FAIL vertebroplasty-post (en)" in result.stderr
 
 
-def test_missing_required_section_and_stale_review(clinic_copy):
+def test_missing_required_section(clinic_copy):
     content = _clinic_content(clinic_copy)
     path = content / "en" / "kyphoplasty-post.yaml"
     edit_file(path, "  - use: bone-health\n", "")
-    edit_file(
-        path,
-        "review_status: draft",
-        "review_status: clinician-reviewed\nreviewed_by: Dr. Test\nreviewed_on: 2024-01-10",
-    )
     results = run_checks(Workspace.open(clinic_copy), TODAY, only=["en/kyphoplasty-post"])
     findings = [str(r) for r in results if isinstance(r, Finding)]
     assert "en/kyphoplasty-post.yaml: error: required section 'bone-health' is missing" in findings
-    assert any(
-        f.startswith("en/kyphoplasty-post.yaml: warning: last reviewed 2024-01-10")
-        for f in findings
-    )
+
+
+def test_content_cannot_approve_itself(clinic_copy):
+    """Approvals live in the clinic's approvals/ (tests/test_approvals.py), not in content."""
+    path = _clinic_content(clinic_copy) / "en" / "kyphoplasty-post.yaml"
+    edit_file(path, "review_status: draft", "review_status: draft\nreviewed_by: Dr. Test")
+    result = run_cli("--clinic", str(clinic_copy), "check", "en/kyphoplasty-post")
+    assert result.returncode == 1
+    assert "reviewed_by" in result.stderr
+    assert "Traceback" not in result.stderr
 
 
 def test_broken_override_template_and_content_error_are_reported(clinic_copy):
@@ -108,41 +109,6 @@ def test_broken_override_template_and_content_error_are_reported(clinic_copy):
     assert "_notes.html:1" in result.stderr
     assert "unknown name '{llegada}'" in result.stderr
     assert "Traceback" not in result.stderr
-
-
-def _set_review(clinic_copy, lines: str) -> None:
-    path = _clinic_content(clinic_copy) / "es" / "vertebroplasty-pre.yaml"
-    edit_file(path, "review_status: translation-pending", lines)
-
-
-def test_an_approved_handout_needs_a_reviewer_and_a_date(clinic_copy):
-    _set_review(clinic_copy, "review_status: translated")
-    results = run_checks(Workspace.open(clinic_copy), TODAY, only=["es/vertebroplasty-pre"])
-    findings = [str(r) for r in results if isinstance(r, Finding)]
-    assert (
-        "es/vertebroplasty-pre.yaml: error: review_status is 'translated' but reviewed_by and "
-        "reviewed_on are not both set: record who approved it and when, or set review_status "
-        "to draft"
-    ) in findings
-
-
-def test_only_an_approved_handout_says_reviewed(clinic_copy):
-    from helpers import text_of
-
-    from handouts.engine.request import HandoutRequest
-
-    request = HandoutRequest("vertebroplasty", "pre", "es")
-    unapproved = text_of(Workspace.open(clinic_copy).renderer.pdf(request))
-    assert "revisado el" not in unapproved
-    assert "Traducción aún no revisada (Translation not yet reviewed)" in unapproved
-    _set_review(
-        clinic_copy,
-        "review_status: translated\nreviewed_by: Ana Ruiz, CHI-certified medical translator"
-        "\nreviewed_on: 2026-11-20",
-    )
-    approved = text_of(Workspace.open(clinic_copy).renderer.pdf(request))
-    assert "versión 1.1 · revisado el 20 de noviembre de 2026" in approved
-    assert "Translation not yet reviewed" not in approved
 
 
 def test_an_override_template_that_breaks_the_pdf_structure_is_an_error(clinic_copy):

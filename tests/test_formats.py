@@ -26,8 +26,8 @@ NBSP = "\u00a0"
             "100.4",
         ),
         ("fr", {}, "mercredi 2 décembre 2026", "mer. 2 déc.", "07:30", "19:05", "100,4"),
-        ("zh-Hans", {}, "2026年12月2日星期三", "12月2日周三", "07:30", "19:05", "100.4"),
-        ("vi", {}, "Thứ Tư, 2 tháng 12, 2026", "Thứ 4, 2 thg 12", "07:30", "19:05", "100,4"),
+        ("zh-Hans", {}, "2026年12月2日星期三", "12月2日周三", "早上7:30", "晚上7:05", "100.4"),
+        ("vi", {}, "Thứ Tư, 2 tháng 12, 2026", "Thứ 4, 2/12", "07:30", "19:05", "100,4"),
         ("ar", {}, "الأربعاء، 2 ديسمبر 2026", "الأربعاء، 2 ديسمبر", "7:30 ص", "7:05 م", "100.4"),
     ],
 )
@@ -43,6 +43,14 @@ def test_each_language_formats_by_cldr(language, strings, date, day, morning, ev
 
 def test_a_time_never_breaks_before_am_pm():
     assert clock_time(dt.time(7, 30), locale_of("en", {})) == f"7:30{NBSP}AM"
+
+
+@pytest.mark.parametrize(
+    ("hour", "minute", "printed"),
+    [(0, 30, "凌晨12:30"), (11, 30, "上午11:30"), (13, 0, "下午1:00"), (23, 30, "晚上11:30")],
+)
+def test_chinese_times_carry_cldr_day_periods(hour, minute, printed):
+    assert clock_time(dt.time(hour, minute), locale_of("zh-Hans", {})) == printed
 
 
 def test_strings_files_hold_no_month_or_day_names():

@@ -183,6 +183,39 @@ def test_unknown_tagline_language_is_a_clear_config_error(clinic_copy: Path):
     assert "clinic.toml" in result.stderr and "Traceback" not in result.stderr
 
 
+def test_a_state_selects_its_shipped_list(clinic_copy: Path):
+    """Illinois' 15 languages (the data file's source, ranked from the Census table):
+    Polish, Gujarati, Serbo-Croatian and Greek are on it; Haitian Creole, Portuguese,
+    Persian and Japanese (on the national list) are not."""
+    append_clinic_toml(clinic_copy, '[language_help]\nstate = "IL"\n')
+    text = text_of(Workspace.open(clinic_copy).renderer.pdf(HandoutRequest("kyphoplasty", "post")))
+    flat = " ".join(text.split())
+    for tagline in (
+        "Jeśli mówi Pan/Pani po polsku",
+        "જો તમે ગુજરાતી બોલતા હો",
+        "Ako govorite srpskohrvatski",
+        "Αν μιλάτε ελληνικά",
+    ):
+        assert tagline in flat
+    for tagline in ("Si ou pale kreyòl", "Se você fala português", "日本語を話される方"):
+        assert tagline not in flat
+    result = run_cli("--clinic", str(clinic_copy), "check", "en/kyphoplasty-post")
+    assert "language_help.state: warning: the IL list is ranked from U.S. Census Bureau" in (
+        result.stderr
+    )
+    assert "the national list is used" not in result.stderr
+
+
+def test_a_state_with_no_shipped_list_is_a_clear_error(clinic_copy: Path):
+    append_clinic_toml(clinic_copy, '[language_help]\nstate = "WY"\n')
+    result = run_cli("--clinic", str(clinic_copy), "check", "en/kyphoplasty-post")
+    assert result.returncode != 0
+    assert (
+        "language_help.state: no verified language list for WY is shipped (lists: FL, IL, NY)"
+    ) in result.stderr
+    assert "Traceback" not in result.stderr
+
+
 def test_check_warns_about_the_list_and_the_review_status():
     result = run_cli("check", "en/kyphoplasty-pre")  # the list is checked with any handout
     out = result.stdout + result.stderr

@@ -50,15 +50,18 @@ def test_spanish_formats_dates_times_and_labels(spanish_pdfs):
     assert "martes, 1 de diciembre de 2026" in pre
     assert "7:30 a.m." in pre
     assert f"Página 1 de {len(open_pdf(spanish_pdfs[('kyphoplasty', 'pre')]).pages)}" in pre
-    assert "Traducción aún no revisada (Translation not yet reviewed)" in pre
-    assert "revisado el" not in pre and "reviewed" not in pre.replace("not yet reviewed", "")
+    assert (
+        "Borrador: aún no aprobado por un médico o una enfermera (Draft: not yet approved by a "
+        "doctor or nurse)"
+    ) in pre
+    assert "Aprobado por" not in pre and "Approved by" not in pre
     assert "No coma nada durante las 8 horas antes de su hora de llegada." in pre
     assert "No deje de tomar ninguna medicina por su cuenta." in pre
     assert "anestesia general" in pre and "globo" in pre
     post = text_of(spanish_pdfs[("vertebroplasty", "post")])
     assert "Llame al 911 o vaya a la sala de emergencias más cercana si tiene" in post
     assert "Fiebre de 100.4 °F (38 °C) o más" in post
-    assert "No levante más de 5 libras durante 6 semanas." in post
+    assert "No levante más de 5 libras (unos 2.3 kilos) durante 6 semanas." in post
     assert "globo" not in post
 
 

@@ -329,7 +329,7 @@ EMERGENCY = {
     ),
     "zh-Hans": ("如果您有以下情况，请拨打911或去最近的急诊室：", "不要自己开车。"),
     "vi": (
-        "Gọi 911 hoặc đến phòng cấp cứu gần nhất nếu bạn có các dấu hiệu sau:",
+        "Gọi 911 hoặc đến phòng cấp cứu gần nhất nếu quý vị có các dấu hiệu sau:",
         "Không tự lái xe.",
     ),
 }
@@ -341,7 +341,7 @@ CARD_AND_NEXT = {
     "en": ("Your appointment", "Your medicines"),
     "es": ("Su cita", "Sus medicinas"),
     "zh-Hans": ("您的预约", "您的药物"),
-    "vi": ("Cuộc hẹn của bạn", "Thuốc của bạn"),
+    "vi": ("Cuộc hẹn của quý vị", "Thuốc của quý vị"),
 }
 
 

@@ -105,14 +105,20 @@ def render_demo(workspace: Workspace, out_dir: Path) -> list[Built]:
 
 
 def list_rows(workspace: Workspace) -> list[dict[str, str]]:
-    return [
-        {
-            "handout": h.id,
-            "language": h.language,
-            "version": h.version,
-            "reviewed": h.reviewed_on.isoformat() if h.approved and h.reviewed_on else "-",
-            "status": h.review_status,
-            "title": h.title,
-        }
-        for h in workspace.library.catalog()
-    ]
+    """Each handout and language, with the clinic's approval of its current text."""
+    rows = []
+    months = workspace.clinic.config.approvals.review_interval_months
+    for h in workspace.library.catalog():
+        standing = workspace.renderer.standing(h.procedure, h.phase, h.language)
+        due = standing.next_review(months)
+        rows.append(
+            {
+                "handout": h.id,
+                "language": h.language,
+                "version": h.version,
+                "reviewed": due.isoformat() if due else "-",
+                "status": "approved" if standing.approved else h.review_status,
+                "title": h.title,
+            }
+        )
+    return rows

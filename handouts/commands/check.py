@@ -8,8 +8,9 @@ from collections.abc import Collection, Iterator
 from dataclasses import dataclass
 
 from handouts.commands.readability import ReadabilityRule, body_text, pdf_text
-from handouts.content.model import APPROVED, Handout
+from handouts.content.model import Handout
 from handouts.engine.pdfua_rules import check_pdfua
+from handouts.engine.render import notice_list
 from handouts.engine.request import PHASES, PROCEDURES, HandoutRequest
 from handouts.errors import HandoutError
 from handouts.workspace import Workspace
@@ -40,7 +41,6 @@ REQUIRED_SECTIONS = {
         "bone-health",
     ),
 }
-REVIEW_MAX_AGE = dt.timedelta(days=365)
 WCAG_AA_TEXT = 4.5
 _PHONE = re.compile(r"^\+?[\d\s().\-]{7,25}$")
 
@@ -133,15 +133,22 @@ def check_language_help(workspace: Workspace) -> Iterator[Finding]:
         yield Finding("warning", where, "the language-assistance notice is off (45 CFR 92.11)")
         return
     library = workspace.library
-    if settings.languages is None:
-        source = library.tagline_defaults().source
+    shipped = notice_list(workspace.clinic, library)
+    if settings.languages is None and settings.state is None:
         yield Finding(
             "warning",
             f"{where}.languages",
-            f"not set: the national list is used ({source}); 92.11 asks for the 15 "
-            "languages most common in your state",
+            f"not set: the national list is used ({shipped.source}); 92.11 asks for the 15 "
+            "languages most common in your state: set language_help.state",
         )
-    codes = settings.languages or library.tagline_defaults().languages
+    elif settings.languages is None:
+        yield Finding(
+            "warning",
+            f"{where}.state",
+            f"the {settings.state} list is ranked from {shipped.source}: check it against "
+            "the current table for your state",
+        )
+    codes = settings.languages or shipped.languages
     spoken = {code.split("-")[0] for code in codes if code != "en"}
     if len(spoken) < NOTICE_LANGUAGES:
         yield Finding(
@@ -168,7 +175,7 @@ def check_handout(
     present = {s.id for s in handout.resolved_sections()}
     for missing in (s for s in REQUIRED_SECTIONS[phase] if s not in present):
         yield Finding("error", where, f"required section '{missing}' is missing")
-    yield from check_review(handout, where, today)
+    yield from check_review(workspace, handout, where, today)
     strings = library.strings(lang)
     rule = ReadabilityRule.from_strings(strings, f"{lang}/strings.yaml")
     pdf = workspace.renderer.pdf(HandoutRequest(procedure, phase, lang))
@@ -198,26 +205,37 @@ def check_handout(
         )
 
 
-def check_review(handout: Handout, where: str, today: dt.date) -> Iterator[Finding]:
-    """An approving status needs who and when; old or missing approval is a warning."""
-    status = handout.review_status
-    if status in APPROVED and not handout.approved:
+#: `check` warns this many days before a handout's next review is due.
+REVIEW_DUE_WARNING = dt.timedelta(days=60)
+
+
+def check_review(
+    workspace: Workspace, handout: Handout, where: str, today: dt.date
+) -> Iterator[Finding]:
+    """Approvals (approvals.py): an approved text that changed since is an error; a
+    review due within 60 days or overdue, or no approval, is a warning."""
+    renderer = workspace.renderer
+    standing = renderer.standing(handout.procedure, handout.phase, handout.language)
+    for approval in standing.stale:
         yield Finding(
             "error",
             where,
-            f"review_status is '{status}' but reviewed_by and reviewed_on are not both set: "
-            "record who approved it and when, or set review_status to draft",
+            f"the text changed since the {approval.role} approval of {approval.on} "
+            f"({approval.by}): run `make-handouts review` to see what changed, then "
+            "`make-handouts approve` the new text",
         )
-    elif status not in APPROVED:
-        yield Finding("warning", where, f"review status is '{status}': not approved for patients")
-    if handout.reviewed_on is not None and today - handout.reviewed_on > REVIEW_MAX_AGE:
-        days = (today - handout.reviewed_on).days
-        yield Finding(
-            "warning",
-            where,
-            f"last reviewed {handout.reviewed_on} ({days} days ago): "
-            "review the content and update reviewed_on",
-        )
+    months = workspace.clinic.config.approvals.review_interval_months
+    due = standing.next_review(months)
+    if due is None:
+        if not standing.stale:
+            missing = (
+                "a clinician's approval" if standing.clinician is None else "a translator's review"
+            )
+            yield Finding("warning", where, f"not approved for patients: needs {missing}")
+    elif due < today:
+        yield Finding("warning", where, f"review overdue since {due}: review and approve again")
+    elif due - today <= REVIEW_DUE_WARNING:
+        yield Finding("warning", where, f"review due on {due} ({(due - today).days} days)")
 
 
 def handout_names(workspace: Workspace) -> list[str]:

@@ -24,6 +24,8 @@ from handouts.errors import ContentError
 
 #: The language every other strings.yaml must match key for key.
 REFERENCE_LANGUAGE = "en"
+#: Its folder of per-state language lists (language-help/states/IL.yaml).
+STATES = "states"
 #: The folder of the "Help in your language" taglines, beside the language folders.
 TAGLINES = "language-help"
 
@@ -114,6 +116,26 @@ class ContentLibrary:
         key = ("tagline-defaults",)
         if key not in self._cache:
             doc = read_yaml(self.path(TAGLINES, "defaults.yaml"))
+            self._cache[key] = validate(TaglineDefaults, doc)
+        return self._cache[key]  # type: ignore[return-value]
+
+    def tagline_states(self) -> list[str]:
+        """The states whose list of notice languages is shipped (language-help/states/)."""
+        return sorted(
+            {
+                p.stem
+                for f in self.folders
+                if (f / TAGLINES / STATES).is_dir()
+                for p in (f / TAGLINES / STATES).glob("*.yaml")
+            }
+        )
+
+    def tagline_state(self, state: str) -> TaglineDefaults:
+        """A state's list of notice languages (the 15 most spoken by people with limited
+        English there), with its source."""
+        key = ("tagline-state", state)
+        if key not in self._cache:
+            doc = read_yaml(self.path(TAGLINES, STATES, f"{state}.yaml"))
             self._cache[key] = validate(TaglineDefaults, doc)
         return self._cache[key]  # type: ignore[return-value]
 

@@ -158,6 +158,8 @@ class SectionRef(_Model):
 LANGUAGE_CODE = r"^[a-z]{2,3}(-[A-Z][a-z]{3})?(-[A-Z]{2})?$"
 ReviewStatus = Literal["draft", "clinician-reviewed", "translation-pending", "translated"]
 APPROVED = frozenset({"clinician-reviewed", "translated"})
+#: A handout's own status: the content never approves itself (see approvals.py).
+ContentStatus = Literal["draft", "translation-pending"]
 
 
 class Handout(_Model):
@@ -178,30 +180,16 @@ class Handout(_Model):
     )
     version: str = Field(pattern=r"^\d+\.\d+(\.\d+)?$")
     updated_on: dt.date = Field(description="When the text last changed.")
-    review_status: ReviewStatus = Field(
-        description="draft and translation-pending are not approved for patients; "
-        "clinician-reviewed and translated are, once reviewed_by and reviewed_on say who "
-        "approved them and when."
+    review_status: ContentStatus = Field(
+        description="Where the built-in text stands: draft (English) or translation-pending. "
+        "A clinic approves its own handouts (approvals/, `make-handouts approve`): the "
+        "content carries no approvals."
     )
-    reviewed_by: str | None = Field(
-        default=None, min_length=3, max_length=120, description="Who approved it (name, role)."
-    )
-    reviewed_on: dt.date | None = Field(default=None, description="When it was approved.")
     sources: list[Source] = Field(min_length=1)
     sections: list[Section | SectionRef] = Field(min_length=1)
 
     def resolved_sections(self) -> list[Section]:
         return [s for s in self.sections if isinstance(s, Section)]
-
-    @property
-    def approved(self) -> bool:
-        """Approved for patients: an approving status with who and when recorded."""
-        return self.review_status in APPROVED and bool(self.reviewed_by and self.reviewed_on)
-
-    @property
-    def pending_note(self) -> str:
-        """The strings.yaml key naming what is still missing (footer.status.*)."""
-        return "translation-pending" if self.review_status.startswith("transl") else "draft"
 
 
 class SharedSections(_Model):
@@ -245,7 +233,9 @@ def texts(data: Any, loc: Loc = ()) -> Iterator[tuple[Loc, str]]:
 #: strings.yaml keys that are patterns with fields of their own, not clinic values.
 PATTERN_FIELDS = {
     "footer.content": frozenset({"id", "version", "review"}),
-    "footer.reviewed": frozenset({"date"}),
+    "footer.approved": frozenset({"name", "date"}),
+    "footer.translation_reviewed": frozenset({"name", "date"}),
+    "footer.next_review": frozenset({"date"}),
     "footer.page": frozenset({"page", "pages"}),
     "notice.main": frozenset({"phone", "tty"}),
     "tagline": frozenset({"phone"}),

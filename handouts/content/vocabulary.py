@@ -35,6 +35,7 @@ TEXT_NAMES = frozenset(
         "sedation",
         "fever_threshold_f",
         "fever_threshold_c",
+        "lifting_limit_kg",
         "lifting_comparison",
         "recovery_log_days",
     }

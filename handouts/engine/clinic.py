@@ -182,11 +182,19 @@ class LanguageHelp(_Strict):
         description="all: on every handout and mailed letter; post: on post-procedure "
         "handouts (and their letters) only; off: nowhere.",
     )
+    state: str | None = Field(
+        default=None,
+        pattern=r"^[A-Z]{2}$",
+        description="Your state (IL, NY, ...): its list of the 15 languages most spoken by "
+        "people with limited English (content/language-help/states/), unless `languages` "
+        "is set.",
+    )
     languages: list[str] | None = Field(
         default=None,
         description="Tagline languages, in order (codes of content/language-help/). "
-        "Default: the national list of content/language-help/defaults.yaml; 92.11 asks "
-        "for the 15 most common in your state.",
+        "Default: the list of `state`, else the national list of "
+        "content/language-help/defaults.yaml; 92.11 asks for the 15 most common in your "
+        "state.",
     )
     phone: str = Field(
         default="", max_length=30, description="Number to call for help (default: main_phone)."
@@ -219,6 +227,17 @@ class Medicines(_Strict):
     )
 
 
+class Approvals(_Strict):
+    """Document control: how long an approval holds (approvals/, `make-handouts approve`)."""
+
+    review_interval_months: int = Field(
+        default=24,
+        ge=1,
+        le=60,
+        description="Months from an approval to the next review, printed in the footer.",
+    )
+
+
 class ClinicConfig(_Strict):
     clinic: Identity
     brand: Brand = Field(default_factory=Brand)
@@ -227,6 +246,7 @@ class ClinicConfig(_Strict):
     mail: Mail = Field(default_factory=Mail)
     language_help: LanguageHelp = Field(default_factory=LanguageHelp)
     medicines: Medicines = Field(default_factory=Medicines)
+    approvals: Approvals = Field(default_factory=Approvals)
 
 
 @dataclass(frozen=True)

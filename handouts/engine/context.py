@@ -11,6 +11,7 @@ from typing import Any
 from babel import Locale
 from markupsafe import Markup, escape
 
+from handouts.approvals import Standing
 from handouts.content.model import PATTERN_FIELDS, Block, Handout, Section, Tagline
 from handouts.content.vocabulary import (
     ACTION_NAMES,
@@ -26,8 +27,8 @@ from handouts.engine.formats import (
     day_label,
     locale_of,
     long_date,
+    medium_date,
     number,
-    short_date,
     text_direction,
 )
 from handouts.engine.levels import level_lines, level_slots
@@ -51,6 +52,23 @@ def left_to_right(value: object) -> Markup:
     return Markup("\u2066") + escape(value) + Markup("\u2069")
 
 
+_TAG = re.compile(r"(<[^>]*>)")
+#: A number and the word after it ("5 pounds", "8 libras"): joined by a no-break space.
+_NUMBER_WORD = re.compile(r"(?<=\d) (?=[^\W\d_])")
+#: A number (or a range, 2到3) and the Chinese or Japanese unit after it (8磅, 24小时):
+#: never split at a line end (translator's review ZH-20, VI-14).
+_NUMBER_UNIT = re.compile(r"\d+(?:[.,]\d+)?(?:[到至~\-–]\d+(?:[.,]\d+)?)?[\u3400-\u9fff]{1,2}")
+
+
+def bind_numbers(markup: str) -> str:
+    """Keeps each number with its unit on one line, in the text between tags."""
+    parts = _TAG.split(markup)
+    for index in range(0, len(parts), 2):  # the even parts are text, the odd ones tags
+        text = _NUMBER_WORD.sub("\u00a0", parts[index])
+        parts[index] = _NUMBER_UNIT.sub(lambda m: f'<span class="nowrap">{m.group()}</span>', text)
+    return "".join(parts)
+
+
 class TextFormatter:
     """Turns content text into safe markup: escaped, placeholders filled, **bold** kept."""
 
@@ -65,7 +83,7 @@ class TextFormatter:
 
     def __call__(self, text: str) -> Markup:
         filled = PLACEHOLDER.sub(lambda m: self._value(m.group(1)), str(escape(text)))
-        return Markup(_BOLD.sub(r"<strong>\1</strong>", filled))
+        return Markup(bind_numbers(_BOLD.sub(r"<strong>\1</strong>", filled)))
 
     def plain(self, text: str) -> str:
         return _BOLD.sub(r"\1", PLACEHOLDER.sub(lambda m: self.values[m.group(1)], text))
@@ -135,6 +153,8 @@ BLANK_EM = 7
 NAME_EM = 11
 
 
+FULL_WIDTH_PUNCTUATION = ("zh", "ja")
+KG_PER_LB = 0.45359237  # the international pound
 GALLON_OF_MILK_LB = 8
 
 
@@ -155,6 +175,8 @@ def text_values(
         "fever_threshold_f": number(protocol.fever_threshold_f, locale),
         "fever_threshold_c": number(protocol.fever_threshold_c, locale),
         "recovery_log_days": number(clinic.config.options.recovery_log_days, locale),
+        # For readers who think in kilograms: the clinic's pounds, converted, 1 decimal.
+        "lifting_limit_kg": number(round(protocol.lifting_limit_lb * KG_PER_LB, 1), locale),
     }
     limit = protocol.lifting_limit_lb
     size = (
@@ -346,9 +368,11 @@ def build_context(
     slot_text: str | None = None,
     english: Mapping[str, str] | None = None,
     figure_url: Callable[[str], str] = str,
+    review: str = "",
 ) -> dict[str, Any]:
     """`slot_text` replaces every filled patient value (the stamping fast path renders the
-    layout with "" and measures it with a probe); None prints the real values."""
+    layout with "" and measures it with a probe); None prints the real values. `review`:
+    the footer's word on approval (approval_note)."""
     locale = locale_of(handout.language, strings)
     values = text_values(clinic, handout.procedure, strings, locale)
     fmt = TextFormatter(values)
@@ -384,13 +408,12 @@ def build_context(
         "filled": filled,
         "large_print": request.large_print,
         "footer_content": strings["footer.content"].format(
-            id=handout.id,
-            version=handout.version,
-            review=review_note(handout, strings, english or strings, locale),
+            id=handout.id, version=handout.version, review=review
         ),
         "footer_page": page_label(strings["footer.page"]),
         "notice": notice,
         "dir": text_direction(handout.language),
+        **punctuation(handout.language),
         "options": clinic.config.options,
         "recovery_days": days,
         **plan,
@@ -455,14 +478,40 @@ def language_notice(
     )
 
 
-def review_note(
-    handout: Handout, strings: Mapping[str, str], english: Mapping[str, str], locale: Locale
+def punctuation(language: str) -> dict[str, str]:
+    """Chinese and Japanese write a full-width colon and no space between sentences
+    (translator's review ZH-13, ZH-23)."""
+    full_width = language.split("-")[0] in FULL_WIDTH_PUNCTUATION
+    return {"colon": "：" if full_width else ": ", "sentence_gap": "" if full_width else " "}
+
+
+def approval_note(
+    standing: Standing,
+    language: str,
+    strings: Mapping[str, str],
+    english: Mapping[str, str],
+    months: int,
 ) -> str:
-    """ "reviewed <date>" only for an approved handout; otherwise what is missing, in the
-    handout's language and, for other languages, in English too."""
-    if handout.approved and handout.reviewed_on is not None:
-        return strings["footer.reviewed"].format(date=short_date(handout.reviewed_on, locale))
-    key = f"footer.status.{handout.pending_note}"
+    """The footer's word on approval: who approved the text (and reviewed the
+    translation) and the next review, only while the approved text is the text printed;
+    otherwise what is missing, in the handout's language and, for another language, in
+    English too. Dates with the month shortened: a translation's note runs to three
+    lines of a large-print footer as it is."""
+    locale = locale_of(language, strings)
+    clinician, translator = standing.clinician, standing.translator
+    next_review = standing.next_review(months)
+    if clinician is not None and next_review is not None:
+        approved = strings["footer.approved"]
+        parts = [approved.format(name=clinician.by, date=medium_date(clinician.on, locale))]
+        if translator is not None:
+            parts.append(
+                strings["footer.translation_reviewed"].format(
+                    name=translator.by, date=medium_date(translator.on, locale)
+                )
+            )
+        parts.append(strings["footer.next_review"].format(date=medium_date(next_review, locale)))
+        return " · ".join(parts)
+    key = "footer.status." + ("draft" if clinician is None else "translation-pending")
     if english is strings or english[key] == strings[key]:
         return strings[key]
     return f"{strings[key]} ({english[key]})"

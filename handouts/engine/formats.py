@@ -56,11 +56,25 @@ def short_date(value: dt.date, locale: Locale) -> str:
     return _clean(format_date(value, "long", locale=locale))
 
 
+#: Languages whose short month names are abbreviations older readers may not know, and
+#: break badly in a table cell ("Thứ 5, 10 thg" / "12"): the log's day label writes
+#: the month as a number there ("Thứ 5, 10/12"; translator's review VI-7).
+NUMERIC_MONTH_DAYS = {"vi": "MEd"}
+
+
+def medium_date(value: dt.date, locale: Locale) -> str:
+    """Date with the month shortened: "Nov 2, 2026", "2 nov 2026" (the footer)."""
+    return _clean(format_date(value, "medium", locale=locale))
+
+
 @lru_cache(maxsize=4096)  # a mailing repeats the same few weeks
 def day_label(value: dt.date, locale: Locale, year: int | None = None) -> str:
     """Short weekday, day and month for a table column: "Wed, Dec 2", "mié, 2 de dic";
     with the year when it is not `year` (the procedure's): "Sat, Jan 2, 2027"."""
-    skeleton = "EEEMMMd" if year is None or value.year == year else "yMMMEd"
+    this_year = year is None or value.year == year
+    skeleton = NUMERIC_MONTH_DAYS.get(locale.language, "EEEMMMd" if this_year else "yMMMEd")
+    if locale.language in NUMERIC_MONTH_DAYS and not this_year:
+        skeleton = "y" + skeleton
     return _clean(format_datetime(value, _skeleton_pattern(skeleton, locale), locale=locale))
 
 
@@ -101,10 +115,19 @@ def day_date(value: dt.date, locale: Locale, year: int | None = None) -> str:
     return _clean(format_date(value, _widened(str(pattern)), locale=locale))
 
 
+#: Languages whose older readers write a clock time with a day period, not on a 24-hour
+#: clock (translator's review ZH-2: 早上7:30, 晚上11:30, not 07:30, 23:30): the CLDR
+#: skeleton they use. The day-period words come from CLDR (flexible day periods, "B").
+CLOCK_SKELETONS = {"zh": "Bhm"}
+
+
 @lru_cache(maxsize=4096)  # a mailing repeats the same few weeks
 def clock_time(value: dt.time, locale: Locale) -> str:
-    """A clock time: "7:30 AM", "7:30 a.m.", "07:30"."""
-    return _clean(format_time(value, "short", locale=locale))
+    """A clock time: "7:30 AM", "7:30 a.m.", "07:30", "晚上11:30"."""
+    skeleton = CLOCK_SKELETONS.get(locale.language)
+    if skeleton is None:
+        return _clean(format_time(value, "short", locale=locale))
+    return _clean(format_time(value, _skeleton_pattern(skeleton, locale), locale=locale))
 
 
 def number(value: float, locale: Locale) -> str:

@@ -20,10 +20,17 @@ from weasyprint.document import Document
 from weasyprint.text.fonts import FontConfiguration
 from weasyprint.urls import FatalURLFetchingError
 
+from handouts.approvals import ApprovalBook, Standing, fingerprint, review_text
 from handouts.content.library import REFERENCE_LANGUAGE, ContentLibrary
-from handouts.content.model import Tagline
+from handouts.content.model import Tagline, TaglineDefaults
 from handouts.engine.clinic import Clinic
-from handouts.engine.context import Notice, build_context, language_notice, left_to_right
+from handouts.engine.context import (
+    Notice,
+    approval_note,
+    build_context,
+    language_notice,
+    left_to_right,
+)
 from handouts.engine.fetcher import AssetFetcher
 from handouts.engine.fonts import font_face_css
 from handouts.engine.glyphs import (
@@ -33,7 +40,7 @@ from handouts.engine.glyphs import (
     strip_missing,
 )
 from handouts.engine.pdfua import repair
-from handouts.engine.request import HandoutRequest
+from handouts.engine.request import HandoutRequest, PatientDetails
 from handouts.errors import ConfigError, RenderError
 from handouts.locate import data_dir
 
@@ -111,6 +118,8 @@ class Renderer:
             f"@page {{ size: {brand.page_size}; }}"
         )
         self.taglines = clinic_taglines(clinic, library)
+        self.approvals = ApprovalBook(clinic.root)
+        self._review_texts: dict[tuple[str, str, str], str] = {}
         normal = [self.font_css, *(self.stylesheet(name) for name in STYLESHEETS), self.brand_css]
         self._styles = {False: normal, True: [*normal, self.stylesheet(LARGE_PRINT)]}
 
@@ -141,19 +150,50 @@ class Renderer:
         except jinja2.TemplateError as exc:
             raise RenderError(f"{_template_location(exc)}: {exc.message}") from None
 
-    def context(self, request: HandoutRequest, slot_text: str | None = None) -> dict[str, Any]:
+    def context(
+        self, request: HandoutRequest, slot_text: str | None = None, review: str | None = None
+    ) -> dict[str, Any]:
+        """`review` stands in for the footer's approval note (None: from the approvals)."""
         handout = self.library.handout(*_content_key(request))
+        strings = self.library.strings(request.language)
+        english = self.library.strings(REFERENCE_LANGUAGE)
+        if review is None:
+            review = approval_note(
+                self.standing(request.procedure, request.phase, request.language),
+                request.language,
+                strings,
+                english,
+                self.clinic.config.approvals.review_interval_months,
+            )
         return build_context(
             self.clinic,
             handout,
-            self.library.strings(request.language),
+            strings,
             request,
             self.logo_url(),
             self.notice(request),
             slot_text=slot_text,
-            english=self.library.strings(REFERENCE_LANGUAGE),
+            english=english,
             figure_url=self.figure_url,
+            review=review,
         )
+
+    def review_text(self, procedure: str, phase: str, language: str) -> str:
+        """The text a reviewer approves: the blank handout's words (approvals.py)."""
+        key = (procedure, phase, language)
+        if key not in self._review_texts:
+            blank = HandoutRequest(procedure, phase, language, False, PatientDetails())
+            html = self.template(PAGE_TEMPLATES[phase], self.context(blank, review=""))
+            self._review_texts[key] = review_text(html)
+        return self._review_texts[key]
+
+    def standing(self, procedure: str, phase: str, language: str) -> Standing:
+        """The approvals that hold for this handout's current text in this language."""
+        texts = {
+            lang: fingerprint(self.review_text(procedure, phase, lang))
+            for lang in {REFERENCE_LANGUAGE, language}
+        }
+        return self.approvals.standing(f"{procedure}-{phase}", language, texts)
 
     def notice(self, request: HandoutRequest) -> Notice | None:
         """The "Help in your language" notice of this request's handout (or None)."""
@@ -220,12 +260,27 @@ class Renderer:
             _weasy_logger.removeHandler(collector)
 
 
+def notice_list(clinic: Clinic, library: ContentLibrary) -> TaglineDefaults:
+    """The shipped list of notice languages the clinic uses: its state's, else the
+    national one; a state with no shipped list is a clear error."""
+    state = clinic.config.language_help.state
+    if state is None:
+        return library.tagline_defaults()
+    if state not in (shipped := library.tagline_states()):
+        raise ConfigError(
+            f"{clinic.root / 'clinic.toml'}: language_help.state: no verified language list "
+            f"for {state} is shipped (lists: {', '.join(shipped)}); set "
+            "language_help.languages from a published table for your state"
+        )
+    return library.tagline_state(state)
+
+
 def clinic_taglines(clinic: Clinic, library: ContentLibrary) -> list[Tagline]:
     """The taglines of the clinic's notice languages (its list, or the default one)."""
     settings = clinic.config.language_help
     if settings.show == "off":
         return []
-    codes = settings.languages or library.tagline_defaults().languages
+    codes = settings.languages or notice_list(clinic, library).languages
     known = library.tagline_languages()
     unknown = [code for code in codes if code not in known]
     if unknown:

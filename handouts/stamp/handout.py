@@ -38,7 +38,8 @@ def workspace_fingerprint(workspace: Workspace) -> str:
     files = [clinic.root / "clinic.toml"]
     if clinic.logo_path:
         files.append(clinic.logo_path)
-    files += [d for name in ("content", "templates", "styles") if (d := clinic.override_dir(name))]
+    folders = ("content", "templates", "styles", "approvals")  # approvals: the footer
+    files += [d for name in folders if (d := clinic.override_dir(name))]
     return fingerprint(workspace.library.folders, clinic.root, files)
 
 
