@@ -271,3 +271,73 @@ def test_the_longest_footers_are_whole_on_every_large_print_page(clinic_copy, tm
         "2028"
     )
     _large_print_footer_lines(clinic_copy, tmp_path, approved)
+
+
+def test_a_line_only_a_patient_handout_prints_is_part_of_the_approved_text(clinic_copy):
+    """The medicine plan's lines print only on a personalized handout: changing one
+    still lapses the approval."""
+    approve(
+        clinic_copy, "kyphoplasty-pre", "--lang", "en", "--role", "clinician",
+        "--by", "Dana Whitfield, MD", "--on", "2026-11-02",
+    )  # fmt: skip
+    assert check(clinic_copy, "en/kyphoplasty-pre").returncode == 0
+    shutil.copytree(data_dir("content"), clinic_copy / "content")
+    edit_file(
+        clinic_copy / "content" / "en" / "strings.yaml",
+        "**You do not need to stop any medicines** for this procedure.",
+        "**You do not need to stop any of your medicines** for this procedure.",
+    )
+    result = check(clinic_copy, "en/kyphoplasty-pre")
+    assert result.returncode == 1
+    assert "en/kyphoplasty-pre.yaml: error: the text changed since the clinician approval" in (
+        result.stderr
+    )
+
+
+def test_a_translation_review_lapses_when_the_english_changes(clinic_copy, tmp_path):
+    """A translator read the translation against one English text: a new sentence in the
+    English, approved again by a clinician, leaves the translation to review again."""
+    for lang, role in (("en", "clinician"), ("es", "translator")):
+        approve(
+            clinic_copy, "vertebroplasty-post", "--lang", lang, "--role", role,
+            "--by", "Dana Whitfield, MD", "--on", "2026-11-02",
+        )  # fmt: skip
+    assert "Traducción revisada por" in footer_of(
+        clinic_copy, tmp_path, "vertebroplasty", "post", "es"
+    )
+    shutil.copytree(data_dir("content"), clinic_copy / "content")
+    edit_file(
+        clinic_copy / "content" / "en" / "shared.yaml",
+        "Walking helps you heal.",
+        "Walking helps you heal. Wear shoes that grip.",
+    )
+    approve(
+        clinic_copy, "vertebroplasty-post", "--lang", "en", "--role", "clinician",
+        "--by", "Dana Whitfield, MD", "--on", "2026-11-03",
+    )  # fmt: skip
+    footer = footer_of(clinic_copy, tmp_path, "vertebroplasty", "post", "es")
+    assert "Traducción aún no revisada (Translation not yet reviewed)" in footer
+    assert "Traducción revisada por" not in footer
+    result = check(clinic_copy, "es/vertebroplasty-post")
+    assert result.returncode == 1
+    assert "es/vertebroplasty-post.yaml: error: the text changed since the translator approval" in (
+        result.stderr
+    )
+
+
+def test_a_record_in_the_wrong_folder_is_a_clear_error(clinic_copy):
+    approve(
+        clinic_copy, "kyphoplasty-post", "--lang", "en", "--role", "clinician",
+        "--by", "Dana Whitfield, MD", "--on", "2026-11-02",
+    )  # fmt: skip
+    source = clinic_copy / "approvals" / "en" / "kyphoplasty-post"
+    target = clinic_copy / "approvals" / "en" / "kyphoplasty-pre"
+    target.mkdir()
+    for path in source.glob("*.json"):
+        shutil.copy(path, target / path.name)
+    result = check(clinic_copy, "en/kyphoplasty-pre")
+    assert result.returncode != 0
+    assert "an approval of kyphoplasty-post (en) in the folder of kyphoplasty-pre (en)" in (
+        result.stderr
+    )
+    assert "Traceback" not in result.stderr

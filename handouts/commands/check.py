@@ -133,7 +133,11 @@ def check_language_help(workspace: Workspace) -> Iterator[Finding]:
         yield Finding("warning", where, "the language-assistance notice is off (45 CFR 92.11)")
         return
     library = workspace.library
-    shipped = notice_list(workspace.clinic, library)
+    if settings.languages is not None:
+        codes = settings.languages
+    else:
+        shipped = notice_list(workspace.clinic, library)
+        codes = shipped.languages
     if settings.languages is None and settings.state is None:
         yield Finding(
             "warning",
@@ -148,7 +152,6 @@ def check_language_help(workspace: Workspace) -> Iterator[Finding]:
             f"the {settings.state} list is ranked from {shipped.source}: check it against "
             "the current table for your state",
         )
-    codes = settings.languages or shipped.languages
     spoken = {code.split("-")[0] for code in codes if code != "en"}
     if len(spoken) < NOTICE_LANGUAGES:
         yield Finding(

@@ -12,7 +12,14 @@ from pathlib import Path
 
 from pydantic import ValidationError
 
-from handouts.approvals import REFERENCE_LANGUAGE, Approval, Role, fingerprint, review_text
+from handouts.content.approvals import (
+    REFERENCE_LANGUAGE,
+    Approval,
+    Role,
+    fingerprint,
+    review_text,
+    strings_text,
+)
 from handouts.engine.formats import text_direction
 from handouts.engine.render import PAGE_TEMPLATES
 from handouts.engine.request import PHASES, PROCEDURES, HandoutRequest, PatientDetails
@@ -37,6 +44,9 @@ th.id { white-space: nowrap; }
 """
 
 
+FINGERPRINT_PREFIX = 16  # hex digits of the fingerprint `approve --fingerprint` needs
+
+
 def handout_ids() -> list[str]:
     return [f"{procedure}-{phase}" for procedure in PROCEDURES for phase in PHASES]
 
@@ -52,14 +62,22 @@ def sections_of(workspace: Workspace, handout_id: str, lang: str) -> dict[str, l
     procedure, phase = _split(handout_id)
     renderer = workspace.renderer
     blank = HandoutRequest(procedure, phase, lang, False, PatientDetails())
-    html = renderer.template(PAGE_TEMPLATES[phase], renderer.context(blank, review=""))
+    context = renderer.context(blank, review="")
+    html = renderer.template(PAGE_TEMPLATES[phase], context)
     marks = list(_SECTION.finditer(html))
     parts = {"title": html[: marks[0].start()] if marks else html}
     for mark, following in zip(marks, [*marks[1:], None], strict=True):
         end = following.start() if following else len(html)
         found = _ID.search(mark.group()) or _CLASS.search(mark.group())
         parts[found.group(1) if found else f"part-{len(parts)}"] = html[mark.start() : end]
-    return {key: review_text(chunk).splitlines() for key, chunk in parts.items()}
+    sections = {key: review_text(chunk).splitlines() for key, chunk in parts.items()}
+    # Then each label and sentence of strings.yaml (the medicine plan's lines...), a row
+    # each: what the approved text holds besides the blank handout (approvals.py).
+    lines = strings_text(workspace.library.strings(lang), context["text"].values)
+    for line in lines.splitlines()[1:]:
+        name, _, text = line.partition(": ")
+        sections[name] = [text]
+    return sections
 
 
 @dataclass(frozen=True)
@@ -150,6 +168,8 @@ def side_by_side(workspace: Workspace, handout_id: str, lang: str) -> bytes:
     direction = text_direction(lang)
 
     def cell(lines: list[str] | None, code: str, side: str) -> str:
+        if lines is None and code == REFERENCE_LANGUAGE:  # a setting of the translation
+            return "<td><p>(none: a setting of this language)</p></td>"
         if lines is None:
             return '<td class="missing"><p><strong>MISSING</strong></p></td>'
         paragraphs = "".join(f"<p>{escape(line)}</p>" for line in lines)
@@ -239,7 +259,9 @@ def approve(
         raise HandoutError(f"--on {on} is in the future")
     text = workspace.renderer.review_text(*_split(handout_id), lang)
     digest = fingerprint(text)
-    if expected and not digest.startswith(expected.lower()):
+    if expected is not None and (
+        len(expected) < FINGERPRINT_PREFIX or not digest.startswith(expected.lower())
+    ):
         raise HandoutError(
             f"the text of {handout_id} ({lang}) changed since the sign-off sheet "
             f"({expected}): its fingerprint is now {digest[:16]}; make a new review packet"
@@ -252,6 +274,11 @@ def approve(
             by=by.strip(),
             on=on,
             fingerprint=digest,
+            english=(
+                fingerprint(workspace.renderer.review_text(*_split(handout_id), REFERENCE_LANGUAGE))
+                if role == "translator"
+                else None
+            ),
             recorded=dt.datetime.now(dt.UTC),
         )
     except ValidationError as exc:

@@ -11,7 +11,7 @@ from typing import Any
 from babel import Locale
 from markupsafe import Markup, escape
 
-from handouts.approvals import Standing
+from handouts.content.approvals import Standing
 from handouts.content.model import PATTERN_FIELDS, Block, Handout, Section, Tagline
 from handouts.content.vocabulary import (
     ACTION_NAMES,

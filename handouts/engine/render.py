@@ -20,7 +20,13 @@ from weasyprint.document import Document
 from weasyprint.text.fonts import FontConfiguration
 from weasyprint.urls import FatalURLFetchingError
 
-from handouts.approvals import ApprovalBook, Standing, fingerprint, review_text
+from handouts.content.approvals import (
+    ApprovalBook,
+    Standing,
+    fingerprint,
+    review_text,
+    strings_text,
+)
 from handouts.content.library import REFERENCE_LANGUAGE, ContentLibrary
 from handouts.content.model import Tagline, TaglineDefaults
 from handouts.engine.clinic import Clinic
@@ -183,8 +189,12 @@ class Renderer:
         key = (procedure, phase, language)
         if key not in self._review_texts:
             blank = HandoutRequest(procedure, phase, language, False, PatientDetails())
-            html = self.template(PAGE_TEMPLATES[phase], self.context(blank, review=""))
-            self._review_texts[key] = review_text(html)
+            context = self.context(blank, review="")
+            html = self.template(PAGE_TEMPLATES[phase], context)
+            strings = self.library.strings(language)
+            self._review_texts[key] = review_text(html) + strings_text(
+                strings, context["text"].values
+            )
         return self._review_texts[key]
 
     def standing(self, procedure: str, phase: str, language: str) -> Standing:

@@ -7,7 +7,9 @@ copy of the text the reviewer read; it names that text by its fingerprint (SHA-2
 
 The text is the handout as this clinic renders it with no patient data: every word and
 picture description of its blank HTML, in order, the running footer left out (the
-footer is where the approval is printed). Content, templates, the clinic's settings and
+footer is where the approval is printed), then every label and sentence of the
+language's strings (what a personalized handout or a letter adds: the medicine plan's
+lines, the procedure's duration). Content, templates, the clinic's settings and
 values all show in it: edit a sentence or change the fasting hours, and the fingerprint
 changes, the footer goes back to "draft" and `check` fails until the text is approved
 again. The built-in content carries no approvals: it is a starting point.
@@ -20,13 +22,16 @@ import datetime as dt
 import hashlib
 import json
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
+from functools import partial
 from html.parser import HTMLParser
 from pathlib import Path
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, ValidationError
 
+from handouts.content.vocabulary import PLACEHOLDER
 from handouts.errors import ConfigError
 
 FOLDER = "approvals"
@@ -46,7 +51,9 @@ class Approval(BaseModel):
     by: str = Field(min_length=3, max_length=120, description="Name and credentials.")
     on: dt.date
     fingerprint: str = Field(pattern=_FINGERPRINT)
-    recorded: dt.datetime  # when `approve` wrote it: orders two approvals of one day
+    #: A translator's review holds for the English text it was read against: this one.
+    english: str | None = Field(default=None, pattern=_FINGERPRINT)
+    recorded: AwareDatetime  # when `approve` wrote it: the latest recorded one holds
 
     @property
     def text_file(self) -> str:
@@ -104,6 +111,18 @@ def review_text(html: str) -> str:
     return "\n".join(parser.lines) + "\n"
 
 
+def strings_text(strings: Mapping[str, str], values: Mapping[str, str]) -> str:
+    """Every label and sentence of the language's strings.yaml, the clinic's values filled
+    in: the lines a personalized handout or a cover letter may print (the medicine plan,
+    the procedure's duration...) that a blank handout does not show."""
+    fill = partial(PLACEHOLDER.sub, lambda m: values.get(m.group(1), m.group(0)))
+    lines = [f"{key}: {fill(' '.join(text.split()))}" for key, text in sorted(strings.items())]
+    return "\n".join([STRINGS_HEADING, *lines]) + "\n"
+
+
+STRINGS_HEADING = "--- Labels and sentences printed for a patient or in a cover letter ---"
+
+
 def fingerprint(text: str) -> str:
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
@@ -157,14 +176,20 @@ class ApprovalBook:
         found = []
         for path in sorted(folder.glob("*.json")):
             try:
-                found.append(Approval.model_validate_json(path.read_bytes()))
+                approval = Approval.model_validate_json(path.read_bytes())
             except ValidationError as exc:
                 first = exc.errors()[0]
                 where = ".".join(str(part) for part in first["loc"])
                 raise ConfigError(
                     f"{path}: not an approval record: {where}: {first['msg']}"
                 ) from None
-        return sorted(found, key=lambda a: (a.on, a.recorded))
+            if (approval.handout, approval.lang) != (handout, lang):
+                raise ConfigError(
+                    f"{path}: an approval of {approval.handout} ({approval.lang}) in the "
+                    f"folder of {handout} ({lang}): move it back or delete it"
+                )
+            found.append(approval)
+        return sorted(found, key=lambda a: a.recorded)
 
     def latest(self, handout: str, lang: str, role: Role) -> Approval | None:
         mine = [a for a in self.records(handout, lang) if a.role == role]
@@ -187,13 +212,20 @@ class ApprovalBook:
         return path
 
     def standing(self, handout: str, lang: str, texts: dict[str, str]) -> Standing:
-        """`texts`: the current fingerprint of the English text and of this language's."""
+        """`texts`: the current fingerprint of the English text and of this language's. A
+        translator's review also lapses when the English it was read against changed."""
         clinician = self.latest(handout, REFERENCE_LANGUAGE, "clinician")
         translator = (
             self.latest(handout, lang, "translator") if lang != REFERENCE_LANGUAGE else None
         )
+        english = texts[REFERENCE_LANGUAGE]
         stale = tuple(
-            a for a in (clinician, translator) if a is not None and a.fingerprint != texts[a.lang]
+            a
+            for a in (clinician, translator)
+            if a is not None
+            and (
+                a.fingerprint != texts[a.lang] or (a.role == "translator" and a.english != english)
+            )
         )
         return Standing(
             clinician=clinician if clinician and clinician not in stale else None,
