@@ -59,10 +59,10 @@ def test_every_variant_renders_in_its_language(render, lang, procedure, phase, v
     text = " ".join(pages)
     expected = EXPECTED[lang]
     # "What to do" opens page 1, after the two warning boxes in normal print; in large
-    # print the boxes of a post handout fill page 1 and it opens page 2.
-    opens = 1 if (phase, variant) == ("post", "large") else 0
-    assert expected["what_to_do"] in pages[opens]
-    assert opens == 0 or expected["what_to_do"] not in pages[0]
+    # print the boxes of a post handout take most of page 1 and it may open page 2.
+    latest = 1 if (phase, variant) == ("post", "large") else 0
+    opens = next(n for n, page in enumerate(pages) if expected["what_to_do"] in page)
+    assert opens <= latest
     assert expected["status"] in text and expected["page"] in text
     assert expected["notice"] in text
     if variant == "personal":

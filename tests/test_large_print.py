@@ -88,7 +88,7 @@ def test_large_print_is_bigger_airier_and_complete(pairs, workspace, key):
         for page in pdf.pages:
             chars = page.chars
             sizes.update(round(c["size"], 1) for c in chars)
-            for c in chars:  # nothing cut off the page, and kept inside ~1-inch margins
+            for c in chars:  # nothing cut off the page, and kept inside the margins
                 assert c["x0"] >= 0 and c["x1"] <= page.width
                 assert c["top"] >= 0 and c["bottom"] <= page.height
             body = sorted({round(c["top"], 1) for c in chars if round(c["size"]) == 17})
@@ -97,9 +97,10 @@ def test_large_print_is_bigger_airier_and_complete(pairs, workspace, key):
         body_size = sizes.most_common(1)[0][0]
         assert body_size >= 16
         line_gap = gaps.most_common(1)[0][0]
-        assert 1.4 <= line_gap / body_size <= 1.7
+        # Large-print guidelines ask for at least 1.15 (ACB) to 1.25 times the size.
+        assert 1.3 <= line_gap / body_size <= 1.7
         left_edge = min(c["x0"] for p in pdf.pages for c in p.chars)
-        assert left_edge >= 70  # 1-inch margin is 72 pt
+        assert left_edge >= 53  # a 0.75-inch margin is 54 pt
 
 
 def _assert_no_overlap(words: list[dict]) -> None:

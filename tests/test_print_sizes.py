@@ -180,8 +180,8 @@ def test_the_fracture_picture_says_which_side_is_the_front(render, lang):
 @pytest.mark.parametrize(("procedure", "phase"), HANDOUTS)
 def test_nothing_is_drawn_outside_the_side_margins(render, procedure, phase, lang, large):
     """Text, rules and table borders stay inside the page's side margins (0.6 in, large
-    print 1 in): a table wider than its column is cut off by the printer."""
-    margin = points(1.0 if large else 0.6)
+    print 0.75 in): a table wider than its column is cut off by the printer."""
+    margin = points(0.75 if large else 0.6)
     pdf = render(procedure, phase, SAMPLE_PATIENT, lang=lang, large=large)
     with pdfplumber.open(io.BytesIO(pdf)) as document:
         outside = [
@@ -192,3 +192,65 @@ def test_nothing_is_drawn_outside_the_side_margins(render, procedure, phase, lan
             if item["x0"] < margin - 0.5 or item["x1"] > page.width - margin + 0.5
         ]
     assert outside == [], outside[:5]
+
+
+#: Every picture of the handouts (not the small icons of lists and boxes), by the start
+#: of its English alternate text, with the handout it is in and its least drawn width in
+#: standard print, in inches (issue 22): the steps are tested by their panels above.
+PICTURES = {
+    "Side view of five spine bones": (("vertebroplasty", "pre"), 1.5),
+    "A person lying on their stomach": (("kyphoplasty", "pre"), 1.5),
+    "Four drawings of the broken spine bone": (("kyphoplasty", "pre"), 5.0),
+    "An ice pack wrapped in a thin towel": (("vertebroplasty", "post"), 1.5),
+    "A person's back seen from behind": (("kyphoplasty", "post"), 1.5),
+    "A one-gallon jug of milk, crossed out": (("vertebroplasty", "post"), 1.5),
+}
+#: Large print draws each picture 1.5 times as wide, or as wide as the text (less the
+#: tenth of an inch a drawing keeps clear of its box's edges).
+LARGE_TEXT_WIDTH = 8.5 - 2 * 0.75 - 0.1
+
+
+def _elements(elements: list[dict]):
+    for element in elements:
+        yield element
+        yield from _elements(element.get("children") or [])
+
+
+def drawn_widths(pdf: bytes) -> dict[str, float]:
+    """Each Figure of the structure tree, by its alternate text: the width, in inches,
+    of what its marked content draws (lines, shapes, images, text), not of its box."""
+    widths = {}
+    with pdfplumber.open(io.BytesIO(pdf)) as document:
+        for element in _elements(document.structure_tree):
+            if element["type"] != "Figure" or not element.get("mcids"):
+                continue
+            page = document.pages[element["page_number"] - 1]
+            drawn = [
+                item
+                for item in (*page.curves, *page.rects, *page.lines, *page.images, *page.chars)
+                if item.get("tag") == "Figure" and item.get("mcid") in element["mcids"]
+            ]
+            assert drawn, element.get("alt_text")
+            width = max(item["x1"] for item in drawn) - min(item["x0"] for item in drawn)
+            widths[element.get("alt_text", "")] = width / 72
+    return widths
+
+
+def picture_width(widths: dict[str, float], start: str) -> float:
+    (width,) = [width for alt, width in widths.items() if alt.startswith(start)]
+    return width
+
+
+@pytest.mark.parametrize("start", PICTURES)
+def test_every_picture_is_drawn_big_enough(render, start):
+    handout, least = PICTURES[start]
+    standard = picture_width(drawn_widths(render(*handout, SAMPLE_PATIENT)), start)
+    large = picture_width(drawn_widths(render(*handout, SAMPLE_PATIENT, large=True)), start)
+    assert standard >= least, standard
+    assert large >= min(1.5 * standard, LARGE_TEXT_WIDTH) - 0.01, (standard, large)
+
+
+def test_the_picture_measure_sees_a_small_icon(render):
+    """The measure reads the drawing, not its box: a list's icon is under half an inch."""
+    widths = drawn_widths(render("vertebroplasty", "post"))
+    assert 0.1 < picture_width(widths, "Bandage") < 0.5
