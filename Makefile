@@ -9,8 +9,10 @@ STAMP  := $(VENV)/.installed
 # Debian's Noto fonts print names in scripts the bundled fonts lack (Han, Hangul,
 # Arabic, Bengali, Gurmukhi...): WeasyPrint finds them through fontconfig.
 SYSTEM_PACKAGES := libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 poppler-utils qpdf fonts-dejavu-core fonts-noto-core fonts-noto-cjk
-# The browser test drives Debian's chromium (never a downloaded browser build).
-TEST_PACKAGES := chromium
+# The browser test drives Debian's chromium (never a downloaded browser build); the
+# printing tests start their own CUPS scheduler (cupsd from cups, lp/lpstat from
+# cups-client, ipptool from cups-ipp-utils).
+TEST_PACKAGES := chromium cups cups-client cups-ipp-utils
 
 .PHONY: demo test setup system-deps lint lock clean
 

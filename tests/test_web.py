@@ -309,3 +309,56 @@ def test_language_list_comes_from_the_content_folders_in_each_own_name(client):
     )
     assert response.status_code == 200 and response.mimetype == "application/pdf"
     assert str(open_pdf(response.data).Root.Lang) == "zh-Hans"
+
+
+# -- cross-site requests -----------------------------------------------------------------
+
+
+def test_a_post_from_the_forms_own_page_is_served(client):
+    same = {"Origin": "http://localhost", "Sec-Fetch-Site": "same-origin"}
+    response = client.post("/handout", data=_form(), headers=same)
+    assert response.status_code == 200
+    assert response.mimetype == "application/pdf"
+    referred = client.post("/handout", data=_form(), headers={"Referer": "http://localhost/"})
+    assert referred.status_code == 200
+
+
+@pytest.mark.parametrize(
+    "headers",
+    [
+        {"Origin": "http://evil.example"},
+        {"Origin": "null"},  # a sandboxed frame or a file: page
+        {"Origin": "http://localhost:9999"},  # another port is another origin
+        {"Referer": "http://evil.example/page"},
+        {"Sec-Fetch-Site": "cross-site"},
+        {"Sec-Fetch-Site": "same-site", "Origin": "http://localhost"},
+    ],
+)
+def test_a_post_from_another_site_is_refused(client, headers):
+    response = client.post("/handout", data=_form(), headers=headers)
+    assert response.status_code == 403
+    assert response.mimetype == "text/plain"
+
+
+@pytest.mark.parametrize("method", ["get", "post"])
+def test_a_request_for_another_host_name_is_refused(client, method):
+    """DNS rebinding: a site whose name resolves to 127.0.0.1 sends its own Host."""
+    headers = {"Host": "evil.example:8080", "Origin": "http://evil.example:8080"}
+    response = getattr(client, method)("/" if method == "get" else "/handout", headers=headers)
+    assert response.status_code == 403
+
+
+def test_the_server_answers_its_own_names():
+    from handouts.options import ServeOptions
+    from handouts.web.app import server_names
+
+    options = ServeOptions.create(host="10.1.2.3", allowed_hosts=("desk-pc.clinic.example",))
+    app = create_app(hosts=server_names(options))
+    client = app.test_client()
+    for host in ("10.1.2.3:8080", "desk-pc.clinic.example", "127.0.0.1:8080", "[::1]:8080"):
+        assert client.get("/", headers={"Host": host}).status_code == 200, host
+    assert client.get("/", headers={"Host": "other.example"}).status_code == 403
+
+
+def _form() -> dict[str, str]:
+    return {"procedure": "kyphoplasty", "phase": "pre", "language": "en"}

@@ -72,7 +72,7 @@ def input_hash(workspace: Workspace, record: Record, options: BatchOptions) -> s
         "patient": request.patient.model_dump(mode="json"),
         "address": asdict(record.address) if record.address else None,
         "content": [handout.id, handout.version, handout.review_status],
-        "clinic": workspace.clinic.config.model_dump(mode="json"),
+        "clinic": workspace.clinic.config.model_dump(mode="json", exclude={"printing"}),
         "tool": __version__,
         "fhir": options.fhir.value if options.fhir else None,
         "target": options.target.value,

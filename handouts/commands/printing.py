@@ -1,29 +1,292 @@
-"""Sends a PDF to the system printer with lp (CUPS)."""
+"""Printing through CUPS: the desk queue for handouts, the mail-room queue for mailings.
+
+The tool talks to the CUPS scheduler through CUPS' own command-line clients (`lp`,
+`lpstat`, `lpoptions` from Debian's cups-client) rather than pycups: they need no C
+build and no Python dependency beyond the standard library, they honour CUPS_SERVER
+and the machine's client.conf like every other program, and `lp` reads the PDF from its
+standard input, so no copy of a patient's handout is written to disk. Their messages
+are read with LC_ALL=C, so the parsing does not depend on the user's language.
+
+Every job is sent at actual size (print-scaling=none, fit-to-page=false) on the
+clinic's media; a mailing adds sides=two-sided-long-edge when its letters are laid out
+for duplex. The job title is never patient data: "handout" or "mailing".
+"""
 
 from __future__ import annotations
 
+import os
+import re
 import shutil
 import subprocess
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Literal, Protocol
 
+from handouts.engine.clinic import QUEUE_NAME, ClinicConfig
 from handouts.errors import OutputError
 
+#: PWG media names (PWG 5101.1), which every CUPS queue maps to its own sizes.
+MEDIA = {"letter": "na_letter_8.5x11in", "A4": "iso_a4_210x297mm"}
+Sides = Literal["one-sided", "two-sided-long-edge"]
+TIMEOUT = 60  # seconds for one CUPS command; a live scheduler answers in milliseconds
 
-def send_to_printer(pdf: bytes, printer: str | None = None) -> str:
-    """Prints via `lp`, reading the PDF from stdin so no copy lands on disk."""
-    lp = shutil.which("lp")
-    if lp is None:
-        raise OutputError(
-            "cannot print: the 'lp' command was not found (install CUPS, "
+#: How to print a mailing by hand, for the cover sheet's readers and the error message.
+HOW_TO_PRINT = {
+    True: "at actual size (100%), on both sides, long edge",
+    False: "at actual size (100%), on one side",
+}
+
+
+class PrintError(OutputError):
+    """The job could not be handed to the print server (exit 2)."""
+
+
+@dataclass(frozen=True)
+class JobSettings:
+    """What goes with the PDF: the title (never patient data) and the IPP options."""
+
+    title: Literal["handout", "mailing"]
+    media: str
+    sides: Sides | None = None  # None: the queue's own default
+
+    def options(self) -> list[str]:
+        values = [f"media={self.media}", "print-scaling=none", "fit-to-page=false"]
+        if self.sides:
+            values.append(f"sides={self.sides}")
+        return [arg for value in values for arg in ("-o", value)]
+
+
+@dataclass(frozen=True)
+class PrintJob:
+    """A job the scheduler accepted: `desk-12` is job 12 on queue desk."""
+
+    queue: str
+    number: int
+
+    @property
+    def id(self) -> str:
+        return f"{self.queue}-{self.number}"
+
+
+def handout_settings(config: ClinicConfig) -> JobSettings:
+    """A handout (normal or large print): actual size on the clinic's paper."""
+    return JobSettings("handout", MEDIA[config.brand.page_size])
+
+
+def mailing_settings(config: ClinicConfig, duplex: bool) -> JobSettings:
+    """mailing.pdf: its letters start on a front side only when printed two-sided."""
+    sides: Sides = "two-sided-long-edge" if duplex else "one-sided"
+    return JobSettings("mailing", MEDIA[config.brand.page_size], sides)
+
+
+def send_to_printer(pdf: bytes, queue: str | None, settings: JobSettings) -> PrintJob:
+    """Prints via `lp`, reading the PDF from stdin; checks the queue first, because `lp`
+    queues a job on a paused printer without a word and blames a dead scheduler on the
+    queue's name."""
+    lp = tool("lp")
+    if queue is not None:
+        check_queue_name(queue)
+    server_running(queue)
+    queue = queue or default_queue()
+    state = queue_state(queue)
+    if not state.accepting:
+        raise PrintError(f"cannot print to {queue}: the queue is rejecting jobs{state.why}")
+    if not state.enabled:
+        raise PrintError(f"cannot print to {queue}: the queue is paused (disabled){state.why}")
+    command = [lp, "-d", queue, "-t", settings.title, *settings.options()]
+    done = run(command, pdf, queue)
+    if done.returncode != 0:
+        raise PrintError(f"cannot print to {queue}: lp said: {said(done)}")
+    found = re.search(rf"request id is {re.escape(queue)}-(\d+)", done.stdout)
+    if found is None:
+        raise PrintError(f"cannot print to {queue}: lp gave no job id ({said(done)})")
+    return PrintJob(queue, int(found.group(1)))
+
+
+def check_queue_name(queue: str) -> None:
+    if not re.fullmatch(QUEUE_NAME, queue):
+        raise PrintError(
+            "cannot print: not a CUPS queue name (up to 127 printable characters, no "
+            "spaces, slashes, quotes or #; see `make-handouts printers`)"
+        )
+
+
+def tool(name: str) -> str:
+    found = shutil.which(name)
+    if found is None:
+        raise PrintError(
+            f"cannot print: the '{name}' command was not found (install CUPS' client, "
             "e.g. 'sudo apt-get install cups-client', or save the PDF with -o and print it)"
         )
-    command = [lp, "-t", "handout"]
-    if printer:
-        command += ["-d", printer]
+    return found
+
+
+def run(
+    command: list[str], data: bytes | None, queue: str | None
+) -> subprocess.CompletedProcess[str]:
+    """A CUPS command in the C locale (its messages parsed in English)."""
+    env = {**os.environ, "LC_ALL": "C", "LANG": "C"}
     try:
-        done = subprocess.run(command, input=pdf, capture_output=True, timeout=60, check=False)
+        done = subprocess.run(
+            command, input=data, capture_output=True, timeout=TIMEOUT, env=env, check=False
+        )
     except (OSError, subprocess.TimeoutExpired) as exc:
-        raise OutputError(f"cannot print: lp failed to run ({exc})") from None
-    if done.returncode != 0:
-        reason = done.stderr.decode(errors="replace").strip() or f"exit code {done.returncode}"
-        raise OutputError(f"cannot print: lp said: {reason}")
-    return done.stdout.decode(errors="replace").strip()
+        where = f" to {queue}" if queue else ""
+        raise PrintError(f"cannot print{where}: {command[0]} failed to run ({exc})") from None
+    return subprocess.CompletedProcess(
+        command,
+        done.returncode,
+        done.stdout.decode(errors="replace"),
+        done.stderr.decode(errors="replace"),
+    )
+
+
+def said(done: subprocess.CompletedProcess[str]) -> str:
+    """The command's message on one line."""
+    text = " ".join((done.stderr or done.stdout).split())
+    return text.removeprefix("lp: ").removeprefix("Error - ") or f"exit code {done.returncode}"
+
+
+def server_running(queue: str | None) -> None:
+    """Fails with one line naming the server (and the queue) when the scheduler is down."""
+    done = run([tool("lpstat"), "-H", "-r"], None, queue)
+    lines = done.stdout.splitlines()
+    server = lines[0].strip() if lines else "localhost"
+    if "scheduler is running" not in done.stdout:
+        target = f" to {queue}" if queue else ""
+        raise PrintError(
+            f"cannot print{target}: the print server (CUPS at {server}) is not running "
+            "or cannot be reached"
+        )
+
+
+def default_queue() -> str:
+    done = run([tool("lpstat"), "-d"], None, None)
+    found = re.search(r"system default destination: (\S+)", done.stdout)
+    if found is None:
+        raise PrintError(
+            "cannot print: no queue given and the print server has no default queue "
+            "(use --printer, or set [printing] in clinic.toml; see `make-handouts printers`)"
+        )
+    return found.group(1)
+
+
+State = Literal["idle", "printing", "disabled"]
+#: What lpstat says under a queue stopped without a message (cupsdisable, cupsreject).
+DEFAULT_REASONS = ("", "Paused", "Rejecting Jobs")
+STATES: dict[str, State] = {"is idle": "idle", "now printing": "printing", "disabled": "disabled"}
+
+
+@dataclass(frozen=True)
+class QueueState:
+    """A queue as `lpstat -p -a` shows it."""
+
+    name: str
+    state: State
+    accepting: bool
+    reason: str = ""  # the operator's message (cupsdisable -r / cupsreject -r)
+
+    @property
+    def enabled(self) -> bool:
+        return self.state != "disabled"
+
+    @property
+    def why(self) -> str:
+        return f' ("{self.reason}")' if self.reason else ""
+
+
+def queue_state(queue: str) -> QueueState:
+    done = run([tool("lpstat"), "-p", queue, "-a", queue], None, queue)
+    states = parse_queues(done.stdout)
+    if done.returncode != 0 or queue not in states:
+        raise PrintError(
+            f"cannot print to {queue}: the print server has no such queue "
+            "(see `make-handouts printers`)"
+        )
+    return states[queue]
+
+
+def parse_queues(text: str) -> dict[str, QueueState]:
+    """Queues from `lpstat -p -a` output (C locale): state, acceptance, operator message."""
+    states: dict[str, State] = {}
+    accepting: dict[str, bool] = {}
+    reasons: dict[str, str] = {}
+    last = ""
+    for line in text.splitlines():
+        if printer := re.match(r"printer (\S+) (is idle|now printing|disabled)", line):
+            last = printer.group(1)
+            states[last] = STATES[printer.group(2)]
+        elif accept := re.match(r"(\S+) (not )?accepting requests", line):
+            last = accept.group(1)
+            accepting[last] = accept.group(2) is None
+        elif line.startswith("\t") and last and line.strip() not in DEFAULT_REASONS:
+            reasons.setdefault(last, line.strip())
+    return {
+        name: QueueState(name, state, accepting.get(name, True), reasons.get(name, ""))
+        for name, state in states.items()
+    }
+
+
+@dataclass(frozen=True)
+class QueueInfo:
+    """A queue for `make-handouts printers`: its state and what its driver offers."""
+
+    state: QueueState
+    default: bool
+    two_sided: tuple[str, ...]  # choices of the Duplex/sides option; () if it has none
+    media: tuple[str, ...]  # choices of the PageSize/media option, the default marked *
+
+
+def list_queues() -> list[QueueInfo]:
+    """Every queue of the print server, with its state and options (`lpoptions -l`)."""
+    server_running(None)
+    done = run([tool("lpstat"), "-p", "-a"], None, None)
+    states = parse_queues(done.stdout)
+    default = run([tool("lpstat"), "-d"], None, None).stdout
+    default_name = default.split(": ", 1)[1].strip() if ": " in default else ""
+    queues = []
+    for name, state in sorted(states.items()):
+        options = queue_options(name)
+        queues.append(
+            QueueInfo(
+                state,
+                name == default_name,
+                options.get("duplex", options.get("sides", ())),
+                options.get("pagesize", options.get("media", ())),
+            )
+        )
+    return queues
+
+
+def queue_options(queue: str) -> dict[str, tuple[str, ...]]:
+    """{option keyword in lower case: its choices} from `lpoptions -p QUEUE -l`; a raw
+    queue (no driver) lists none."""
+    done = run([tool("lpoptions"), "-p", queue, "-l"], None, queue)
+    options = {}
+    for line in done.stdout.splitlines():
+        key, colon, choices = line.partition(":")
+        if colon:
+            options[key.split("/")[0].strip().lower()] = tuple(choices.split())
+    return options
+
+
+class MailingOptions(Protocol):
+    """What printing a mailing needs of the batch's options."""
+
+    duplex: bool
+    printer: str | None
+
+
+def print_mailing(config: ClinicConfig, mailing: Path, options: MailingOptions) -> PrintJob:
+    """Sends mailing.pdf to the mail room's queue; on failure it stays where it is and the
+    message says how to print it by hand."""
+    how = HOW_TO_PRINT[options.duplex]
+    if not mailing.is_file():
+        raise PrintError(f"nothing to print: no letter was written, so there is no {mailing}")
+    queue = options.printer or config.printing.mail_room or None
+    try:
+        return send_to_printer(
+            mailing.read_bytes(), queue, mailing_settings(config, options.duplex)
+        )
+    except PrintError as exc:
+        raise PrintError(f"{exc.message}; {mailing} is kept: print it {how}") from None

@@ -2,7 +2,10 @@
 
 One central object, `NurseStation`, carries the clinic's workspace; the views in
 views.py are plain module-level functions that reach it through `station()`.
-Stateless: nothing about a patient is stored or logged; every PDF is made in memory.
+Stateless: nothing about a patient is stored or logged; every PDF is made in memory
+(and, when the clinic lists desk queues, handed to CUPS through a pipe).
+Because the server renders patient data and can print, it answers only requests for its
+own host names and POSTs from its own pages (views.same_origin_only).
 Each server thread renders with its own Workspace (fonts, CSS, templates), so
 concurrent requests share no mutable rendering state.
 """
@@ -11,7 +14,9 @@ from __future__ import annotations
 
 import ipaddress
 import logging
+import socket
 import threading
+from collections.abc import Iterable
 from pathlib import Path
 
 from flask import Flask, current_app
@@ -24,6 +29,7 @@ from handouts.stamp.handout import stamper_for
 from handouts.workspace import Workspace
 
 MAX_BODY = 64 * 1024
+LOOPBACK_NAMES = frozenset({"localhost", "127.0.0.1", "::1"})
 log = logging.getLogger("handouts")
 
 
@@ -38,6 +44,8 @@ class NurseStation:
             (lang, workspace.library.strings(lang)["language.name"]) for lang in self.languages
         ]
         self.handouts = list_rows(workspace)
+        self.desk_queues = workspace.clinic.config.printing.desk_queues
+        self.hosts = LOOPBACK_NAMES
         self._local = threading.local()
 
     def pdf(self, request: HandoutRequest) -> bytes:
@@ -54,9 +62,12 @@ class NurseStation:
 
 
 def create_app(
-    source: Workspace | Path | None = None, cache: LayoutCacheOptions | None = None
+    source: Workspace | Path | None = None,
+    cache: LayoutCacheOptions | None = None,
+    hosts: Iterable[str] = (),
 ) -> Flask:
-    """The web app; the clinic is validated now, so a bad config fails at start-up."""
+    """The web app; the clinic is validated now, so a bad config fails at start-up.
+    `hosts`: names the browsers use for this server, besides the loopback ones."""
     from handouts.web.views import views
 
     workspace = source if isinstance(source, Workspace) else Workspace.open(source)
@@ -67,7 +78,9 @@ def create_app(
         static_url_path="/static",
     )
     app.config["MAX_CONTENT_LENGTH"] = MAX_BODY
-    app.extensions["handouts"] = NurseStation(workspace, cache or LayoutCacheOptions())
+    nurse = NurseStation(workspace, cache or LayoutCacheOptions())
+    nurse.hosts = LOOPBACK_NAMES | {host.lower().strip("[]") for host in hosts}
+    app.extensions["handouts"] = nurse
     app.register_blueprint(views)
     return app
 
@@ -95,10 +108,19 @@ def warning_for(host: str) -> str | None:
     )
 
 
+def server_names(options: ServeOptions) -> set[str]:
+    """The host names a browser may use for this server: the address it listens on, and
+    on every interface this computer's own names; plus those given with --allow-host."""
+    names = {options.host, *options.allowed_hosts}
+    if options.host in ("0.0.0.0", "::"):
+        names |= {socket.gethostname(), socket.getfqdn()}
+    return names
+
+
 def serve(workspace: Workspace, options: ServeOptions) -> None:
     import waitress
 
-    app = create_app(workspace, options.cache)
+    app = create_app(workspace, options.cache, server_names(options))
     log.info("nurse station on http://%s:%d/ (Ctrl-C to stop)", options.host, options.port)
     waitress.serve(
         app, host=options.host, port=options.port, threads=options.threads, ident="handouts"

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Mapping
+from urllib.parse import urlsplit
 
 from flask import Blueprint, Response, render_template, request
 from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 
+from handouts.commands.printing import PrintError, handout_settings, send_to_printer
 from handouts.engine.fonts import FACES
 from handouts.engine.medicines import ENTRY_FIELDS
 from handouts.engine.output import handout_file_name
@@ -29,13 +31,17 @@ SECURITY_HEADERS = {
     "Cache-Control": "no-store",
     "Pragma": "no-cache",
     "X-Content-Type-Options": "nosniff",
-    "Referrer-Policy": "no-referrer",
+    # same-origin, not no-referrer: under no-referrer a browser sends "Origin: null" with
+    # the form's own POSTs, and same_origin_only could not tell them from a forgery.
+    "Referrer-Policy": "same-origin",
     "X-Frame-Options": "SAMEORIGIN",
     "Content-Security-Policy": "default-src 'self'; frame-ancestors 'self'; form-action 'self'",
 }
 
 
-def page(values: Mapping[str, str], errors: Mapping[str, str], status: int = 200) -> Response:
+def page(
+    values: Mapping[str, str], errors: Mapping[str, str], status: int = 200, notice: str = ""
+) -> Response:
     nurse = station()
     html = render_template(
         "form.html",
@@ -49,6 +55,8 @@ def page(values: Mapping[str, str], errors: Mapping[str, str], status: int = 200
         errors=errors,
         medicine_rows=MEDICINE_ROWS,
         default_plan=nurse.workspace.clinic.config.medicines.default_plan,
+        desk_queues=nurse.desk_queues,
+        notice=notice,
     )
     return Response(html, status=status, mimetype="text/html")
 
@@ -109,7 +117,10 @@ def form() -> Response:
 def handout() -> Response:
     values = {k: v for k, v in request.form.items() if isinstance(v, str)}
     parsed, errors = validate(values)
-    if parsed is None:
+    queue = desk_queue(values)
+    if queue == "":
+        errors["printer"] = "Choose one of the clinic's printers."
+    if parsed is None or errors:
         return page(values, errors, 400)
     try:
         pdf = station().pdf(parsed)
@@ -117,11 +128,72 @@ def handout() -> Response:
         log.error("render failed for %s-%s-%s", parsed.procedure, parsed.phase, parsed.language)
         message = "The handout could not be made. Please tell the clinic's IT contact."
         return page(values, {"form": message}, 500)
+    if queue:
+        return print_on_desk(values, pdf, queue)
     disposition = "attachment" if values.get("download") == "1" else "inline"
     response = Response(pdf, mimetype="application/pdf")
     name = handout_file_name(parsed)
     response.headers["Content-Disposition"] = f'{disposition}; filename="{name}"'
     return response
+
+
+def desk_queue(values: Mapping[str, str]) -> str | None:
+    """The queue a Print asks for: None when the server does not print (no Print, or no
+    desk queue: the browser prints), "" when the form names a queue the clinic does not
+    list (the form never prints to any other)."""
+    queues = station().desk_queues
+    if values.get("print") != "1" or not queues:
+        return None
+    chosen = values.get("printer", queues[0])
+    return chosen if chosen in queues else ""
+
+
+def print_on_desk(values: Mapping[str, str], pdf: bytes, queue: str) -> Response:
+    """Sends the handout to the desk queue and says what happened: the job, or the print
+    server's trouble in one line (which names the queue, never the patient)."""
+    try:
+        job = send_to_printer(pdf, queue, handout_settings(station().workspace.clinic.config))
+    except PrintError as exc:
+        log.error("%s", exc.message)
+        return page(values, {"form": f"Not printed: {exc.message}."}, 503)
+    log.info("sent a handout to %s, job %s", job.queue, job.id)
+    return page(values, {}, notice=f"Sent to {job.queue}, job {job.number}.")
+
+
+@views.before_app_request
+def same_origin_only() -> Response | None:
+    """Refuses (403) a request for a host name that is not this server's (DNS rebinding)
+    and a POST sent by another site's page (cross-site request forgery): the server
+    renders patient data and can print."""
+    if host_name(request.host) not in station().hosts:
+        return Response("403 Forbidden: not this server's address", 403, mimetype="text/plain")
+    if request.method == "POST" and not from_own_page():
+        return Response("403 Forbidden: not sent by this form", 403, mimetype="text/plain")
+    return None
+
+
+def host_name(host: str) -> str:
+    """The name of a Host header without its port: `[::1]:8080` -> `::1`."""
+    if host.startswith("["):
+        return host[1 : host.find("]")].lower()
+    return host.rsplit(":", 1)[0].lower() if host.count(":") == 1 else host.lower()
+
+
+def from_own_page() -> bool:
+    """Whether the browser says the request came from this server's own page: its
+    Sec-Fetch-Site, then Origin (Referer when Origin is absent). A client that sends none
+    of them is no browser, so no other site's page can have sent it."""
+    site = request.headers.get("Sec-Fetch-Site")
+    if site is not None and site not in ("same-origin", "none"):
+        return False
+    origin = request.headers.get("Origin")
+    if origin is None:
+        referer = request.headers.get("Referer")
+        if referer is None:
+            return True
+        parts = urlsplit(referer)
+        origin = f"{parts.scheme}://{parts.netloc}"
+    return origin == f"{request.scheme}://{request.host}"
 
 
 @views.get("/logo")
