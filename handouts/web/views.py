@@ -181,19 +181,17 @@ def host_name(host: str) -> str:
 
 def from_own_page() -> bool:
     """Whether the browser says the request came from this server's own page: its
-    Sec-Fetch-Site, then Origin (Referer when Origin is absent). A client that sends none
-    of them is no browser, so no other site's page can have sent it."""
+    Sec-Fetch-Site, then the host and port of Origin (of Referer when Origin is absent)
+    against the Host header, which same_origin_only has checked. The scheme is not
+    compared, so a TLS proxy in front that passes the browser's Host on still works. A
+    client that sends none of them is no browser: no other site's page sent it."""
     site = request.headers.get("Sec-Fetch-Site")
     if site is not None and site not in ("same-origin", "none"):
         return False
-    origin = request.headers.get("Origin")
-    if origin is None:
-        referer = request.headers.get("Referer")
-        if referer is None:
-            return True
-        parts = urlsplit(referer)
-        origin = f"{parts.scheme}://{parts.netloc}"
-    return origin == f"{request.scheme}://{request.host}"
+    sender = request.headers.get("Origin", request.headers.get("Referer"))
+    if sender is None:
+        return True
+    return urlsplit(sender).netloc.lower() == request.host.lower()
 
 
 @views.get("/logo")
