@@ -10,9 +10,10 @@ STAMP  := $(VENV)/.installed
 # Arabic, Bengali, Gurmukhi...): WeasyPrint finds them through fontconfig.
 SYSTEM_PACKAGES := libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 poppler-utils qpdf fonts-dejavu-core fonts-noto-core fonts-noto-cjk
 # The browser test drives Debian's chromium (never a downloaded browser build); the
-# printing tests start their own CUPS scheduler (cupsd from cups, lp/lpstat from
-# cups-client, ipptool from cups-ipp-utils).
-TEST_PACKAGES := chromium cups cups-client cups-ipp-utils
+# printing tests start their own CUPS scheduler (cupsd from cups-daemon; lp, lpstat,
+# lpadmin from cups-client; ipptool from cups-ipp-utils), without the `cups` package's
+# filters, Ghostscript and Avahi: their queues run no filter.
+TEST_PACKAGES := chromium cups-daemon cups-client cups-ipp-utils
 
 .PHONY: demo test setup system-deps lint lock clean
 

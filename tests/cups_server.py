@@ -1,6 +1,12 @@
 """A private CUPS scheduler for the printing tests: Debian's `cupsd -f` with its own
-cupsd.conf and cups-files.conf in a temp folder, on a free loopback port, keeping every
-job's files (PreserveJobFiles) so a test can read what arrived.
+cupsd.conf and cups-files.conf in a temp folder, keeping every job's files
+(PreserveJobFiles) so a test can read what arrived. The tool under test reaches it on a
+free loopback port (over a Unix socket alone, `lpoptions -l` finds no printer-uri). Its
+admin operations (adding, removing, pausing, rejecting queues) need an authenticated
+member of SystemGroup, root: the tests make them over a Unix socket in a folder only
+root may enter, where the scheduler reads the client's user from the socket (peer
+credentials). Over the port, another user of the machine may list the queues, but
+cannot add one, even by claiming to be root in the request.
 
 Each pytest process (each xdist worker) starts its own, so workers share no queue, no
 port and no spool. Queues print to file:///dev/null: a raw queue (no driver) or one with
@@ -10,24 +16,36 @@ and media choices the way a real driver does. No filter program ever runs.
 
 from __future__ import annotations
 
+import ctypes
 import json
 import os
 import re
 import shutil
+import signal
 import socket
 import subprocess
+import sys
 import tempfile
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
 #: CUPS commands the tests run; the scheduler and lpadmin live in /usr/sbin.
 COMMANDS = ("cupsd", "lp", "lpstat", "lpoptions", "lpadmin", "cupsdisable", "cupsreject", "ipptool")
-PACKAGES = "cups cups-client cups-ipp-utils"
+PACKAGES = "cups-daemon cups-client cups-ipp-utils"
 DEADLINE = 30.0  # seconds for the scheduler to answer or a job to arrive; it takes well under 1
 
+#: What only root may do: add, change or remove queues and classes, set the default,
+#: pause, resume, reject, accept, purge.
+ADMIN_OPERATIONS = (
+    "CUPS-Add-Modify-Printer CUPS-Delete-Printer CUPS-Add-Modify-Class CUPS-Delete-Class "
+    "CUPS-Set-Default CUPS-Accept-Jobs CUPS-Reject-Jobs Pause-Printer Resume-Printer Purge-Jobs"
+)
 CUPSD_CONF = """\
 Listen 127.0.0.1:{port}
+Listen {socket}
 LogLevel warn
 WebInterface No
 Browsing No
@@ -39,6 +57,11 @@ PreserveJobHistory Yes
   Allow all
 </Location>
 <Policy default>
+  <Limit {admin}>
+    AuthType Basic
+    Require user @SYSTEM
+    Order deny,allow
+  </Limit>
   <Limit All>
     Order allow,deny
     Allow all
@@ -59,7 +82,6 @@ AccessLog {root}/log/access_log
 ErrorLog {root}/log/error_log
 PageLog {root}/log/page_log
 Printcap {root}/printcap
-FileDevice Yes
 Sandboxing Relaxed
 SystemGroup root
 """
@@ -150,11 +172,13 @@ def missing_reason() -> str | None:
     return None
 
 
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
+@contextmanager
+def refused_address() -> Iterator[str]:
+    """A loopback address where nothing answers, for as long as the block runs: a port
+    bound but not listening refuses every connection, and no other process can take it."""
+    with socket.socket() as bound:
+        bound.bind(("127.0.0.1", 0))
+        yield f"127.0.0.1:{bound.getsockname()[1]}"
 
 
 @dataclass
@@ -170,14 +194,22 @@ class CupsServer:
         return f"127.0.0.1:{self.port}"
 
     @property
+    def socket(self) -> Path:
+        """Its Unix socket, in a folder only root may enter: over it the scheduler knows
+        the client's user (peer credentials), which its admin operations require."""
+        return self.root / "admin" / "cups.sock"
+
+    @property
     def env(self) -> dict[str, str]:
+        """For the tool under test: the scheduler's loopback port."""
         clean = {k: v for k, v in os.environ.items() if k not in ("LPDEST", "PRINTER")}
         return {**clean, "CUPS_SERVER": self.address, "LC_ALL": "C"}
 
     def run(self, name: str, *args: str) -> subprocess.CompletedProcess[str]:
         """A CUPS command against this server; fails the test if it fails."""
+        env = {**self.env, "CUPS_SERVER": str(self.socket)}
         done = subprocess.run(
-            [str(find(name)), *args], capture_output=True, text=True, env=self.env, check=False
+            [str(find(name)), *args], capture_output=True, text=True, env=env, check=False
         )
         assert done.returncode == 0, f"{name} {' '.join(args)}: {done.stderr}{self.log()}"
         return done
@@ -233,24 +265,46 @@ class CupsServer:
 
 
 def start_cups() -> CupsServer:
-    """A fresh scheduler; a port another process took first is retried with another."""
+    """A fresh scheduler; a port another process took first is retried with another.
+    Whatever happens while it starts (even Ctrl-C), a scheduler not handed over is stopped."""
+    said = ""
     for _attempt in range(3):
-        root = Path(tempfile.mkdtemp(prefix="handouts-cups-"))
-        root.chmod(0o755)  # cupsd hands the spool to the lp group
-        for sub in ("spool", "tmp", "cache", "state", "log", "ppd"):
-            (root / sub).mkdir()
-        port = free_port()
-        (root / "cupsd.conf").write_text(CUPSD_CONF.format(port=port))
-        (root / "cups-files.conf").write_text(CUPS_FILES_CONF.format(root=root))
-        command = [str(find("cupsd")), "-f", "-c", str(root / "cupsd.conf")]
-        command += ["-s", str(root / "cups-files.conf")]
-        process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        server = CupsServer(root, port, process)
-        if wait_until_ready(server):
-            return server
-        said = server.log()
+        server = launch_cupsd()
+        try:
+            if wait_until_ready(server):
+                return server
+            said = server.log()
+        except BaseException:
+            server.stop()
+            raise
         server.stop()
     raise AssertionError(f"the test print server did not start{said}")
+
+
+def launch_cupsd() -> CupsServer:
+    root = Path(tempfile.mkdtemp(prefix="handouts-cups-"))
+    root.chmod(0o755)  # cupsd hands the spool to the lp group
+    for sub in ("spool", "tmp", "cache", "state", "log", "ppd", "admin"):
+        (root / sub).mkdir()
+    (root / "admin").chmod(0o700)
+    port = free_port()
+    conf = CUPSD_CONF.format(port=port, socket=root / "admin" / "cups.sock", admin=ADMIN_OPERATIONS)
+    (root / "cupsd.conf").write_text(conf)
+    (root / "cups-files.conf").write_text(CUPS_FILES_CONF.format(root=root))
+    command = [str(find("cupsd")), "-f", "-c", str(root / "cupsd.conf")]
+    command += ["-s", str(root / "cups-files.conf")]
+    process = subprocess.Popen(
+        command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, preexec_fn=die_with_parent
+    )
+    return CupsServer(root, port, process)
+
+
+def die_with_parent() -> None:
+    """In the child before cupsd starts: the kernel kills it (SIGKILL) when the pytest
+    process that started it dies, so a killed xdist worker leaves no scheduler behind."""
+    if sys.platform == "linux":
+        pr_set_pdeathsig = 1
+        ctypes.CDLL(None, use_errno=True).prctl(pr_set_pdeathsig, signal.SIGKILL)
 
 
 def wait_until_ready(server: CupsServer) -> bool:
@@ -265,3 +319,20 @@ def wait_until_ready(server: CupsServer) -> bool:
             return True
         time.sleep(0.05)
     return False
+
+
+@contextmanager
+def silent_address() -> Iterator[str]:
+    """A loopback address that takes connections (the kernel's backlog) and never
+    answers, for as long as the block runs: a print server that hangs."""
+    with socket.socket() as listening:
+        listening.bind(("127.0.0.1", 0))
+        listening.listen(8)
+        yield f"127.0.0.1:{listening.getsockname()[1]}"
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port: int = probe.getsockname()[1]
+        return port
