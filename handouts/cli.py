@@ -185,6 +185,8 @@ def build(
 
     PROCEDURE is vertebroplasty or kyphoplasty; PHASE is pre or post.
     """
+    if printer and not to_printer:
+        raise click.UsageError("--printer needs --print")
     workspace = app.workspace
     request = request_or_error(
         fields,
@@ -195,13 +197,12 @@ def build(
     )
     stamper = None if as_html else stamper_for(workspace, app.cache)
     if to_printer:
-        from handouts.commands.printing import handout_settings, send_to_printer
+        from handouts.commands.printing import desk_queue, handout_settings, send_to_printer
 
         made = make_pdf(workspace, request, stamper)
         _log_warnings(made.warnings)
-        printing = workspace.clinic.config.printing
-        queue = printer or next(iter(printing.desk_queues), None)
-        job = send_to_printer(made.data, queue, handout_settings(workspace.clinic.config))
+        config = workspace.clinic.config
+        job = send_to_printer(made.data, desk_queue(config, printer), handout_settings(config))
         log.info("sent to %s, job %s", job.queue, job.id)
         return
     built = build_handout(workspace, request, output, html=as_html, stamper=stamper)

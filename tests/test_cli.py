@@ -107,6 +107,16 @@ def test_print_without_lp_fails_clearly(tmp_path):
     assert "the 'lp' command was not found" in result.stderr
 
 
+def test_printer_without_print_is_a_usage_error(tmp_path):
+    """As batch refuses it: a --printer alone would otherwise write a file, not print."""
+    result = CliRunner().invoke(
+        main, ["build", "kyphoplasty", "post", "--printer", "desk", "-o", str(tmp_path / "x.pdf")]
+    )
+    assert result.exit_code == 2
+    assert "Error: --printer needs --print" in result.output
+    assert list(tmp_path.iterdir()) == []
+
+
 def test_list_shows_versions_and_review_dates():
     result = CliRunner().invoke(main, ["list"])
     assert result.exit_code == 0

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
 from helpers import append_clinic_toml, edit_clinic_toml, open_pdf, run_cli, text_of
+from pydantic import ValidationError
 
-from handouts.engine.clinic import Protocol
+from handouts.engine.clinic import Printing, Protocol
 from handouts.engine.request import HandoutRequest
 from handouts.workspace import Workspace
 
@@ -135,3 +137,13 @@ def test_printing_queues_must_be_cups_queue_names(clinic_copy):
     readme = (Path(__file__).parents[1] / "README.md").read_text()
     assert '| `desk` | `""` |' in readme  # the [printing] table
     assert '| `mail_room` | `""` |' in readme
+
+
+@pytest.mark.parametrize("name", ["desk?1", "desk@printhost", "desk\u0001", "desk\u007f", "-desk"])
+def test_names_cups_refuses_or_reads_otherwise_are_not_queue_names(name):
+    """lpadmin refuses ? and control characters; lp reads desk@host as another server."""
+    with pytest.raises(ValidationError, match="not a CUPS queue name"):
+        Printing(desk=name)
+    assert Printing(desk=["desk-1", "Desk.2", "étage-3"]).desk_queues == (
+        "desk-1", "Desk.2", "étage-3",
+    )  # fmt: skip

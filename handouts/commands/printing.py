@@ -10,6 +10,9 @@ are read with LC_ALL=C, so the parsing does not depend on the user's language.
 Every job is sent at actual size (print-scaling=none, fit-to-page=false) on the
 clinic's media; a mailing adds sides=two-sided-long-edge when its letters are laid out
 for duplex. The job title is never patient data: "handout" or "mailing".
+CUPS reads queue names without regard to case (`Desk` is `desk`); messages use the
+server's spelling. A print has one deadline for all its commands, so the web form's
+thread never waits on a hung print server for long.
 """
 
 from __future__ import annotations
@@ -18,23 +21,22 @@ import os
 import re
 import shutil
 import subprocess
+import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal, Protocol
 
-from handouts.engine.clinic import QUEUE_NAME, ClinicConfig
+from handouts.engine.clinic import QUEUE_NAME, QUEUE_NAME_RULE, ClinicConfig
 from handouts.errors import OutputError
+from handouts.mail.assemble import HOW_TO_PRINT
 
 #: PWG media names (PWG 5101.1), which every CUPS queue maps to its own sizes.
 MEDIA = {"letter": "na_letter_8.5x11in", "A4": "iso_a4_210x297mm"}
 Sides = Literal["one-sided", "two-sided-long-edge"]
-TIMEOUT = 60  # seconds for one CUPS command; a live scheduler answers in milliseconds
-
-#: How to print a mailing by hand, for the cover sheet's readers and the error message.
-HOW_TO_PRINT = {
-    True: "at actual size (100%), on both sides, long edge",
-    False: "at actual size (100%), on one side",
-}
+#: Seconds a whole print (or `printers`) may take from the command line, and from the
+#: web form, whose server thread waits meanwhile; a live scheduler answers in milliseconds.
+TIMEOUT = 60.0
+WEB_TIMEOUT = 15.0
 
 
 class PrintError(OutputError):
@@ -68,6 +70,29 @@ class PrintJob:
         return f"{self.queue}-{self.number}"
 
 
+class Deadline:
+    """One time limit shared by every CUPS command of a print."""
+
+    def __init__(self, seconds: float) -> None:
+        self.seconds = seconds
+        self.end = time.monotonic() + seconds
+
+    def left(self) -> float:
+        return max(self.end - time.monotonic(), 0.001)
+
+
+def desk_queue(config: ClinicConfig, printer: str | None) -> str | None:
+    """The queue for a handout: the one asked for, else the clinic's (first) desk queue,
+    else None (the print server's default)."""
+    return printer or next(iter(config.printing.desk_queues), None)
+
+
+def mail_queue(config: ClinicConfig, printer: str | None) -> str | None:
+    """The queue for a mailing: the one asked for, else the clinic's mail room, else None
+    (the print server's default)."""
+    return printer or config.printing.mail_room or None
+
+
 def handout_settings(config: ClinicConfig) -> JobSettings:
     """A handout (normal or large print): actual size on the clinic's paper."""
     return JobSettings("handout", MEDIA[config.brand.page_size])
@@ -79,25 +104,28 @@ def mailing_settings(config: ClinicConfig, duplex: bool) -> JobSettings:
     return JobSettings("mailing", MEDIA[config.brand.page_size], sides)
 
 
-def send_to_printer(pdf: bytes, queue: str | None, settings: JobSettings) -> PrintJob:
-    """Prints via `lp`, reading the PDF from stdin; checks the queue first, because `lp`
-    queues a job on a paused printer without a word and blames a dead scheduler on the
-    queue's name."""
+def send_to_printer(
+    pdf: bytes, queue: str | None, settings: JobSettings, seconds: float = TIMEOUT
+) -> PrintJob:
+    """Prints via `lp`, reading the PDF from stdin, all within `seconds`; checks the
+    queue first, because `lp` queues a job on a paused printer without a word and blames
+    a dead scheduler on the queue's name."""
     lp = tool("lp")
     if queue is not None:
         check_queue_name(queue)
-    server_running(queue)
-    queue = queue or default_queue()
-    state = queue_state(queue)
+    deadline = Deadline(seconds)
+    server_running(queue, deadline)
+    state = queue_state(queue or default_queue(deadline), deadline)
+    queue = state.name  # the server's spelling
     if not state.accepting:
         raise PrintError(f"cannot print to {queue}: the queue is rejecting jobs{state.why}")
     if not state.enabled:
         raise PrintError(f"cannot print to {queue}: the queue is paused (disabled){state.why}")
     command = [lp, "-d", queue, "-t", settings.title, *settings.options()]
-    done = run(command, pdf, queue)
+    done = run(command, pdf, queue, deadline)
     if done.returncode != 0:
         raise PrintError(f"cannot print to {queue}: lp said: {said(done)}")
-    found = re.search(rf"request id is {re.escape(queue)}-(\d+)", done.stdout)
+    found = re.search(rf"request id is {re.escape(queue)}-(\d+)", done.stdout, re.IGNORECASE)
     if found is None:
         raise PrintError(f"cannot print to {queue}: lp gave no job id ({said(done)})")
     return PrintJob(queue, int(found.group(1)))
@@ -105,10 +133,7 @@ def send_to_printer(pdf: bytes, queue: str | None, settings: JobSettings) -> Pri
 
 def check_queue_name(queue: str) -> None:
     if not re.fullmatch(QUEUE_NAME, queue):
-        raise PrintError(
-            "cannot print: not a CUPS queue name (up to 127 printable characters, no "
-            "spaces, slashes, quotes or #; see `make-handouts printers`)"
-        )
+        raise PrintError(f"cannot print: not a CUPS queue name ({QUEUE_NAME_RULE})")
 
 
 def tool(name: str) -> str:
@@ -122,16 +147,21 @@ def tool(name: str) -> str:
 
 
 def run(
-    command: list[str], data: bytes | None, queue: str | None
+    command: list[str], data: bytes | None, queue: str | None, deadline: Deadline
 ) -> subprocess.CompletedProcess[str]:
-    """A CUPS command in the C locale (its messages parsed in English)."""
+    """A CUPS command in the C locale (its messages parsed in English), stopped at the
+    deadline."""
     env = {**os.environ, "LC_ALL": "C", "LANG": "C"}
+    where = f" to {queue}" if queue else ""
     try:
         done = subprocess.run(
-            command, input=data, capture_output=True, timeout=TIMEOUT, env=env, check=False
+            command, input=data, capture_output=True, timeout=deadline.left(), env=env, check=False
         )
-    except (OSError, subprocess.TimeoutExpired) as exc:
-        where = f" to {queue}" if queue else ""
+    except subprocess.TimeoutExpired:
+        raise PrintError(
+            f"cannot print{where}: the print server did not answer within {deadline.seconds:g} s"
+        ) from None
+    except OSError as exc:
         raise PrintError(f"cannot print{where}: {command[0]} failed to run ({exc})") from None
     return subprocess.CompletedProcess(
         command,
@@ -147,9 +177,9 @@ def said(done: subprocess.CompletedProcess[str]) -> str:
     return text.removeprefix("lp: ").removeprefix("Error - ") or f"exit code {done.returncode}"
 
 
-def server_running(queue: str | None) -> None:
+def server_running(queue: str | None, deadline: Deadline) -> None:
     """Fails with one line naming the server (and the queue) when the scheduler is down."""
-    done = run([tool("lpstat"), "-H", "-r"], None, queue)
+    done = run([tool("lpstat"), "-H", "-r"], None, queue, deadline)
     lines = done.stdout.splitlines()
     server = lines[0].strip() if lines else "localhost"
     if "scheduler is running" not in done.stdout:
@@ -160,15 +190,21 @@ def server_running(queue: str | None) -> None:
         )
 
 
-def default_queue() -> str:
-    done = run([tool("lpstat"), "-d"], None, None)
-    found = re.search(r"system default destination: (\S+)", done.stdout)
+def default_queue(deadline: Deadline) -> str:
+    found = server_default(deadline)
     if found is None:
         raise PrintError(
             "cannot print: no queue given and the print server has no default queue "
             "(use --printer, or set [printing] in clinic.toml; see `make-handouts printers`)"
         )
-    return found.group(1)
+    return found
+
+
+def server_default(deadline: Deadline) -> str | None:
+    """The print server's default queue (`lpstat -d`), or None when it has none."""
+    done = run([tool("lpstat"), "-d"], None, None, deadline)
+    found = re.search(r"system default destination: (\S+)", done.stdout)
+    return found.group(1) if found else None
 
 
 State = Literal["idle", "printing", "disabled"]
@@ -195,15 +231,17 @@ class QueueState:
         return f' ("{self.reason}")' if self.reason else ""
 
 
-def queue_state(queue: str) -> QueueState:
-    done = run([tool("lpstat"), "-p", queue, "-a", queue], None, queue)
+def queue_state(queue: str, deadline: Deadline) -> QueueState:
+    """The queue's state, its name in the server's spelling (CUPS ignores case)."""
+    done = run([tool("lpstat"), "-p", queue, "-a", queue], None, queue, deadline)
     states = parse_queues(done.stdout)
-    if done.returncode != 0 or queue not in states:
+    found = [state for name, state in states.items() if name.lower() == queue.lower()]
+    if done.returncode != 0 or not found:
         raise PrintError(
             f"cannot print to {queue}: the print server has no such queue "
             "(see `make-handouts printers`)"
         )
-    return states[queue]
+    return found[0]
 
 
 def parse_queues(text: str) -> dict[str, QueueState]:
@@ -239,14 +277,14 @@ class QueueInfo:
 
 def list_queues() -> list[QueueInfo]:
     """Every queue of the print server, with its state and options (`lpoptions -l`)."""
-    server_running(None)
-    done = run([tool("lpstat"), "-p", "-a"], None, None)
+    deadline = Deadline(TIMEOUT)
+    server_running(None, deadline)
+    done = run([tool("lpstat"), "-p", "-a"], None, None, deadline)
     states = parse_queues(done.stdout)
-    default = run([tool("lpstat"), "-d"], None, None).stdout
-    default_name = default.split(": ", 1)[1].strip() if ": " in default else ""
+    default_name = server_default(deadline)
     queues = []
     for name, state in sorted(states.items()):
-        options = queue_options(name)
+        options = queue_options(name, deadline)
         queues.append(
             QueueInfo(
                 state,
@@ -258,10 +296,10 @@ def list_queues() -> list[QueueInfo]:
     return queues
 
 
-def queue_options(queue: str) -> dict[str, tuple[str, ...]]:
+def queue_options(queue: str, deadline: Deadline) -> dict[str, tuple[str, ...]]:
     """{option keyword in lower case: its choices} from `lpoptions -p QUEUE -l`; a raw
     queue (no driver) lists none."""
-    done = run([tool("lpoptions"), "-p", queue, "-l"], None, queue)
+    done = run([tool("lpoptions"), "-p", queue, "-l"], None, queue, deadline)
     options = {}
     for line in done.stdout.splitlines():
         key, colon, choices = line.partition(":")
@@ -283,7 +321,7 @@ def print_mailing(config: ClinicConfig, mailing: Path, options: MailingOptions) 
     how = HOW_TO_PRINT[options.duplex]
     if not mailing.is_file():
         raise PrintError(f"nothing to print: no letter was written, so there is no {mailing}")
-    queue = options.printer or config.printing.mail_room or None
+    queue = mail_queue(config, options.printer)
     try:
         return send_to_printer(
             mailing.read_bytes(), queue, mailing_settings(config, options.duplex)

@@ -14,9 +14,14 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from handouts.errors import ConfigError, error_lines, key_path
 
 HEX_COLOR = r"^#(?:[0-9a-fA-F]{3}|[0-9a-fA-F]{6})$"
-#: A CUPS queue name: up to 127 printable characters, no space, slash, backslash, quote
-#: or # (lpadmin's rule), and not starting with "-" (never read as an option).
-QUEUE_NAME = r"^(?!-)[^\s/\\'\"#]{1,127}$"
+#: A CUPS queue name: up to 127 printable characters, no space or control character,
+#: slash, backslash, quote, # or ? (lpadmin refuses them), no @ (lp reads queue@host as a
+#: queue on another server), and not starting with "-" (never read as an option).
+QUEUE_NAME = r"^(?!-)[^\s\x00-\x20\x7f/\\'\"#?@]{1,127}$"
+QUEUE_NAME_RULE = (
+    "up to 127 printable characters, no spaces, slashes, quotes, #, ? or @; "
+    "see `make-handouts printers`"
+)
 Sedation = Literal["local", "sedation", "general"]
 
 
@@ -260,10 +265,7 @@ class Printing(_Strict):
         names = [value] if isinstance(value, str) else value
         for name in names:
             if (name or isinstance(value, list)) and not re.fullmatch(QUEUE_NAME, name):
-                raise ValueError(
-                    "not a CUPS queue name (up to 127 printable characters, no spaces, "
-                    "slashes, quotes or #)"
-                )
+                raise ValueError(f"not a CUPS queue name ({QUEUE_NAME_RULE})")
         return value
 
     @property
