@@ -6,10 +6,14 @@ from __future__ import annotations
 
 import itertools
 import logging
+import re
+import shutil
+import subprocess
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from cups_server import CupsServer
+from cups_server import CupsServer, find, refused_address, silent_address
 from helpers import append_clinic_toml, edit_clinic_toml, open_pdf, page_texts, run_cli
 
 from handouts.web.app import create_app
@@ -31,8 +35,17 @@ def only_new_job(cups: CupsServer, before: set[int]) -> int:
     return new.pop()
 
 
-def build_print(cups: CupsServer, cwd: Path, *args: str):
-    return run_cli("build", "kyphoplasty", "pre", *PATIENT, "--print", *args, cwd=cwd, env=cups.env)
+def build_print(cups: CupsServer, cwd: Path, *args: str, env: dict[str, str] | None = None):
+    command = ["build", "kyphoplasty", "pre", *PATIENT, "--print", *args]
+    return run_cli(*command, cwd=cwd, env=env or cups.env)
+
+
+def with_empty_tmpdir(env: dict[str, str], cwd: Path) -> tuple[dict[str, str], Path]:
+    """The environment with TMPDIR an empty folder of its own, to see that nothing (no
+    copy of the PDF) is written there either."""
+    tmp = cwd / "tmp"
+    tmp.mkdir()
+    return {**env, "TMPDIR": str(tmp)}, tmp
 
 
 def assert_same_document(spooled: bytes, written: bytes) -> None:
@@ -43,12 +56,14 @@ def assert_same_document(spooled: bytes, written: bytes) -> None:
 
 def test_build_print_sends_the_handout_at_actual_size(cups, tmp_path):
     desk = new_queue(cups, "desk")
+    env, tmp = with_empty_tmpdir(cups.env, tmp_path)
     before = cups.jobs()
-    result = build_print(cups, tmp_path, "--printer", desk)
+    result = build_print(cups, tmp_path, "--printer", desk, env=env)
     assert result.returncode == 0, result.stderr
     job = only_new_job(cups, before)
     assert f"sent to {desk}, job {desk}-{job}" in result.stderr
-    assert list(tmp_path.iterdir()) == []  # no copy of the PDF on disk
+    assert list(tmp_path.iterdir()) == [tmp]  # no copy of the PDF on disk
+    assert list(tmp.iterdir()) == []
 
     written = tmp_path / "written.pdf"
     built = run_cli("build", "kyphoplasty", "pre", *PATIENT, "-o", str(written), cwd=tmp_path)
@@ -99,11 +114,17 @@ def test_without_queue_the_server_default_prints(cups, tmp_path):
     assert f"sent to {default}, job {default}-{job}" in result.stderr
 
 
-def make_trouble(cups: CupsServer, case: str, queue: str) -> dict[str, str]:
+@pytest.fixture
+def refused() -> Iterator[str]:
+    """An address where no print server answers, for the test's duration."""
+    with refused_address() as address:
+        yield address
+
+
+def make_trouble(cups: CupsServer, case: str, queue: str, refused: str) -> dict[str, str]:
     """The environment of a print that must fail; the queue broken as the case says."""
     if case == "scheduler down":
-        port = cups.port + 1 if cups.port < 65535 else cups.port - 1  # nothing listens there
-        return {**cups.env, "CUPS_SERVER": f"127.0.0.1:{port}"}
+        return {**cups.env, "CUPS_SERVER": refused}
     if case == "cupsdisable":
         cups.run("cupsdisable", "-r", "out of toner", queue)
     elif case == "cupsreject":
@@ -120,10 +141,10 @@ FAILURES = {
 
 
 @pytest.mark.parametrize("case", list(FAILURES))
-def test_each_failure_is_one_clear_line_naming_the_queue(cups, tmp_path, case):
+def test_each_failure_is_one_clear_line_naming_the_queue(cups, tmp_path, case, refused):
     queue = new_queue(cups, "broken")
     target = "no-such-queue" if case == "unknown queue" else queue
-    env = make_trouble(cups, case, queue)
+    env, tmp = with_empty_tmpdir(make_trouble(cups, case, queue, refused), tmp_path)
     before = cups.jobs()
     result = run_cli(
         "build", "kyphoplasty", "pre", *PATIENT, "--print", "--printer", target,
@@ -134,7 +155,19 @@ def test_each_failure_is_one_clear_line_naming_the_queue(cups, tmp_path, case):
     assert result.stderr == f"Error: cannot print to {target}: {expected}\n"
     assert NAME not in result.stderr
     assert cups.jobs() == before
-    assert list(tmp_path.iterdir()) == []
+    assert list(tmp_path.iterdir()) == [tmp]
+    assert list(tmp.iterdir()) == []
+
+
+def test_queue_names_are_matched_without_regard_to_case(cups, tmp_path):
+    """CUPS reads `mixed-case-desk` as `Mixed-Case-Desk`; the tool says the server's name."""
+    desk = new_queue(cups, "Mixed-Case-Desk")
+    before = cups.jobs()
+    result = build_print(cups, tmp_path, "--printer", desk.lower())
+    assert result.returncode == 0, result.stderr
+    job = only_new_job(cups, before)
+    assert f"sent to {desk}, job {desk}-{job}" in result.stderr
+    assert cups.attributes(desk, job)["job-name"] == "handout"
 
 
 HEADER = "record_id,procedure,phase,language,patient_name,address_line1,city,state,postal_code\n"
@@ -221,12 +254,11 @@ def test_printers_lists_state_and_options(cups):
     ]
 
 
-def test_printers_without_server_is_one_line(cups):
-    env = {**cups.env, "CUPS_SERVER": f"127.0.0.1:{cups.port + 1}"}
-    result = run_cli("printers", env=env)
+def test_printers_without_server_is_one_line(cups, refused):
+    result = run_cli("printers", env={**cups.env, "CUPS_SERVER": refused})
     assert result.returncode == 2
     assert result.stderr == (
-        f"Error: cannot print: the print server (CUPS at 127.0.0.1:{cups.port + 1}) "
+        f"Error: cannot print: the print server (CUPS at {refused}) "
         "is not running or cannot be reached\n"
     )
 
@@ -248,6 +280,15 @@ def desk_app(cups, clinic_copy, monkeypatch):
 FORM = {"procedure": "kyphoplasty", "phase": "pre", "language": "en", "patient_name": NAME}
 
 
+def form_token(client) -> str:
+    """The token of the form the server serves (a print must carry it)."""
+    found = re.search(
+        r'name="token" value="([0-9a-f]{64})"', client.get("/").get_data(as_text=True)
+    )
+    assert found, "the form has no token"
+    return found.group(1)
+
+
 def test_web_form_prints_to_the_chosen_desk_queue(cups, desk_app, caplog):
     client, queues = desk_app
     form = client.get("/").get_data(as_text=True)
@@ -255,11 +296,18 @@ def test_web_form_prints_to_the_chosen_desk_queue(cups, desk_app, caplog):
     assert 'name="print" value="1"' in form
     assert "print-frame" not in form  # the server prints, not the browser
     before = cups.jobs()
+    data = {**FORM, "print": "1", "printer": queues[1], "token": form_token(client)}
     with caplog.at_level(logging.DEBUG, logger="handouts"):
-        response = client.post("/handout", data={**FORM, "print": "1", "printer": queues[1]})
-    assert response.status_code == 200
+        response = client.post("/handout", data=data)
     job = only_new_job(cups, before)
-    assert f"Sent to {queues[1]}, job {job}." in response.get_data(as_text=True)
+    # On to a page without the patient, which reloading does not print again.
+    assert response.status_code == 303
+    assert response.headers["Location"] == f"/printed?queue={queues[1]}&job={job}"
+    notice = client.get(response.headers["Location"])
+    assert notice.status_code == 200
+    assert f"Sent to {queues[1]}, job {job}." in notice.get_data(as_text=True)
+    assert NAME not in notice.get_data(as_text=True)
+    assert cups.jobs() == before | {job}
     shown = client.post("/handout", data=FORM)
     assert_same_document(cups.document(job), shown.get_data())
     attributes = cups.attributes(queues[1], job)
@@ -274,16 +322,100 @@ def test_web_form_prints_only_to_the_clinics_queues(cups, desk_app):
     client, _ = desk_app
     other = new_queue(cups, "not-listed")
     before = cups.jobs()
-    response = client.post("/handout", data={**FORM, "print": "1", "printer": other})
+    data = {**FORM, "print": "1", "printer": other, "token": form_token(client)}
+    response = client.post("/handout", data=data)
     assert response.status_code == 400
     assert "Choose one of the clinic&#39;s printers." in response.get_data(as_text=True)
     assert cups.jobs() == before
 
 
-def test_web_form_shows_the_print_servers_trouble(cups, desk_app):
+def test_web_form_shows_the_print_servers_trouble(cups, desk_app, caplog):
     client, queues = desk_app
     cups.run("cupsdisable", queues[0])
-    response = client.post("/handout", data={**FORM, "print": "1", "printer": queues[0]})
+    before = cups.jobs()
+    data = {**FORM, "print": "1", "printer": queues[0], "token": form_token(client)}
+    with caplog.at_level(logging.DEBUG, logger="handouts"):
+        response = client.post("/handout", data=data)
     assert response.status_code == 503
     page = response.get_data(as_text=True)
     assert f"Not printed: cannot print to {queues[0]}: the queue is paused (disabled)." in page
+    assert cups.jobs() == before
+    assert f"cannot print to {queues[0]}: the queue is paused" in caplog.text
+    assert NAME not in caplog.text
+
+
+def test_a_print_without_the_forms_token_is_refused(cups, desk_app, caplog):
+    """No Origin, Referer or Sec-Fetch-Site and no token: not this server's form."""
+    client, queues = desk_app
+    before = cups.jobs()
+    for token in (None, "0" * 64):
+        data = {**FORM, "print": "1", "printer": queues[0]}
+        if token is not None:
+            data["token"] = token
+        with caplog.at_level(logging.DEBUG, logger="handouts"):
+            response = client.post("/handout", data=data)
+        assert response.status_code == 403
+        assert response.mimetype == "text/plain"
+    assert cups.jobs() == before
+    assert NAME not in caplog.text
+
+
+def test_a_hung_print_server_keeps_the_form_waiting_no_longer_than_its_deadline(
+    desk_app, monkeypatch
+):
+    client, queues = desk_app
+    monkeypatch.setattr("handouts.web.views.WEB_TIMEOUT", 1.0)
+    with silent_address() as address:
+        monkeypatch.setenv("CUPS_SERVER", address)
+        data = {**FORM, "print": "1", "printer": queues[0], "token": form_token(client)}
+        response = client.post("/handout", data=data)
+    assert response.status_code == 503
+    page = response.get_data(as_text=True)
+    assert f"Not printed: cannot print to {queues[0]}: the print server did not answer " in page
+    assert "within 1 s." in page
+
+
+def test_printed_shows_only_a_desk_queue_and_a_job_number(desk_app):
+    client, queues = desk_app
+    assert client.get(f"/printed?queue={queues[0]}&job=7").status_code == 200
+    for query in ("queue=elsewhere&job=7", f"queue={queues[0]}&job=x", "queue=%3Cb%3E&job=1"):
+        assert client.get(f"/printed?{query}").status_code == 404
+
+
+PAUSE_AS_ROOT = """\
+{
+  NAME "Pause-Printer"
+  OPERATION Pause-Printer
+  GROUP operation-attributes-tag
+  ATTR charset attributes-charset utf-8
+  ATTR naturalLanguage attributes-natural-language en
+  ATTR uri printer-uri $uri
+  ATTR name requesting-user-name root
+  STATUS successful-ok
+}
+"""
+
+
+def test_another_user_cannot_change_the_test_servers_queues(cups, tmp_path):
+    """The private scheduler's admin operations need root, authenticated: `nobody`
+    neither adds a queue nor pauses one by claiming to be root in the request."""
+    if shutil.which("setpriv") is None:
+        pytest.skip("setpriv (util-linux) is not installed")
+    queue = new_queue(cups, "guarded")
+    test = cups.root / "pause-as-root.test"
+    test.write_text(PAUSE_AS_ROOT)
+    test.chmod(0o644)
+    nobody = ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups"]
+    uri = f"ipp://{cups.address}/printers/{queue}"
+    for command in (
+        ["lpadmin", "-p", "intruder", "-v", "file:///dev/null"],
+        ["ipptool", uri, str(test)],
+    ):
+        done = subprocess.run(
+            [*nobody, str(find(command[0])), *command[1:]],
+            capture_output=True, text=True, env=cups.env, cwd=tmp_path, check=False,
+        )  # fmt: skip
+        assert done.returncode != 0, command
+    listed = cups.run("lpstat", "-p").stdout
+    assert "intruder" not in listed
+    assert f"printer {queue} is idle" in listed

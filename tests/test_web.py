@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import re
+import subprocess
 import threading
 import urllib.parse
 import urllib.request
@@ -358,6 +359,44 @@ def test_the_server_answers_its_own_names():
     for host in ("10.1.2.3:8080", "desk-pc.clinic.example", "127.0.0.1:8080", "[::1]:8080"):
         assert client.get("/", headers={"Host": host}).status_code == 200, host
     assert client.get("/", headers={"Host": "other.example"}).status_code == 403
+
+
+def machine_addresses() -> set[str]:
+    """This machine's addresses as `hostname -I` lists them (not the code under test)."""
+    done = subprocess.run(["hostname", "-I"], capture_output=True, text=True, check=False)
+    if done.returncode != 0 or not done.stdout.split():
+        pytest.skip("`hostname -I` lists no address here")
+    return set(done.stdout.split())
+
+
+@pytest.mark.parametrize("any_address", ["0.0.0.0", "::"])
+def test_listening_everywhere_the_server_answers_its_own_addresses(any_address):
+    """A nurse reaching http://10.x.x.x:8080/ by the server's address is served."""
+    from handouts.options import ServeOptions
+    from handouts.web.app import server_names
+
+    app = create_app(hosts=server_names(ServeOptions.create(host=any_address)))
+    client = app.test_client()
+    for address in machine_addresses():
+        host = f"[{address}]:8080" if ":" in address else f"{address}:8080"
+        assert client.get("/", headers={"Host": host}).status_code == 200, host
+
+
+def test_a_refused_host_is_logged_with_the_way_to_allow_it(client, caplog):
+    with caplog.at_level(logging.WARNING, logger="handouts"):
+        response = client.get("/", headers={"Host": "desk-pc.clinic.example:8080"})
+    assert response.status_code == 403
+    assert caplog.messages == [
+        "refused a request for host 'desk-pc.clinic.example:8080': not one of this "
+        "server's names (if browsers reach it by that name, start serve with --allow-host)"
+    ]
+
+
+def test_the_form_carries_its_token_and_a_preview_needs_none(client):
+    """Only a print (which the server makes only with desk queues) checks the token."""
+    page = client.get("/").get_data(as_text=True)
+    assert re.search(r'<input type="hidden" name="token" value="[0-9a-f]{64}">', page)
+    assert _post(client).status_code == 200
 
 
 def _form() -> dict[str, str]:

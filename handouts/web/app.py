@@ -5,15 +5,19 @@ views.py are plain module-level functions that reach it through `station()`.
 Stateless: nothing about a patient is stored or logged; every PDF is made in memory
 (and, when the clinic lists desk queues, handed to CUPS through a pipe).
 Because the server renders patient data and can print, it answers only requests for its
-own host names and POSTs from its own pages (views.same_origin_only).
+own host names and POSTs from its own pages (views.same_origin_only), and prints only
+for a form it served (the form's token, `NurseStation.form_token`).
 Each server thread renders with its own Workspace (fonts, CSS, templates), so
 concurrent requests share no mutable rendering state.
 """
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import ipaddress
 import logging
+import secrets
 import socket
 import threading
 from collections.abc import Iterable
@@ -26,6 +30,7 @@ from handouts.engine.request import HandoutRequest
 from handouts.locate import data_dir
 from handouts.options import LayoutCacheOptions, ServeOptions
 from handouts.stamp.handout import stamper_for
+from handouts.web.addresses import own_addresses
 from handouts.workspace import Workspace
 
 MAX_BODY = 64 * 1024
@@ -46,7 +51,15 @@ class NurseStation:
         self.handouts = list_rows(workspace)
         self.desk_queues = workspace.clinic.config.printing.desk_queues
         self.hosts = LOOPBACK_NAMES
+        # A per-process secret: a page of another site cannot read the form, so it
+        # cannot know the token a print must carry.
+        self.form_token = hmac.new(
+            secrets.token_bytes(32), b"print-form", hashlib.sha256
+        ).hexdigest()
         self._local = threading.local()
+
+    def token_matches(self, token: str) -> bool:
+        return hmac.compare_digest(token.encode(), self.form_token.encode())
 
     def pdf(self, request: HandoutRequest) -> bytes:
         """The handout: stamped from the layout cache when it can be (a request takes
@@ -110,10 +123,11 @@ def warning_for(host: str) -> str | None:
 
 def server_names(options: ServeOptions) -> set[str]:
     """The host names a browser may use for this server: the address it listens on, and
-    on every interface this computer's own names; plus those given with --allow-host."""
+    on every interface this computer's own names and addresses; plus those given with
+    --allow-host."""
     names = {options.host, *options.allowed_hosts}
     if options.host in ("0.0.0.0", "::"):
-        names |= {socket.gethostname(), socket.getfqdn()}
+        names |= {socket.gethostname(), socket.getfqdn(), *own_addresses()}
     return names
 
 

@@ -3,13 +3,21 @@
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Mapping
-from urllib.parse import urlsplit
+from urllib.parse import urlencode, urlsplit
 
 from flask import Blueprint, Response, render_template, request
 from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 
-from handouts.commands.printing import PrintError, handout_settings, send_to_printer
+from handouts.commands.printing import (
+    WEB_TIMEOUT,
+    PrintError,
+    desk_queue,
+    handout_settings,
+    send_to_printer,
+)
+from handouts.engine.clinic import QUEUE_NAME
 from handouts.engine.fonts import FACES
 from handouts.engine.medicines import ENTRY_FIELDS
 from handouts.engine.output import handout_file_name
@@ -56,6 +64,7 @@ def page(
         medicine_rows=MEDICINE_ROWS,
         default_plan=nurse.workspace.clinic.config.medicines.default_plan,
         desk_queues=nurse.desk_queues,
+        form_token=nurse.form_token,
         notice=notice,
     )
     return Response(html, status=status, mimetype="text/html")
@@ -107,17 +116,38 @@ def sentence(message: str) -> str:
 
 @views.get("/")
 def form() -> Response:
+    return page(blank_values(), {})
+
+
+def blank_values() -> dict[str, str]:
+    """The form as a new patient finds it."""
     values = {"procedure": PROCEDURES[0], "phase": PHASES[0], "language": "en"}
     if station().workspace.clinic.config.options.large_print:
         values["large_print"] = "1"
-    return page(values, {})
+    return values
+
+
+@views.get("/printed")
+def printed() -> Response:
+    """Where a server-side print leads (303): an empty form and "Sent to Q, job N", so
+    reloading it prints nothing again. Only a desk queue's name and a number are shown."""
+    queue, job = request.args.get("queue", ""), request.args.get("job", "")
+    listed = {name.lower() for name in station().desk_queues}
+    if queue.lower() not in listed or not re.fullmatch(QUEUE_NAME, queue):
+        return Response(status=404)
+    if not re.fullmatch(r"[0-9]{1,10}", job):
+        return Response(status=404)
+    return page(blank_values(), {}, notice=f"Sent to {queue}, job {job}.")
 
 
 @views.post("/handout")
 def handout() -> Response:
     values = {k: v for k, v in request.form.items() if isinstance(v, str)}
+    queue = chosen_queue(values)
+    if queue and not station().token_matches(values.get("token", "")):
+        log.warning("refused a print without this server's form token (another page sent it?)")
+        return Response("403 Forbidden: not sent by this form", 403, mimetype="text/plain")
     parsed, errors = validate(values)
-    queue = desk_queue(values)
     if queue == "":
         errors["printer"] = "Choose one of the clinic's printers."
     if parsed is None or errors:
@@ -137,27 +167,30 @@ def handout() -> Response:
     return response
 
 
-def desk_queue(values: Mapping[str, str]) -> str | None:
+def chosen_queue(values: Mapping[str, str]) -> str | None:
     """The queue a Print asks for: None when the server does not print (no Print, or no
     desk queue: the browser prints), "" when the form names a queue the clinic does not
     list (the form never prints to any other)."""
     queues = station().desk_queues
     if values.get("print") != "1" or not queues:
         return None
-    chosen = values.get("printer", queues[0])
+    chosen = desk_queue(station().workspace.clinic.config, values.get("printer"))
     return chosen if chosen in queues else ""
 
 
 def print_on_desk(values: Mapping[str, str], pdf: bytes, queue: str) -> Response:
-    """Sends the handout to the desk queue and says what happened: the job, or the print
-    server's trouble in one line (which names the queue, never the patient)."""
+    """Sends the handout to the desk queue within WEB_TIMEOUT seconds and says what
+    happened: on to /printed (job and queue), or the print server's trouble in one line
+    (which names the queue, never the patient) on the filled form."""
+    settings = handout_settings(station().workspace.clinic.config)
     try:
-        job = send_to_printer(pdf, queue, handout_settings(station().workspace.clinic.config))
+        job = send_to_printer(pdf, queue, settings, WEB_TIMEOUT)
     except PrintError as exc:
         log.error("%s", exc.message)
         return page(values, {"form": f"Not printed: {exc.message}."}, 503)
     log.info("sent a handout to %s, job %s", job.queue, job.id)
-    return page(values, {}, notice=f"Sent to {job.queue}, job {job.number}.")
+    where = urlencode({"queue": job.queue, "job": job.number})
+    return Response(status=303, headers={"Location": f"/printed?{where}"})
 
 
 @views.before_app_request
@@ -166,6 +199,11 @@ def same_origin_only() -> Response | None:
     and a POST sent by another site's page (cross-site request forgery): the server
     renders patient data and can print."""
     if host_name(request.host) not in station().hosts:
+        log.warning(
+            "refused a request for host %r: not one of this server's names "
+            "(if browsers reach it by that name, start serve with --allow-host)",
+            request.host[:200],
+        )
         return Response("403 Forbidden: not this server's address", 403, mimetype="text/plain")
     if request.method == "POST" and not from_own_page():
         return Response("403 Forbidden: not sent by this form", 403, mimetype="text/plain")
