@@ -9,8 +9,11 @@ STAMP  := $(VENV)/.installed
 # Debian's Noto fonts print names in scripts the bundled fonts lack (Han, Hangul,
 # Arabic, Bengali, Gurmukhi...): WeasyPrint finds them through fontconfig.
 SYSTEM_PACKAGES := libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 poppler-utils qpdf fonts-dejavu-core fonts-noto-core fonts-noto-cjk
-# The browser test drives Debian's chromium (never a downloaded browser build).
-TEST_PACKAGES := chromium
+# The browser test drives Debian's chromium (never a downloaded browser build); the
+# printing tests start their own CUPS scheduler (cupsd from cups-daemon; lp, lpstat,
+# lpadmin from cups-client; ipptool from cups-ipp-utils), without the `cups` package's
+# filters, Ghostscript and Avahi: their queues run no filter.
+TEST_PACKAGES := chromium cups-daemon cups-client cups-ipp-utils
 
 .PHONY: demo test setup system-deps lint lock clean
 

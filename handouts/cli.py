@@ -160,8 +160,17 @@ BUILD_NAMES = {
     help="listed (the --medicine entries), none (no medicine to stop) or call (we will call "
     "about medicines). Default: listed with --medicine, else the clinic's default_plan.",
 )
-@click.option("--print", "to_printer", is_flag=True, help="Send the PDF to the printer (lp).")
-@click.option("--printer", help="Printer name for --print (default: the system default).")
+@click.option(
+    "--print",
+    "to_printer",
+    is_flag=True,
+    help="Send the PDF to a CUPS queue at actual size, on the clinic's paper (nothing is "
+    "written to disk).",
+)
+@click.option(
+    "--printer",
+    help="Queue for --print (default: the clinic's [printing] desk, else the CUPS default).",
+)
 @pass_app
 def build(
     app: App,
@@ -176,6 +185,8 @@ def build(
 
     PROCEDURE is vertebroplasty or kyphoplasty; PHASE is pre or post.
     """
+    if printer and not to_printer:
+        raise click.UsageError("--printer needs --print")
     workspace = app.workspace
     request = request_or_error(
         fields,
@@ -186,12 +197,13 @@ def build(
     )
     stamper = None if as_html else stamper_for(workspace, app.cache)
     if to_printer:
+        from handouts.commands.printing import desk_queue, handout_settings, send_to_printer
+
         made = make_pdf(workspace, request, stamper)
         _log_warnings(made.warnings)
-        from handouts.commands.printing import send_to_printer
-
-        job = send_to_printer(made.data, printer)
-        log.info("sent to printer: %s", job or "ok")
+        config = workspace.clinic.config
+        job = send_to_printer(made.data, desk_queue(config, printer), handout_settings(config))
+        log.info("sent to %s, job %s", job.queue, job.id)
         return
     built = build_handout(workspace, request, output, html=as_html, stamper=stamper)
     _log_warnings(built.warnings)
@@ -248,6 +260,17 @@ def build(
     type=click.DateTime(["%Y-%m-%d"]),
     default=None,
     help="mail: the date printed on the letters (default: today).",
+)
+@click.option(
+    "--print",
+    "to_printer",
+    is_flag=True,
+    help="mail: send mailing.pdf to the mail-room queue at actual size, two-sided long "
+    "edge with --duplex (the file stays in the output folder).",
+)
+@click.option(
+    "--printer",
+    help="Queue for --print (default: the clinic's [printing] mail_room, else the CUPS default).",
 )
 @click.option("--jobs", type=int, default=None, help="Worker processes (default: CPU count).")
 @click.option(
@@ -314,7 +337,18 @@ def batch(
         result.invalid_rows,
         out_dir / ("errors.csv" if result.errors else "manifest.csv"),
     )
+    if options.to_printer:
+        _print_mailing(ctx.find_object(App).workspace, options)  # type: ignore[union-attr]
     ctx.exit(result.exit_code)
+
+
+def _print_mailing(workspace: Workspace, options: BatchOptions) -> None:
+    """Sends mailing.pdf to the mail room; on failure the file stays and the message
+    says how to print it by hand."""
+    from handouts.commands.printing import print_mailing
+
+    job = print_mailing(workspace.clinic.config, options.out_dir / "mailing.pdf", options)
+    log.info("sent mailing.pdf to %s, job %s", job.queue, job.id)
 
 
 @main.command()
@@ -326,18 +360,47 @@ def batch(
 )
 @click.option("--port", type=int, default=8080, show_default=True)
 @click.option("--threads", type=int, default=4, show_default=True, help="Requests at once.")
+@click.option(
+    "--allow-host",
+    "allowed_hosts",
+    multiple=True,
+    metavar="NAME",
+    help="Another host name or address the nurses' browsers use for this server (repeat); "
+    "requests naming any other host are refused.",
+)
 @pass_app
-def serve(app: App, host: str, port: int, threads: int) -> None:
+def serve(app: App, host: str, port: int, threads: int, allowed_hosts: tuple[str, ...]) -> None:
     """Start the nurse-station web form (preview, download, print)."""
     from handouts.engine.fonts import warn_if_slow_subsetting
     from handouts.web.app import serve as run_server
     from handouts.web.app import warning_for
 
-    options = ServeOptions.create(host=host, port=port, threads=threads, cache=app.cache)
+    options = ServeOptions.create(
+        host=host, port=port, threads=threads, allowed_hosts=allowed_hosts, cache=app.cache
+    )
     warn_if_slow_subsetting()
     if warning := warning_for(options.host):
         click.echo(warning, err=True)
     run_server(app.workspace, options)
+
+
+@main.command()
+def printers() -> None:
+    """List the print server's queues (CUPS_SERVER, else this machine's CUPS): state,
+    whether they accept jobs, and the two-sided and media choices their driver offers."""
+    from handouts.commands.printing import list_queues
+
+    queues = list_queues()
+    if not queues:
+        click.echo("the print server has no queues (add one with lpadmin; see the README)")
+        return
+    click.echo(f"{'QUEUE':<24} {'STATE':<9} {'JOBS':<10} {'TWO-SIDED':<32} MEDIA")
+    for queue in queues:
+        name = queue.state.name + (" (default)" if queue.default else "")
+        jobs = "accepting" if queue.state.accepting else "rejecting"
+        two_sided = " ".join(queue.two_sided) or "not listed (raw queue?)"
+        media = " ".join(queue.media) or "not listed"
+        click.echo(f"{name:<24} {queue.state.state:<9} {jobs:<10} {two_sided:<32} {media}")
 
 
 @main.command()

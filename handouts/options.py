@@ -13,7 +13,7 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Any, Self
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from handouts.errors import HandoutError
 
@@ -101,6 +101,16 @@ class BatchOptions(_Options):
     letter_date: dt.date = Field(default_factory=dt.date.today, description="mail: dated.")
     engine: Engine = Engine.AUTO
     cache: LayoutCacheOptions = Field(default_factory=lambda: LayoutCacheOptions())
+    to_printer: bool = Field(default=False, description="mail: print mailing.pdf (CUPS).")
+    printer: str | None = Field(default=None, description="mail: the queue for it.")
+
+    @model_validator(mode="after")
+    def _print_needs_mail(self) -> Self:
+        if (self.to_printer or self.printer) and self.target is not Target.MAIL:
+            raise ValueError("--print and --printer need --for mail (portal PDFs are for messages)")
+        if self.printer and not self.to_printer:
+            raise ValueError("--printer needs --print")
+        return self
 
     @property
     def stamping(self) -> bool:
@@ -112,4 +122,7 @@ class ServeOptions(_Options):
     host: str = Field(default="127.0.0.1", min_length=1)
     port: int = Field(default=8080, ge=1, le=65535)
     threads: int = Field(default=4, ge=1, le=32)
+    allowed_hosts: tuple[str, ...] = Field(
+        default=(), description="Other host names the nurses' browsers use for the server."
+    )
     cache: LayoutCacheOptions = Field(default_factory=lambda: LayoutCacheOptions())

@@ -15,6 +15,7 @@ from typing import Any
 
 import helpers
 import pytest
+from cups_server import CupsServer, missing_reason, start_cups
 from flask.testing import FlaskClient
 from helpers import HANDOUTS as HANDOUTS
 from helpers import keep, qpdf_problems
@@ -58,6 +59,20 @@ def _keeping_pdf_responses(open_: Callable[..., Any]) -> Callable[..., Any]:
         return response
 
     return opened
+
+
+@pytest.fixture(scope="session")
+def cups() -> Iterator[CupsServer]:
+    """This test process's own CUPS scheduler (tests/cups_server.py). Without CUPS the
+    tests that use it skip and say what to install; on CI (CI=true) they fail instead."""
+    reason = missing_reason()
+    if reason:
+        if os.environ.get("CI"):
+            pytest.fail(reason)
+        pytest.skip(reason)
+    server = start_cups()
+    yield server
+    server.stop()
 
 
 @pytest.fixture(scope="session")

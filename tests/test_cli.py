@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
-from helpers import open_pdf, run_cli, text_of
+from helpers import run_cli, text_of
 
 from handouts.cli import main
 
@@ -107,27 +107,14 @@ def test_print_without_lp_fails_clearly(tmp_path):
     assert "the 'lp' command was not found" in result.stderr
 
 
-def test_print_sends_the_pdf_to_lp(tmp_path):
-    fake_lp = tmp_path / "lp"
-    fake_lp.write_text(
-        f'#!/bin/sh\necho "$@" > {tmp_path}/args\ncat > {tmp_path}/job.pdf\n'
-        "echo 'request id is desk-1'\n"
+def test_printer_without_print_is_a_usage_error(tmp_path):
+    """As batch refuses it: a --printer alone would otherwise write a file, not print."""
+    result = CliRunner().invoke(
+        main, ["build", "kyphoplasty", "post", "--printer", "desk", "-o", str(tmp_path / "x.pdf")]
     )
-    fake_lp.chmod(0o755)
-    env = {**os.environ, "PATH": f"{tmp_path}:{os.environ['PATH']}"}
-    exe = Path(sys.executable).with_name("make-handouts")
-    result = subprocess.run(
-        [str(exe), "build", "kyphoplasty", "post", "--print", "--printer", "desk"],
-        capture_output=True,
-        text=True,
-        env=env,
-        cwd=tmp_path,
-        check=False,
-    )
-    assert result.returncode == 0, result.stderr
-    assert "-d desk" in (tmp_path / "args").read_text()
-    assert len(open_pdf((tmp_path / "job.pdf").read_bytes()).pages) >= 2
-    assert not list(tmp_path.glob("kyphoplasty-*.pdf"))
+    assert result.exit_code == 2
+    assert "Error: --printer needs --print" in result.output
+    assert list(tmp_path.iterdir()) == []
 
 
 def test_list_shows_versions_and_review_dates():

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from helpers import edit_clinic_toml, open_pdf, run_cli, text_of
+import pytest
+from helpers import append_clinic_toml, edit_clinic_toml, open_pdf, run_cli, text_of
+from pydantic import ValidationError
 
-from handouts.engine.clinic import Protocol
+from handouts.engine.clinic import Printing, Protocol
 from handouts.engine.request import HandoutRequest
 from handouts.workspace import Workspace
 
@@ -124,3 +126,24 @@ def test_every_protocol_setting_is_documented_in_the_readme():
     readme = (Path(__file__).parents[1] / "README.md").read_text()
     for name in Protocol.model_fields:
         assert f"`{name}`" in readme, name
+
+
+def test_printing_queues_must_be_cups_queue_names(clinic_copy):
+    append_clinic_toml(clinic_copy, '[printing]\ndesk = ["desk-1", "desk 2"]\nmail_room = "-x"\n')
+    result = run_cli("--clinic", str(clinic_copy), "list")
+    assert result.returncode == 2
+    for key in ("printing.desk", "printing.mail_room"):
+        assert f"clinic.toml: {key}: Value error, not a CUPS queue name" in result.stderr
+    readme = (Path(__file__).parents[1] / "README.md").read_text()
+    assert '| `desk` | `""` |' in readme  # the [printing] table
+    assert '| `mail_room` | `""` |' in readme
+
+
+@pytest.mark.parametrize("name", ["desk?1", "desk@printhost", "desk\u0001", "desk\u007f", "-desk"])
+def test_names_cups_refuses_or_reads_otherwise_are_not_queue_names(name):
+    """lpadmin refuses ? and control characters; lp reads desk@host as another server."""
+    with pytest.raises(ValidationError, match="not a CUPS queue name"):
+        Printing(desk=name)
+    assert Printing(desk=["desk-1", "Desk.2", "étage-3"]).desk_queues == (
+        "desk-1", "Desk.2", "étage-3",
+    )  # fmt: skip

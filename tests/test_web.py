@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import re
+import subprocess
 import threading
 import urllib.parse
 import urllib.request
@@ -309,3 +310,94 @@ def test_language_list_comes_from_the_content_folders_in_each_own_name(client):
     )
     assert response.status_code == 200 and response.mimetype == "application/pdf"
     assert str(open_pdf(response.data).Root.Lang) == "zh-Hans"
+
+
+# -- cross-site requests -----------------------------------------------------------------
+
+
+def test_a_post_from_the_forms_own_page_is_served(client):
+    same = {"Origin": "http://localhost", "Sec-Fetch-Site": "same-origin"}
+    response = client.post("/handout", data=_form(), headers=same)
+    assert response.status_code == 200
+    assert response.mimetype == "application/pdf"
+    referred = client.post("/handout", data=_form(), headers={"Referer": "http://localhost/"})
+    assert referred.status_code == 200
+
+
+@pytest.mark.parametrize(
+    "headers",
+    [
+        {"Origin": "http://evil.example"},
+        {"Origin": "null"},  # a sandboxed frame or a file: page
+        {"Origin": "http://localhost:9999"},  # another port is another origin
+        {"Referer": "http://evil.example/page"},
+        {"Sec-Fetch-Site": "cross-site"},
+        {"Sec-Fetch-Site": "same-site", "Origin": "http://localhost"},
+    ],
+)
+def test_a_post_from_another_site_is_refused(client, headers):
+    response = client.post("/handout", data=_form(), headers=headers)
+    assert response.status_code == 403
+    assert response.mimetype == "text/plain"
+
+
+@pytest.mark.parametrize("method", ["get", "post"])
+def test_a_request_for_another_host_name_is_refused(client, method):
+    """DNS rebinding: a site whose name resolves to 127.0.0.1 sends its own Host."""
+    headers = {"Host": "evil.example:8080", "Origin": "http://evil.example:8080"}
+    response = getattr(client, method)("/" if method == "get" else "/handout", headers=headers)
+    assert response.status_code == 403
+
+
+def test_the_server_answers_its_own_names():
+    from handouts.options import ServeOptions
+    from handouts.web.app import server_names
+
+    options = ServeOptions.create(host="10.1.2.3", allowed_hosts=("desk-pc.clinic.example",))
+    app = create_app(hosts=server_names(options))
+    client = app.test_client()
+    for host in ("10.1.2.3:8080", "desk-pc.clinic.example", "127.0.0.1:8080", "[::1]:8080"):
+        assert client.get("/", headers={"Host": host}).status_code == 200, host
+    assert client.get("/", headers={"Host": "other.example"}).status_code == 403
+
+
+def machine_addresses() -> set[str]:
+    """This machine's addresses as `hostname -I` lists them (not the code under test)."""
+    done = subprocess.run(["hostname", "-I"], capture_output=True, text=True, check=False)
+    if done.returncode != 0 or not done.stdout.split():
+        pytest.skip("`hostname -I` lists no address here")
+    return set(done.stdout.split())
+
+
+@pytest.mark.parametrize("any_address", ["0.0.0.0", "::"])
+def test_listening_everywhere_the_server_answers_its_own_addresses(any_address):
+    """A nurse reaching http://10.x.x.x:8080/ by the server's address is served."""
+    from handouts.options import ServeOptions
+    from handouts.web.app import server_names
+
+    app = create_app(hosts=server_names(ServeOptions.create(host=any_address)))
+    client = app.test_client()
+    for address in machine_addresses():
+        host = f"[{address}]:8080" if ":" in address else f"{address}:8080"
+        assert client.get("/", headers={"Host": host}).status_code == 200, host
+
+
+def test_a_refused_host_is_logged_with_the_way_to_allow_it(client, caplog):
+    with caplog.at_level(logging.WARNING, logger="handouts"):
+        response = client.get("/", headers={"Host": "desk-pc.clinic.example:8080"})
+    assert response.status_code == 403
+    assert caplog.messages == [
+        "refused a request for host 'desk-pc.clinic.example:8080': not one of this "
+        "server's names (if browsers reach it by that name, start serve with --allow-host)"
+    ]
+
+
+def test_the_form_carries_its_token_and_a_preview_needs_none(client):
+    """Only a print (which the server makes only with desk queues) checks the token."""
+    page = client.get("/").get_data(as_text=True)
+    assert re.search(r'<input type="hidden" name="token" value="[0-9a-f]{64}">', page)
+    assert _post(client).status_code == 200
+
+
+def _form() -> dict[str, str]:
+    return {"procedure": "kyphoplasty", "phase": "pre", "language": "en"}

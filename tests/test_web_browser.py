@@ -108,7 +108,7 @@ def test_keyboard_only_and_errors_next_to_the_field(browser, server_url):
     assert page.locator("#arrival_time-error").inner_text().startswith("Not a valid time")
     assert page.input_value("#patient_name") == "Kept Value"
     labels = page.evaluate(
-        "[...document.querySelectorAll('input:not([type=radio]):not([type=checkbox]),"
+        "[...document.querySelectorAll('input:not([type=hidden]):not([type=radio]):not([type=checkbox]),"
         " select, textarea')].every(e => e.labels && e.labels.length > 0)"
     )
     assert labels

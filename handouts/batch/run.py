@@ -35,7 +35,7 @@ from handouts.batch.records import KNOWN_COLUMNS, Record, RowError, read_input, 
 from handouts.batch.worker import Task, WorkerSetup, init_worker, render_task, template_task
 from handouts.engine.output import TEMP_PREFIX, fhir_file_name, write_atomic
 from handouts.errors import HandoutError, OutputError
-from handouts.mail.assemble import MailPiece, assemble_mailing, printed_pages
+from handouts.mail.assemble import HOW_TO_PRINT, MailPiece, assemble_mailing, printed_pages
 from handouts.mail.preview import write_previews
 from handouts.options import BatchOptions, ProgressMode, Target
 from handouts.stamp.fastpath import FastMail, MailItem, Stamped, StampedLetter
@@ -72,7 +72,7 @@ def input_hash(workspace: Workspace, record: Record, options: BatchOptions) -> s
         "patient": request.patient.model_dump(mode="json"),
         "address": asdict(record.address) if record.address else None,
         "content": [handout.id, handout.version, handout.review_status],
-        "clinic": workspace.clinic.config.model_dump(mode="json"),
+        "clinic": workspace.clinic.config.model_dump(mode="json", exclude={"printing"}),
         "tool": __version__,
         "fhir": options.fhir.value if options.fhir else None,
         "target": options.target.value,
@@ -411,6 +411,7 @@ def render_cover(
     context = {
         "clinic": workspace.clinic.config.clinic,
         "duplex": options.duplex,
+        "how_to_print": HOW_TO_PRINT[options.duplex],
         "prepared": options.letter_date.isoformat(),
         "letters": letters,
         "pages": pages,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import tomllib
 from dataclasses import dataclass
 from pathlib import Path
@@ -13,6 +14,14 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from handouts.errors import ConfigError, error_lines, key_path
 
 HEX_COLOR = r"^#(?:[0-9a-fA-F]{3}|[0-9a-fA-F]{6})$"
+#: A CUPS queue name: up to 127 printable characters, no space or control character,
+#: slash, backslash, quote, # or ? (lpadmin refuses them), no @ (lp reads queue@host as a
+#: queue on another server), and not starting with "-" (never read as an option).
+QUEUE_NAME = r"^(?!-)[^\s\x00-\x20\x7f/\\'\"#?@]{1,127}$"
+QUEUE_NAME_RULE = (
+    "up to 127 printable characters, no spaces, slashes, quotes, #, ? or @; "
+    "see `make-handouts printers`"
+)
 Sedation = Literal["local", "sedation", "general"]
 
 
@@ -238,6 +247,34 @@ class Approvals(_Strict):
     )
 
 
+class Printing(_Strict):
+    """CUPS queues (`make-handouts printers` lists them). Unset: the server's default."""
+
+    desk: str | list[str] = Field(
+        default="",
+        description="The nurses' desk queue, or a list of them: build --print uses the "
+        "first; the web form prints server-side to it (a choice when there are several).",
+    )
+    mail_room: str = Field(
+        default="", description="The mail room's queue, for batch --for mail --print."
+    )
+
+    @field_validator("desk", "mail_room")
+    @classmethod
+    def _queue_names(cls, value: str | list[str]) -> str | list[str]:
+        names = [value] if isinstance(value, str) else value
+        for name in names:
+            if (name or isinstance(value, list)) and not re.fullmatch(QUEUE_NAME, name):
+                raise ValueError(f"not a CUPS queue name ({QUEUE_NAME_RULE})")
+        return value
+
+    @property
+    def desk_queues(self) -> tuple[str, ...]:
+        """The desk queues in the clinic's order; () when none is set."""
+        names = [self.desk] if isinstance(self.desk, str) else self.desk
+        return tuple(name for name in names if name)
+
+
 class ClinicConfig(_Strict):
     clinic: Identity
     brand: Brand = Field(default_factory=Brand)
@@ -247,6 +284,7 @@ class ClinicConfig(_Strict):
     language_help: LanguageHelp = Field(default_factory=LanguageHelp)
     medicines: Medicines = Field(default_factory=Medicines)
     approvals: Approvals = Field(default_factory=Approvals)
+    printing: Printing = Field(default_factory=Printing)
 
 
 @dataclass(frozen=True)

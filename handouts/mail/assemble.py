@@ -45,6 +45,14 @@ class StampedPages(Protocol):
 Templates = Mapping[Any, Sequence[LayoutPages]]
 
 
+#: How to print a mailing, duplex or not: the cover sheet says it, and so does the
+#: message when the tool could not print it.
+HOW_TO_PRINT = {
+    True: "at actual size (100%), on both sides, long edge",
+    False: "at actual size (100%), on one side of the paper",
+}
+
+
 def duplex_blank(pages: int, duplex: bool) -> bool:
     """A blank back page follows a letter with an odd page count when printing duplex."""
     return duplex and pages % 2 == 1

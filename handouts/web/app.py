@@ -2,16 +2,25 @@
 
 One central object, `NurseStation`, carries the clinic's workspace; the views in
 views.py are plain module-level functions that reach it through `station()`.
-Stateless: nothing about a patient is stored or logged; every PDF is made in memory.
+Stateless: nothing about a patient is stored or logged; every PDF is made in memory
+(and, when the clinic lists desk queues, handed to CUPS through a pipe).
+Because the server renders patient data and can print, it answers only requests for its
+own host names and POSTs from its own pages (views.same_origin_only), and prints only
+for a form it served (the form's token, `NurseStation.form_token`).
 Each server thread renders with its own Workspace (fonts, CSS, templates), so
 concurrent requests share no mutable rendering state.
 """
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import ipaddress
 import logging
+import secrets
+import socket
 import threading
+from collections.abc import Iterable
 from pathlib import Path
 
 from flask import Flask, current_app
@@ -21,9 +30,11 @@ from handouts.engine.request import HandoutRequest
 from handouts.locate import data_dir
 from handouts.options import LayoutCacheOptions, ServeOptions
 from handouts.stamp.handout import stamper_for
+from handouts.web.addresses import own_addresses
 from handouts.workspace import Workspace
 
 MAX_BODY = 64 * 1024
+LOOPBACK_NAMES = frozenset({"localhost", "127.0.0.1", "::1"})
 log = logging.getLogger("handouts")
 
 
@@ -38,7 +49,17 @@ class NurseStation:
             (lang, workspace.library.strings(lang)["language.name"]) for lang in self.languages
         ]
         self.handouts = list_rows(workspace)
+        self.desk_queues = workspace.clinic.config.printing.desk_queues
+        self.hosts = LOOPBACK_NAMES
+        # A per-process secret: a page of another site cannot read the form, so it
+        # cannot know the token a print must carry.
+        self.form_token = hmac.new(
+            secrets.token_bytes(32), b"print-form", hashlib.sha256
+        ).hexdigest()
         self._local = threading.local()
+
+    def token_matches(self, token: str) -> bool:
+        return hmac.compare_digest(token.encode(), self.form_token.encode())
 
     def pdf(self, request: HandoutRequest) -> bytes:
         """The handout: stamped from the layout cache when it can be (a request takes
@@ -54,9 +75,12 @@ class NurseStation:
 
 
 def create_app(
-    source: Workspace | Path | None = None, cache: LayoutCacheOptions | None = None
+    source: Workspace | Path | None = None,
+    cache: LayoutCacheOptions | None = None,
+    hosts: Iterable[str] = (),
 ) -> Flask:
-    """The web app; the clinic is validated now, so a bad config fails at start-up."""
+    """The web app; the clinic is validated now, so a bad config fails at start-up.
+    `hosts`: names the browsers use for this server, besides the loopback ones."""
     from handouts.web.views import views
 
     workspace = source if isinstance(source, Workspace) else Workspace.open(source)
@@ -67,7 +91,9 @@ def create_app(
         static_url_path="/static",
     )
     app.config["MAX_CONTENT_LENGTH"] = MAX_BODY
-    app.extensions["handouts"] = NurseStation(workspace, cache or LayoutCacheOptions())
+    nurse = NurseStation(workspace, cache or LayoutCacheOptions())
+    nurse.hosts = LOOPBACK_NAMES | {host.lower().strip("[]") for host in hosts}
+    app.extensions["handouts"] = nurse
     app.register_blueprint(views)
     return app
 
@@ -95,10 +121,20 @@ def warning_for(host: str) -> str | None:
     )
 
 
+def server_names(options: ServeOptions) -> set[str]:
+    """The host names a browser may use for this server: the address it listens on, and
+    on every interface this computer's own names and addresses; plus those given with
+    --allow-host."""
+    names = {options.host, *options.allowed_hosts}
+    if options.host in ("0.0.0.0", "::"):
+        names |= {socket.gethostname(), socket.getfqdn(), *own_addresses()}
+    return names
+
+
 def serve(workspace: Workspace, options: ServeOptions) -> None:
     import waitress
 
-    app = create_app(workspace, options.cache)
+    app = create_app(workspace, options.cache, server_names(options))
     log.info("nurse station on http://%s:%d/ (Ctrl-C to stop)", options.host, options.port)
     waitress.serve(
         app, host=options.host, port=options.port, threads=options.threads, ident="handouts"

@@ -1,6 +1,8 @@
-// Print: the PDF loads into a hidden frame, then the browser's print dialog opens.
+// Print without a desk queue: the PDF loads into a hidden frame, then the browser's print
+// dialog opens. With a desk queue the server prints, and the page has no such frame.
 document.addEventListener("DOMContentLoaded", () => {
   const frame = document.getElementById("print-frame");
+  if (!frame) return;
   let printing = false;
   document.getElementById("print-button").addEventListener("click", () => { printing = true; });
   frame.addEventListener("load", () => {
