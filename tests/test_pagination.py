@@ -24,7 +24,7 @@ from handouts.engine.request import HandoutRequest, PatientDetails
 LANGS = ["en", "es", "zh-Hans", "vi"]
 #: The page's content box: top and bottom margins in inches (styles/print.css and
 #: styles/large-print.css), written out by hand.
-MARGINS = {False: (0.5, 0.8), True: (0.8, 1.05)}
+MARGINS = {False: (0.5, 0.8), True: (0.55, 1.3)}
 #: Headings of the blocks that start a page in standard print: the page before them may
 #: end as early as it must. Written out by hand, per language.
 PAGE_STARTERS = {
