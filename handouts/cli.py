@@ -504,6 +504,7 @@ def approve(
 ) -> None:
     """Record an approval of a handout's current text (HANDOUT_ID: e.g. kyphoplasty-pre)."""
     from handouts.commands.review import approve as record_approval
+    from handouts.content.approvals import short_fingerprint
 
     day = on.date() if on else dt.date.today()
     approval, path = record_approval(
@@ -521,7 +522,7 @@ def approve(
         approval.lang,
         approval.by,
         approval.on,
-        approval.fingerprint[:16],
+        short_fingerprint(approval.fingerprint),
         path,
     )
 

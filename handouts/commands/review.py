@@ -13,11 +13,13 @@ from pathlib import Path
 from pydantic import ValidationError
 
 from handouts.content.approvals import (
+    FINGERPRINT_PREFIX,
     REFERENCE_LANGUAGE,
     Approval,
     Role,
     fingerprint,
     review_text,
+    short_fingerprint,
     strings_text,
 )
 from handouts.engine.formats import text_direction
@@ -42,9 +44,6 @@ td p { margin: 0 0 3pt; }
 th.id { white-space: nowrap; }
 .sign td { height: 0.45in; }
 """
-
-
-FINGERPRINT_PREFIX = 16  # hex digits of the fingerprint `approve --fingerprint` needs
 
 
 def handout_ids() -> list[str]:
@@ -199,7 +198,7 @@ def sign_off(workspace: Workspace, handout_id: str, lang: str, text: str) -> byt
     digest = fingerprint(text)
     command = (
         f'make-handouts approve {handout_id} --lang {lang} --role {role} --by "NAME, '
-        f'CREDENTIALS" --on YYYY-MM-DD --fingerprint {digest[:16]}'
+        f'CREDENTIALS" --on YYYY-MM-DD --fingerprint {short_fingerprint(digest)}'
     )
     facts = [
         ("Clinic", workspace.clinic.config.clinic.name),
@@ -264,7 +263,8 @@ def approve(
     ):
         raise HandoutError(
             f"the text of {handout_id} ({lang}) changed since the sign-off sheet "
-            f"({expected}): its fingerprint is now {digest[:16]}; make a new review packet"
+            f"({expected}): its fingerprint is now {short_fingerprint(digest)}; "
+            "make a new review packet"
         )
     try:
         approval = Approval(

@@ -40,6 +40,13 @@ Role = Literal["clinician", "translator"]
 #: What each language needs: the clinician's approval of the English text and, for a
 #: translation, a translator's review of the translated text.
 _FINGERPRINT = r"^[0-9a-f]{64}$"
+#: Hex digits that name a text: its copy's file name, the sign-off sheet, and what
+#: `approve --fingerprint` needs.
+FINGERPRINT_PREFIX = 16
+
+
+def short_fingerprint(digest: str) -> str:
+    return digest[:FINGERPRINT_PREFIX]
 
 
 class Approval(BaseModel):
@@ -57,7 +64,7 @@ class Approval(BaseModel):
 
     @property
     def text_file(self) -> str:
-        return f"text-{self.fingerprint[:16]}.txt"
+        return f"text-{short_fingerprint(self.fingerprint)}.txt"
 
 
 # -- the text a reviewer reads -------------------------------------------------------------

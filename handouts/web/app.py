@@ -13,7 +13,6 @@ concurrent requests share no mutable rendering state.
 
 from __future__ import annotations
 
-import hashlib
 import hmac
 import ipaddress
 import logging
@@ -41,7 +40,9 @@ log = logging.getLogger("handouts")
 class NurseStation:
     """The clinic the form serves: its languages and handouts, and a renderer per thread."""
 
-    def __init__(self, workspace: Workspace, cache: LayoutCacheOptions) -> None:
+    def __init__(
+        self, workspace: Workspace, cache: LayoutCacheOptions, hosts: Iterable[str] = ()
+    ) -> None:
         self.workspace = workspace
         self.stamper = stamper_for(workspace, cache)
         self.languages = workspace.languages()
@@ -50,12 +51,10 @@ class NurseStation:
         ]
         self.handouts = list_rows(workspace)
         self.desk_queues = workspace.clinic.config.printing.desk_queues
-        self.hosts = LOOPBACK_NAMES
+        self.hosts = LOOPBACK_NAMES | {host.lower().strip("[]") for host in hosts}
         # A per-process secret: a page of another site cannot read the form, so it
         # cannot know the token a print must carry.
-        self.form_token = hmac.new(
-            secrets.token_bytes(32), b"print-form", hashlib.sha256
-        ).hexdigest()
+        self.form_token = secrets.token_hex(32)
         self._local = threading.local()
 
     def token_matches(self, token: str) -> bool:
@@ -91,9 +90,7 @@ def create_app(
         static_url_path="/static",
     )
     app.config["MAX_CONTENT_LENGTH"] = MAX_BODY
-    nurse = NurseStation(workspace, cache or LayoutCacheOptions())
-    nurse.hosts = LOOPBACK_NAMES | {host.lower().strip("[]") for host in hosts}
-    app.extensions["handouts"] = nurse
+    app.extensions["handouts"] = NurseStation(workspace, cache or LayoutCacheOptions(), hosts)
     app.register_blueprint(views)
     return app
 
