@@ -11,12 +11,13 @@ of the characters on a page's last line (a heading is at least 1.1 times the bod
 from __future__ import annotations
 
 import collections
+import datetime as dt
 import io
 from dataclasses import dataclass
 
 import pdfplumber
 import pytest
-from helpers import HANDOUTS, points
+from helpers import HANDOUTS, page_texts, points
 
 from handouts.commands.build import SAMPLE_PATIENT
 from handouts.engine.request import HandoutRequest, PatientDetails
@@ -173,3 +174,128 @@ def test_the_checks_see_a_stranded_heading_and_an_empty_page(workspace):
     cut = next(page for page in pages if page.last_line_is_heading)
     assert cut.last_line == "Eatinganddrinking"
     assert cut.filled < 1 - MOST_EMPTY
+
+
+#: A list of up to this many items is not split over a page turn (standard print).
+SHORT_LIST = 6
+
+
+@dataclass(frozen=True)
+class Split:
+    page: int  # the page the list starts going over from
+    before: int  # items on that page
+    after: int  # items on the next
+    two_columns: bool  # WeasyPrint tags a list set in columns as an L per column
+
+    @property
+    def items(self) -> int:
+        return self.before + self.after
+
+
+def _blocks(element: dict, path: str, found: list[tuple[str, dict]]) -> None:
+    kind = element.get("type")
+    if kind in ("L", "P", "H1", "H2", "Table", "Figure"):
+        found.append((f"{path}/{kind}", element))
+        return
+    for child in element.get("children") or []:
+        _blocks(child, f"{path}/{kind}", found)
+
+
+def _pages(element: dict) -> list[int]:
+    own = [element["page_number"]] if element.get("mcids") else []
+    return own + [n for child in element.get("children") or [] for n in _pages(child)]
+
+
+def _items(element: dict) -> int:
+    return sum(
+        1 if child.get("type") == "LI" else _items(child) for child in element.get("children") or []
+    )
+
+
+def _columns(element: dict) -> bool:
+    return any(child.get("type") == "L" for child in element.get("children") or [])
+
+
+def split_lists(pdf: bytes) -> list[Split]:
+    """The lists that go on over a page turn. WeasyPrint tags each page's content in a
+    Part of its own: a list split over a page turn is two L elements at the same place
+    in the tree, the first ending on a page, the second starting on the next, with
+    nothing between them."""
+    found: list[tuple[str, dict]] = []
+    with pdfplumber.open(io.BytesIO(pdf)) as document:
+        for part in document.structure_tree:
+            _blocks(part, "", found)
+    return [
+        Split(max(_pages(first)), _items(first), _items(second), _columns(first))
+        for (path, first), (next_path, second) in zip(found, found[1:], strict=False)
+        if path.endswith("/L")
+        and next_path == path
+        and _pages(first)
+        and _pages(second)
+        and min(_pages(second)) == max(_pages(first)) + 1
+    ]
+
+
+@pytest.mark.parametrize(
+    ("procedure", "phase", "lang", "large", "personalized"),
+    [case for case in CASES if not case.values[3]],
+)
+def test_a_short_list_is_not_split(render, procedure, phase, lang, large, personalized):
+    """Standard print, lists in one column: a list in two columns (the questions to ask,
+    who the procedure is not for) may still go on over a page turn in Vietnamese, where
+    keeping it whole runs the handout to eight pages; large print lets a list go on
+    between two items."""
+    pdf = render(procedure, phase, SAMPLE_PATIENT if personalized else None, lang=lang)
+    splits = [split for split in split_lists(pdf) if not split.two_columns]
+    assert [split for split in splits if split.items <= SHORT_LIST] == []
+
+
+#: A patient whose dates, filled in, run two Vietnamese handouts to eight pages when every
+#: short list is kept whole.
+LONG_DATES = PatientDetails(
+    patient_name="Ana Lopez", procedure_date=dt.date(2026, 12, 1), arrival_time=dt.time(7, 30)
+)
+
+
+#: The first and last terms of each Vietnamese glossary (the last, before the procedure,
+#: is the demo clinic's general anesthesia term, a block of its own in the content).
+GLOSSARY_ENDS = {
+    "pre": ("Thuốc chống đông máu:", "Gây mê toàn thân:"),
+    "post": ("Acetaminophen (paracetamol):", "Thuốc giảm đau nhóm opioid:"),
+}
+
+
+@pytest.mark.parametrize("phase", ["pre", "post"])
+def test_short_lists_split_only_to_keep_the_handout_to_seven_pages(workspace, phase):
+    """Laid out with every short list whole, these run to eight pages; as printed they
+    keep to seven, a list of four to six items going on over a page turn, and the
+    glossary whole."""
+    renderer = workspace.renderer
+    request = HandoutRequest("kyphoplasty", phase, "vi", False, LONG_DATES)
+    whole = renderer.render_html(renderer.html(request), renderer.styles(False), "test")
+    assert whole.pages == 8
+    printed = renderer.render(request)
+    assert printed.pages == 7
+    splits = [split for split in split_lists(printed.data) if not split.two_columns]
+    assert splits
+    assert [split for split in splits if split.items <= SHORT_LIST]
+    assert all(split.items >= 4 for split in splits), splits
+    first, last = GLOSSARY_ENDS[phase]
+    (page,) = [text for text in page_texts(printed.data) if first in text]
+    assert last in page
+
+
+def test_the_list_check_sees_a_split_list(workspace):
+    """The measure itself: with a page break forced inside the three-item list of the
+    first 24 hours, a split list of three items is seen; without it, none."""
+    renderer = workspace.renderer
+    request = HandoutRequest("vertebroplasty", "post", "en", False, PatientDetails())
+    cut = ".section-first-day li:nth-child(2) { break-before: page; }"
+
+    def three_item_splits(extra: str) -> list[Split]:
+        styles = [*renderer.styles(False), renderer.stylesheet(string=extra)]
+        pdf = renderer.render_html(renderer.html(request), styles, "test").data
+        return [split for split in split_lists(pdf) if split.items == 3]
+
+    assert len(three_item_splits(cut)) == 1
+    assert three_item_splits("") == []

@@ -220,8 +220,22 @@ def visible_sections(handout: Handout, active: Mapping[str, bool]) -> list[Secti
         blocks: list[Block] = [
             _visible_actions(b, active) for b in section.blocks if not b.when or active[b.when]
         ]
-        result.append(section.model_copy(update={"blocks": blocks}))
+        result.append(section.model_copy(update={"blocks": _one_glossary(blocks)}))
     return result
+
+
+def _one_glossary(blocks: list[Block]) -> list[Block]:
+    """Consecutive `terms:` blocks (a clinic's optional terms follow the shared ones) as
+    one list, so the glossary is one list: its columns balance, and it is read and kept
+    on a page as one."""
+    merged: list[Block] = []
+    for block in blocks:
+        if block.terms and merged and merged[-1].terms:
+            terms = {**(merged[-1].terms or {}), **block.terms}
+            merged[-1] = merged[-1].model_copy(update={"terms": terms, "when": None})
+        else:
+            merged.append(block)
+    return merged
 
 
 def _visible_actions(block: Block, active: Mapping[str, bool]) -> Block:

@@ -56,6 +56,15 @@ STYLESHEETS = ("base.css", "print.css")
 #: colors replace them as the pictures load.
 FIGURE_PRIMARY, FIGURE_ACCENT = "#1f4e79", "#2e7d5b"
 LARGE_PRINT = "large-print.css"
+#: Standard print's length: six pages of instructions and the language notice.
+STANDARD_PAGES = 7
+#: Standard print keeps a list of up to six items, and the "What to do" box, on one page.
+#: Where that runs a handout past its length (long translated items, a patient's dates),
+#: they may go on over a page turn between two items; the glossary may not.
+LISTS_MAY_SPLIT = """
+ul:not(.terms):not(:has(> li:nth-child(7))), ol:not(:has(> li:nth-child(7))),
+.section-what-to-do-pre, .section-what-to-do-post { break-inside: auto; }
+"""
 _weasy_logger = logging.getLogger("weasyprint")
 _HTML_LANG = re.compile(r'<html[^>]*\blang="([^"]+)"')
 
@@ -128,6 +137,7 @@ class Renderer:
         self._review_texts: dict[tuple[str, str, str], str] = {}
         normal = [self.font_css, *(self.stylesheet(name) for name in STYLESHEETS), self.brand_css]
         self._styles = {False: normal, True: [*normal, self.stylesheet(LARGE_PRINT)]}
+        self._lists_may_split = self.stylesheet(string=LISTS_MAY_SPLIT)
 
     def _css(self, **source: str | Path) -> CSS:
         try:
@@ -137,6 +147,11 @@ class Renderer:
 
     def styles(self, large_print: bool) -> list[CSS]:
         return self._styles[large_print]
+
+    @staticmethod
+    def page_budget(large_print: bool) -> int | None:
+        """The most pages a handout may take before its short lists may split."""
+        return None if large_print else STANDARD_PAGES
 
     def logo_url(self) -> str | None:
         logo = self.clinic.logo_path
@@ -231,17 +246,24 @@ class Renderer:
     def render(self, request: HandoutRequest) -> Rendered:
         """The PDF, its page count and the renderer's warnings."""
         return self.render_html(
-            self.html(request), self.styles(request.large_print), repr(request.layout_key)
+            self.html(request),
+            self.styles(request.large_print),
+            repr(request.layout_key),
+            self.page_budget(request.large_print),
         )
 
-    def render_html(self, html: str, styles: list[CSS], layout: str) -> Rendered:
-        """HTML to PDF/UA-1 with the shared fonts and fetcher; `layout` seeds the /ID."""
+    def render_html(
+        self, html: str, styles: list[CSS], layout: str, budget: int | None = None
+    ) -> Rendered:
+        """HTML to PDF/UA-1 with the shared fonts and fetcher; `layout` seeds the /ID.
+        Past `budget` pages, laid out again with LISTS_MAY_SPLIT."""
         identifier = hashlib.sha256(layout.encode()).hexdigest()[:32]
         with self._collect_warnings() as collector:
             try:
-                document = HTML(
-                    string=html, base_url=self.clinic.root.as_uri() + "/", url_fetcher=self.fetcher
-                ).render(stylesheets=styles, font_config=self.fonts, pdf_variant="pdf/ua-1")
+                document = self._lay_out(html, styles)
+                if budget is not None and len(document.pages) > budget:
+                    collector.messages.clear()
+                    document = self._lay_out(html, [*styles, self._lists_may_split])
                 pdf = document.write_pdf(pdf_identifier=identifier.encode(), pdf_variant="pdf/ua-1")
             except FatalURLFetchingError as exc:
                 raise RenderError(f"asset failed to load: {exc.__cause__}") from None
@@ -250,6 +272,11 @@ class Renderer:
             raise missing_glyph_error(missing, _document_language(html))
         warnings = strip_missing(collector.messages)
         return Rendered(repair(pdf, html), len(document.pages), warnings, document)
+
+    def _lay_out(self, html: str, styles: list[CSS]) -> Document:
+        return HTML(
+            string=html, base_url=self.clinic.root.as_uri() + "/", url_fetcher=self.fetcher
+        ).render(stylesheets=styles, font_config=self.fonts, pdf_variant="pdf/ua-1")
 
     def stylesheet(self, name: str | None = None, string: str | None = None) -> CSS:
         """A built-in (or clinic-overridden) stylesheet by file name, or CSS text."""

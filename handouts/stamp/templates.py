@@ -20,10 +20,12 @@ from handouts.stamp.splice import cut_pages
 PROBE = "Xg"
 
 
-def _template(renderer: Renderer, probe_html: str, styles: list[CSS], layout: str) -> Template:
+def _template(
+    renderer: Renderer, probe_html: str, styles: list[CSS], layout: str, budget: int | None = None
+) -> Template:
     hidden = renderer.stylesheet(string=".v { visibility: hidden; }")
     with recording_marks() as mcids:
-        rendered = renderer.render_html(probe_html, [*styles, hidden], layout)
+        rendered = renderer.render_html(probe_html, [*styles, hidden], layout, budget)
     assert rendered.document is not None
     slots = measure_slots(rendered.document, mcids)
     pages = cut_pages(rendered.data, {slot.page for slot in slots})
@@ -36,6 +38,7 @@ def handout_template(renderer: Renderer, request: HandoutRequest) -> Template:
         renderer.html(request, slot_text=PROBE),
         renderer.styles(request.large_print),
         repr(request.layout_key),
+        renderer.page_budget(request.large_print),
     )
 
 
