@@ -8,14 +8,18 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import click
 
 from handouts import __version__
 from handouts.commands.build import build_handout, list_rows, make_pdf, render_demo
 from handouts.engine.request import request_or_error
+from handouts.errors import HandoutError
 from handouts.options import (
     BatchOptions,
     Engine,
@@ -32,7 +36,43 @@ from handouts.workspace import Workspace
 log = logging.getLogger("handouts")
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+class CommandError(click.ClickException):
+    """A HandoutError as click reports it: "Error: <message>" (and its problem lines) on
+    stderr, the error's exit code, no traceback."""
+
+    def __init__(self, error: HandoutError) -> None:
+        super().__init__(error.format_message())
+        self.exit_code = error.exit_code  # type: ignore[misc]  # click reads the instance's
+
+
+@contextmanager
+def _reported() -> Iterator[None]:
+    try:
+        yield
+    except HandoutError as exc:
+        raise CommandError(exc) from exc
+
+
+class HandoutGroup(click.Group):
+    """The make-handouts group: a HandoutError raised while parsing the options (a type or
+    a callback) or running any command, subcommands included, becomes a CommandError."""
+
+    def make_context(
+        self,
+        info_name: str | None,
+        args: list[str],
+        parent: click.Context | None = None,
+        **extra: Any,
+    ) -> click.Context:
+        with _reported():
+            return super().make_context(info_name, args, parent, **extra)
+
+    def invoke(self, ctx: click.Context) -> Any:
+        with _reported():
+            return super().invoke(ctx)
+
+
+@click.group(cls=HandoutGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.option(
     "--clinic",
     "clinic_dir",

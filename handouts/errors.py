@@ -1,19 +1,23 @@
-"""One exception tree for user-facing errors: click prints them without a traceback."""
+"""One exception tree for user-facing errors, in plain Python.
+
+The command line (cli.py) turns them into click errors: "Error: <message>" on stderr,
+exit code 2, no traceback; the web form and the batch catch them as they are.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Callable
 
-import click
 from pydantic import ValidationError
 
 
-class HandoutError(click.ClickException):
+class HandoutError(Exception):
     """Base of every error a user can cause; exit code 2 (usage or config)."""
 
     exit_code = 2
 
     def __init__(self, message: str, problems: list[str] | None = None) -> None:
+        self.message = message
         self.problems = problems or []
         super().__init__(message)
 

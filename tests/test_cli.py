@@ -7,11 +7,13 @@ import subprocess
 import sys
 from pathlib import Path
 
+import click
 import pytest
 from click.testing import CliRunner
 from helpers import run_cli, text_of
 
-from handouts.cli import main
+from handouts.cli import HandoutGroup, main
+from handouts.errors import HandoutError, OutputError, RecordError
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -162,3 +164,85 @@ def test_unwritable_output_is_a_clear_error(tmp_path):
     assert result.returncode == 2
     assert "cannot write here" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_the_errors_are_plain_python_and_load_no_click():
+    """The web app and the batch catch HandoutError without knowing the command line."""
+    assert not [c for c in HandoutError.__mro__ if c.__module__.startswith("click")]
+    assert issubclass(HandoutError, Exception)
+    code = "import sys, handouts.errors; print('click' in sys.modules)"
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True
+    )
+    assert result.stdout.strip() == "False"
+    error = RecordError("2 bad values:", ["--a: no", "--b: no"])
+    assert str(error) == error.format_message() == "2 bad values:\n  --a: no\n  --b: no"
+    assert (error.message, error.problems, error.exit_code) == (
+        "2 bad values:",
+        ["--a: no", "--b: no"],
+        2,
+    )
+
+
+def _refuse(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:
+    if value is not None:
+        raise RecordError(f"--when: {value} is not a day we open")
+    return value
+
+
+class _Busy(HandoutError):
+    exit_code = 3
+
+
+WRITE = "Error: cannot write here:\n  out/a.pdf\n  out/b.pdf\n"
+WHEN = "Error: --when: sunday is not a day we open\n"
+
+
+@pytest.mark.parametrize(
+    ("args", "code", "stderr"),
+    [
+        (["run"], 2, WRITE),
+        (["run", "--when", "sunday"], 2, WHEN),
+        (["--when", "sunday", "run"], 2, WHEN),
+        (["sub", "deep"], 2, WRITE),
+        (["busy"], 3, "Error: the printer is busy\n"),
+    ],
+)
+def test_cli_turns_a_handout_error_into_a_click_error(args, code, stderr):
+    """Raised by a command, a subgroup's command or an option callback while parsing:
+    "Error: ..." on stderr, the error's exit code (2 for every error in errors.py)."""
+
+    @click.group(cls=HandoutGroup)
+    @click.option("--when", callback=_refuse)
+    def group(when: str | None) -> None:
+        pass
+
+    @group.command()
+    @click.option("--when", callback=_refuse)
+    def run(when: str | None) -> None:
+        raise OutputError("cannot write here:", ["out/a.pdf", "out/b.pdf"])
+
+    @group.command()
+    def busy() -> None:
+        raise _Busy("the printer is busy")
+
+    @group.group()
+    def sub() -> None:
+        pass
+
+    sub.add_command(run, "deep")
+    result = CliRunner().invoke(group, args)
+    assert result.exit_code == code
+    assert result.stderr == stderr
+    assert result.stdout == ""
+    assert isinstance(result.exception, SystemExit)
+    assert "Traceback" not in result.output
+
+
+def test_a_real_command_error_exits_2_with_one_line():
+    result = CliRunner().invoke(
+        main, ["approve", "no-such", "--lang", "en", "--role", "clinician", "--by", "A"]
+    )
+    assert result.exit_code == 2
+    assert result.stderr.startswith("Error: no such handout 'no-such' (one of: ")
+    assert "Traceback" not in result.output

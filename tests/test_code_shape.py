@@ -78,6 +78,22 @@ def test_no_module_imports_from_a_later_stage():
     assert backwards == []
 
 
+def test_only_the_command_line_imports_click():
+    """errors.py and the rest are plain Python: cli.py turns a HandoutError into a click
+    error, so the web app and the batch never catch command-line types."""
+    importers = {
+        name
+        for name, tree in _modules()
+        for node in ast.walk(tree)
+        if (
+            isinstance(node, ast.Import)
+            and any(a.name.split(".")[0] == "click" for a in node.names)
+        )
+        or (isinstance(node, ast.ImportFrom) and (node.module or "").split(".")[0] == "click")
+    }
+    assert importers == {"handouts.cli"}
+
+
 def test_no_private_name_is_imported_from_another_module():
     private = [
         f"{name} imports {node.module}.{alias.name}"
