@@ -39,12 +39,7 @@ from handouts.engine.context import (
 )
 from handouts.engine.fetcher import AssetFetcher
 from handouts.engine.fonts import font_face_css
-from handouts.engine.glyphs import (
-    drawn_without_glyph,
-    missing_codepoints,
-    missing_glyph_error,
-    strip_missing,
-)
+from handouts.engine.glyphs import missing_glyph_error, missing_glyphs
 from handouts.engine.pdfua import repair
 from handouts.engine.request import HandoutRequest, PatientDetails
 from handouts.errors import ConfigError, RenderError
@@ -66,6 +61,16 @@ ul:not(.terms):not(:has(> li:nth-child(7))), ol:not(:has(> li:nth-child(7))),
 .section-what-to-do-pre, .section-what-to-do-post { break-inside: auto; }
 """
 _weasy_logger = logging.getLogger("weasyprint")
+
+
+def _no_notdef(record: logging.LogRecord) -> bool:
+    """Drops WeasyPrint's warnings that mention .notdef: they quote the character no
+    font has, which may be a patient's. Missing glyphs are found in the PDF instead
+    (engine/glyphs.py), so no handler (the collector, the terminal's) ever sees them."""
+    return ".notdef" not in record.getMessage()
+
+
+_weasy_logger.addFilter(_no_notdef)
 _HTML_LANG = re.compile(r'<html[^>]*\blang="([^"]+)"')
 
 
@@ -268,10 +273,9 @@ class Renderer:
             except FatalURLFetchingError as exc:
                 raise RenderError(f"asset failed to load: {exc.__cause__}") from None
         assert pdf is not None
-        if missing := missing_codepoints(collector.messages) or drawn_without_glyph(pdf):
+        if missing := missing_glyphs(pdf):  # read in the PDF: the log may be silenced
             raise missing_glyph_error(missing, _document_language(html))
-        warnings = strip_missing(collector.messages)
-        return Rendered(repair(pdf, html), len(document.pages), warnings, document)
+        return Rendered(repair(pdf, html), len(document.pages), tuple(collector.messages), document)
 
     def _lay_out(self, html: str, styles: list[CSS]) -> Document:
         return HTML(
