@@ -1,7 +1,8 @@
 """Plain helpers shared by the test modules; the fixtures stay in conftest.py.
 
 Nothing here calls the package under test: text comes from poppler's pdftotext or
-pdfplumber, objects from pikepdf, the CLI runs as the installed console script.
+pdfplumber, objects from pikepdf, pixels from poppler's pdftoppm, the CLI runs as the
+installed console script.
 """
 
 from __future__ import annotations
@@ -20,8 +21,10 @@ import time
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pdfplumber
 import pikepdf
+from PIL import Image
 
 REPO = Path(__file__).resolve().parents[1]
 HANDOUTS = [(p, ph) for p in ("vertebroplasty", "kyphoplasty") for ph in ("pre", "post")]
@@ -171,6 +174,29 @@ def decoded_payloads(document: pikepdf.Pdf) -> list[bytes]:
     for obj in document.objects:  # also objects nothing refers to
         visit(obj)
     return found
+
+
+def page_sizes(pdf: Path) -> list[tuple[float, float]]:
+    """Each page's width and height in points (its MediaBox)."""
+    with pikepdf.open(pdf) as document:
+        return [
+            (float(page.mediabox[2] - page.mediabox[0]), float(page.mediabox[3] - page.mediabox[1]))
+            for page in document.pages
+        ]
+
+
+# -- pages as pixels ---------------------------------------------------------------------
+
+
+def rasterize(pdf: Path, folder: Path, dpi: int) -> list[np.ndarray]:
+    """Each page as poppler's pdftoppm renders it in gray at `dpi` (0 black, 255 white),
+    as int16 arrays (rows, columns) so that differences may go below zero."""
+    folder.mkdir(parents=True, exist_ok=True)
+    stem = folder / pdf.stem
+    subprocess.run(["pdftoppm", "-r", str(dpi), "-gray", str(pdf), str(stem)], check=True)
+    return [
+        np.asarray(Image.open(p), dtype=np.int16) for p in sorted(folder.glob(f"{pdf.stem}-*.pgm"))
+    ]
 
 
 # -- the command line --------------------------------------------------------------------
