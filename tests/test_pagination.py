@@ -308,6 +308,47 @@ def test_a_short_list_is_not_split(render, procedure, phase, lang, large, person
     assert [split for split in splits if split.items <= SHORT_LIST] == []
 
 
+#: The first and last terms of each glossary as printed (written out by hand): before
+#: the procedure the last is the demo clinic's sedation (vertebroplasty) or general
+#: anesthesia (kyphoplasty) term.
+GLOSSARY = {
+    "en": ("Blood thinner:", "Sedation:", "General anesthesia:", "Acetaminophen:", "Opioid:"),
+    "es": (
+        "Anticoagulante:",
+        "Sedación:",
+        "Anestesia general:",
+        "Acetaminofén (también",  # the term wraps in its column
+        "Opioide:",
+    ),
+    "zh-Hans": ("抗凝药：", "镇静：", "全身麻醉：", "对乙酰氨基酚：", "阿片类药物："),
+    "vi": (
+        "Thuốc chống đông máu:",
+        "An thần:",
+        "Gây mê toàn thân:",
+        "Acetaminophen (paracetamol):",
+        "Thuốc giảm đau nhóm opioid:",
+    ),
+}
+
+
+def glossary_ends(lang: str, procedure: str, phase: str) -> tuple[str, str]:
+    first, sedation, anesthesia, first_after, last_after = GLOSSARY[lang]
+    if phase == "post":
+        return first_after, last_after
+    return first, sedation if procedure == "vertebroplasty" else anesthesia
+
+
+@pytest.mark.parametrize(("procedure", "phase", "lang", "large", "personalized"), CASES)
+def test_the_glossary_is_on_one_page(render, procedure, phase, lang, large, personalized):
+    """Its first and last terms on the same page (the glossary is one list, in two
+    columns in normal print: a split would take the end of both to the next page)."""
+    patient = SAMPLE_PATIENT if personalized else None
+    pages = page_texts(render(procedure, phase, patient, lang=lang, large=large))
+    first, last = glossary_ends(lang, procedure, phase)
+    (holding,) = [number for number, text in enumerate(pages) if first in text]
+    assert last in pages[holding]
+
+
 #: A patient whose dates, filled in, run two Vietnamese handouts to eight pages when every
 #: short list is kept whole.
 LONG_DATES = PatientDetails(

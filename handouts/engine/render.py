@@ -57,7 +57,8 @@ STANDARD_PAGES = 7
 #: Where that runs a handout past its length (long translated items, a patient's dates),
 #: they may go on over a page turn between two items; the glossary may not.
 LISTS_MAY_SPLIT = """
-ul:not(.terms):not(:has(> li:nth-child(7))), ol:not(:has(> li:nth-child(7))),
+ul:not(.terms):has(> li:nth-child(4)):not(:has(> li:nth-child(7))),
+ol:has(> li:nth-child(4)):not(:has(> li:nth-child(7))),
 .section-what-to-do-pre, .section-what-to-do-post { break-inside: auto; }
 """
 _weasy_logger = logging.getLogger("weasyprint")
