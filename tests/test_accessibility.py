@@ -245,7 +245,9 @@ def test_a_language_change_that_wraps_over_lines_keeps_its_lang():
         f'<p style="width: 120pt">Hello.</p><p lang="vi" style="width: 120pt">{line}</p>'
         "</body></html>"
     )
-    pdf = repair(HTML(string=html).write_pdf(pdf_variant="pdf/ua-1"), html)
+    pdf = repair(
+        pikepdf.open(io.BytesIO(HTML(string=html).write_pdf(pdf_variant="pdf/ua-1"))), html
+    )
     document, root, texts, pages = _tree(pdf)
     marked = [e for e in root.walk() if isinstance(e.obj, pikepdf.Dictionary) and "/Lang" in e.obj]
     assert [(e.role, str(e.obj.Lang)) for e in marked] == [("P", "vi")]

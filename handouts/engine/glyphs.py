@@ -18,7 +18,6 @@ the script.
 
 from __future__ import annotations
 
-import io
 import re
 import unicodedata
 from collections.abc import Iterable
@@ -89,17 +88,16 @@ def missing_glyph_error(shown: Iterable[str], language: str) -> RenderError:
     )
 
 
-def missing_glyphs(data: bytes) -> list[str]:
+def missing_glyphs(pdf: pikepdf.Pdf) -> list[str]:
     """What each code a PDF shows as glyph 0 stands for (its ToUnicode text, "" where
     there is none), once per font and code: empty when every glyph shown is a real one.
 
     Reads every text-showing operator of every page and of the Form XObjects they draw
-    (each form once), with the font it shows in."""
-    with pikepdf.open(io.BytesIO(data)) as pdf:
-        scan = _Scan()
-        for page in pdf.pages:
-            scan.content(page, page.get("/Resources"))
-        return scan.texts()
+    (each form once), with the font it shows in; changes nothing."""
+    scan = _Scan()
+    for page in pdf.pages:
+        scan.content(page, page.get("/Resources"))
+    return scan.texts()
 
 
 @dataclass(frozen=True)

@@ -105,10 +105,9 @@ def language_changes(html: str) -> list[tuple[str | None, str]]:
     return _read_html(html).found
 
 
-def repair(data: bytes, html: str) -> bytes:
-    """The PDF with the repairs above applied (untagged PDFs get only their ToUnicode
-    maps completed and smaller CJK fonts: engine/fontsubset.py)."""
-    pdf = pikepdf.open(io.BytesIO(data))
+def repair(pdf: pikepdf.Pdf, html: str) -> bytes:
+    """The PDF, changed in place, saved with the repairs above applied (untagged PDFs get
+    only their ToUnicode maps completed and smaller CJK fonts: engine/fontsubset.py)."""
     source = _read_html(html)
     complete_to_unicode(pdf, source.texts)  # first: the texts below read its entries
     if "/StructTreeRoot" in pdf.Root:

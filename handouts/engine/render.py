@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import io
 import logging
 import re
 import threading
@@ -14,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import jinja2
+import pikepdf
 from jinja2.sandbox import SandboxedEnvironment
 from weasyprint import CSS, HTML
 from weasyprint.document import Document
@@ -274,9 +276,11 @@ class Renderer:
             except FatalURLFetchingError as exc:
                 raise RenderError(f"asset failed to load: {exc.__cause__}") from None
         assert pdf is not None
-        if missing := missing_glyphs(pdf):  # read in the PDF: the log may be silenced
-            raise missing_glyph_error(missing, _document_language(html))
-        return Rendered(repair(pdf, html), len(document.pages), tuple(collector.messages), document)
+        with pikepdf.open(io.BytesIO(pdf)) as opened:  # read once: checked, then repaired
+            if missing := missing_glyphs(opened):  # in the PDF: the log may be silenced
+                raise missing_glyph_error(missing, _document_language(html))
+            data = repair(opened, html)
+        return Rendered(data, len(document.pages), tuple(collector.messages), document)
 
     def _lay_out(self, html: str, styles: list[CSS]) -> Document:
         return HTML(
