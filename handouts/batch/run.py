@@ -145,23 +145,31 @@ def _already_done(out_dir: Path, previous: Entry | None, task: Task, fhir: bool)
 
 def run_batch(workspace: Workspace, options: BatchOptions) -> BatchResult:
     """Validates every row, then renders the good ones; bad rows go to errors.csv."""
+    records, errors, count = _read_records(workspace, options)
+    prepare_output(options.out_dir)
+    result = BatchResult(invalid_rows=len({e.row for e in errors}), errors=errors)
+    log.info("%d record(s) read, %d row(s) with errors", count, result.invalid_rows)
+    _Run(workspace, options, result).run(records)
+    return result
+
+
+def _read_records(
+    workspace: Workspace, options: BatchOptions
+) -> tuple[list[Record], list[RowError], int]:
+    """The valid records, the rows' errors and the number of rows read. The raw rows are
+    dropped here, not held for the whole run (about 1.4 kB a row at 100,000 letters)."""
     header, rows = read_input(options.input, options.encoding)
     unknown = sorted(set(header) - KNOWN_COLUMNS)
     if unknown:
         log.warning("ignoring unknown column(s): %s", ", ".join(unknown))
-    mail = options.target is Target.MAIL
     records, errors = validate_rows(
         rows,
         workspace.languages(),
-        mail=mail,
+        mail=options.target is Target.MAIL,
         large_print=workspace.clinic.config.options.large_print,
         default_plan=workspace.clinic.config.medicines.default_plan,
     )
-    prepare_output(options.out_dir)
-    result = BatchResult(invalid_rows=len({e.row for e in errors}), errors=errors)
-    log.info("%d record(s) read, %d row(s) with errors", len(rows), result.invalid_rows)
-    _Run(workspace, options, result).run(records)
-    return result
+    return records, errors, len(rows)
 
 
 class _Run:
