@@ -17,7 +17,7 @@ from typing import Any
 import click
 
 from handouts import __version__
-from handouts.commands.build import build_handout, list_rows, make_pdf, render_demo
+from handouts.commands.build import build_handout, list_rows, render_demo
 from handouts.engine.request import request_or_error
 from handouts.errors import HandoutError
 from handouts.options import (
@@ -239,7 +239,7 @@ def build(
     if to_printer:
         from handouts.commands.printing import desk_queue, handout_settings, send_to_printer
 
-        made = make_pdf(workspace, request, stamper)
+        made = workspace.make_pdf(request, stamper)
         _log_warnings(made.warnings)
         config = workspace.clinic.config
         job = send_to_printer(made.data, desk_queue(config, printer), handout_settings(config))
@@ -248,7 +248,9 @@ def build(
     built = build_handout(workspace, request, output, html=as_html, stamper=stamper)
     _log_warnings(built.warnings)
     log.info("wrote %s", built.path)
-    log.debug("made by the %s path", "stamping" if built.engine == "fast" else "full render")
+    if built.made is not None:
+        fast = built.made.engine is Engine.FAST
+        log.debug("made by the %s path", "stamping" if fast else "full render")
 
 
 @main.command()

@@ -216,6 +216,15 @@ class LayoutCache:
         self._touch(key)
         return found
 
+    def held(self) -> dict[str, Template]:
+        """The templates this process holds (read or rendered), by key."""
+        return dict(self._memory)
+
+    def preload(self, templates: Mapping[str, Template]) -> None:
+        """Templates another process of this run rendered (--no-cache: a portal batch
+        hands its layouts to each worker, which cannot read the batch's memory)."""
+        self._memory.update(templates)
+
     def put(self, key: str, template: Template) -> None:
         self._memory[key] = template
         if self.folder is None:
