@@ -34,6 +34,15 @@ from handouts.stamp.handout import stamper_for
 from handouts.workspace import Workspace
 
 log = logging.getLogger("handouts")
+#: What --no-cache means, said the same way by every command that makes handouts.
+NO_CACHE_HELP = (
+    "Neither read nor write the layout cache folder: the layouts this run renders are "
+    "kept in memory until it ends (build, serve and batch alike)."
+)
+#: The end of the help of build, serve and batch: the group's cache options apply.
+CACHE_EPILOG = (
+    f"With --no-cache before the command (make-handouts --no-cache COMMAND ...): {NO_CACHE_HELP}"
+)
 
 
 class CommandError(click.ClickException):
@@ -85,11 +94,7 @@ class HandoutGroup(click.Group):
     help="Folder for the layout cache (default: $HANDOUTS_CACHE_DIR, else the user's cache "
     "folder). It keeps at most $HANDOUTS_CACHE_MAX_MB megabytes (default 200).",
 )
-@click.option(
-    "--no-cache",
-    is_flag=True,
-    help="Keep no layouts between runs (build, serve and batch render them again).",
-)
+@click.option("--no-cache", is_flag=True, help=NO_CACHE_HELP)
 @click.option("-v", "--verbose", count=True, help="Show details (renderer warnings, timings).")
 @click.option("-q", "--quiet", is_flag=True, help="Print only errors.")
 @click.version_option(__version__, prog_name="make-handouts")
@@ -159,7 +164,7 @@ BUILD_NAMES = {
 }
 
 
-@main.command()
+@main.command(epilog=CACHE_EPILOG)
 @click.argument("procedure", metavar="PROCEDURE")
 @click.argument("phase", metavar="PHASE")
 @click.option(
@@ -253,7 +258,7 @@ def build(
         log.debug("made by the %s path", "stamping" if fast else "full render")
 
 
-@main.command()
+@main.command(epilog=CACHE_EPILOG)
 @click.argument("input_file", metavar="INPUT", type=click.Path(dir_okay=False, path_type=Path))
 @click.option(
     "-o",
@@ -393,7 +398,7 @@ def _print_mailing(workspace: Workspace, options: BatchOptions) -> None:
     log.info("sent mailing.pdf to %s, job %s", job.queue, job.id)
 
 
-@main.command()
+@main.command(epilog=CACHE_EPILOG)
 @click.option(
     "--host",
     default="127.0.0.1",
