@@ -384,7 +384,7 @@ def batch(
         result.invalid_rows,
         out_dir / ("errors.csv" if result.errors else "manifest.csv"),
     )
-    if options.to_printer:
+    if options.to_printer:  # mailing.pdf holds only the good letters; exit 1 all the same
         _print_mailing(ctx.find_object(App).workspace, options)  # type: ignore[union-attr]
     ctx.exit(result.exit_code)
 
