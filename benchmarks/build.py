@@ -3,8 +3,9 @@
     .venv/bin/python benchmarks/build.py [--runs 5]
 
 Times `make-handouts build` of a personalized handout with a warm layout cache (the
-median of N runs, after one run that fills the cache), a cold cache, --no-cache (the
-full render), and `python -c "import weasyprint"`, all in this run on this machine.
+median of N runs, after one run that fills the cache), a cold cache, the full render
+(--notes: notes always take it), and `python -c "import weasyprint"`, all in this run
+on this machine.
 Target: warm build <= import weasyprint.
 """
 
@@ -18,6 +19,7 @@ import tempfile
 import time
 from pathlib import Path
 
+NOTES = ["--notes", "Bring your insulin pen."]  # the full render, whatever the cache
 PATIENT = ["--patient-name", "Maria Garcia", "--procedure-date", "2026-12-01"]
 PATIENT += ["--arrival-time", "7:30", "--physician", "Dr. Okafor", "--levels", "T12, L1"]
 
@@ -37,7 +39,7 @@ def main() -> None:
         cache, out = Path(tmp) / "cache", str(Path(tmp) / "out.pdf")
         build = [exe, "--cache-dir", str(cache), "build", "kyphoplasty", "pre", *PATIENT]
         build += ["-o", out]
-        full = [exe, "--no-cache", "build", "kyphoplasty", "pre", *PATIENT, "-o", out]
+        full = [exe, "--no-cache", "build", "kyphoplasty", "pre", *PATIENT, *NOTES, "-o", out]
         cold = seconds(build)
         warm = statistics.median(seconds(build) for _ in range(args.runs))
         rendered = statistics.median(seconds(full) for _ in range(args.runs))
@@ -46,7 +48,7 @@ def main() -> None:
         )
     print(f"build, warm layout cache (median of {args.runs}): {warm:.2f} s")
     print(f"build, cold layout cache (renders the layout once):  {cold:.2f} s")
-    print(f"build --no-cache (the full render, median):        {rendered:.2f} s")
+    print(f"build --notes (the full render, median):           {rendered:.2f} s")
     print(f'python -c "import weasyprint" (median):            {weasy:.2f} s')
     verdict = "met" if warm <= weasy else "NOT MET"
     print(f"warm build / import weasyprint: {warm / weasy:.2f} (target <= 1.00): {verdict}")

@@ -17,7 +17,7 @@ from typing import Any
 import click
 
 from handouts import __version__
-from handouts.commands.build import build_handout, list_rows, make_pdf, render_demo
+from handouts.commands.build import build_handout, list_rows, render_demo
 from handouts.engine.request import request_or_error
 from handouts.errors import HandoutError
 from handouts.options import (
@@ -34,6 +34,15 @@ from handouts.stamp.handout import stamper_for
 from handouts.workspace import Workspace
 
 log = logging.getLogger("handouts")
+#: What --no-cache means, said the same way by every command that makes handouts.
+NO_CACHE_HELP = (
+    "Neither read nor write the layout cache folder: the layouts this run renders are "
+    "kept in memory until it ends (build, serve and batch alike)."
+)
+#: The end of the help of build, serve and batch: the group's cache options apply.
+CACHE_EPILOG = (
+    f"With --no-cache before the command (make-handouts --no-cache COMMAND ...): {NO_CACHE_HELP}"
+)
 
 
 class CommandError(click.ClickException):
@@ -85,11 +94,7 @@ class HandoutGroup(click.Group):
     help="Folder for the layout cache (default: $HANDOUTS_CACHE_DIR, else the user's cache "
     "folder). It keeps at most $HANDOUTS_CACHE_MAX_MB megabytes (default 200).",
 )
-@click.option(
-    "--no-cache",
-    is_flag=True,
-    help="Keep no layouts between runs (build, serve and batch render them again).",
-)
+@click.option("--no-cache", is_flag=True, help=NO_CACHE_HELP)
 @click.option("-v", "--verbose", count=True, help="Show details (renderer warnings, timings).")
 @click.option("-q", "--quiet", is_flag=True, help="Print only errors.")
 @click.version_option(__version__, prog_name="make-handouts")
@@ -159,7 +164,7 @@ BUILD_NAMES = {
 }
 
 
-@main.command()
+@main.command(epilog=CACHE_EPILOG)
 @click.argument("procedure", metavar="PROCEDURE")
 @click.argument("phase", metavar="PHASE")
 @click.option(
@@ -239,7 +244,7 @@ def build(
     if to_printer:
         from handouts.commands.printing import desk_queue, handout_settings, send_to_printer
 
-        made = make_pdf(workspace, request, stamper)
+        made = workspace.make_pdf(request, stamper)
         _log_warnings(made.warnings)
         config = workspace.clinic.config
         job = send_to_printer(made.data, desk_queue(config, printer), handout_settings(config))
@@ -248,10 +253,12 @@ def build(
     built = build_handout(workspace, request, output, html=as_html, stamper=stamper)
     _log_warnings(built.warnings)
     log.info("wrote %s", built.path)
-    log.debug("made by the %s path", "stamping" if built.engine == "fast" else "full render")
+    if built.made is not None:
+        fast = built.made.engine is Engine.FAST
+        log.debug("made by the %s path", "stamping" if fast else "full render")
 
 
-@main.command()
+@main.command(epilog=CACHE_EPILOG)
 @click.argument("input_file", metavar="INPUT", type=click.Path(dir_okay=False, path_type=Path))
 @click.option(
     "-o",
@@ -377,7 +384,7 @@ def batch(
         result.invalid_rows,
         out_dir / ("errors.csv" if result.errors else "manifest.csv"),
     )
-    if options.to_printer:
+    if options.to_printer:  # mailing.pdf holds only the good letters; exit 1 all the same
         _print_mailing(ctx.find_object(App).workspace, options)  # type: ignore[union-attr]
     ctx.exit(result.exit_code)
 
@@ -391,7 +398,7 @@ def _print_mailing(workspace: Workspace, options: BatchOptions) -> None:
     log.info("sent mailing.pdf to %s, job %s", job.queue, job.id)
 
 
-@main.command()
+@main.command(epilog=CACHE_EPILOG)
 @click.option(
     "--host",
     default="127.0.0.1",

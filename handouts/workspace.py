@@ -1,18 +1,43 @@
-"""The workspace: one clinic, its content and its renderer, loaded once and shared."""
+"""The workspace: one clinic, its content and its renderer, loaded once and shared.
+
+It is also where a handout's PDF is made: `Workspace.make_pdf` is the one entry point
+that build, the web form and the batch workers call, stamped or rendered in full.
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Protocol
 
 from handouts.content.library import ContentLibrary
 from handouts.engine.clinic import Clinic, load_clinic
 from handouts.locate import data_dir, default_clinic_dir
+from handouts.options import Engine
 
 if TYPE_CHECKING:
     from handouts.engine.render import Renderer
+    from handouts.engine.request import HandoutRequest
+
+
+@dataclass(frozen=True)
+class Made:
+    """A handout's PDF, however it was made."""
+
+    data: bytes
+    pages: int
+    warnings: tuple[str, ...] = ()
+    """What WeasyPrint warned about (a stamped PDF has none: its layout was checked)."""
+    engine: Engine = Engine.FULL
+    """FULL: rendered by WeasyPrint; FAST: stamped on its layout's template. Never AUTO."""
+
+
+class Stamper(Protocol):
+    """Stamps a request's values on its layout (stamp/handout.py HandoutStamper)."""
+
+    def pdf(self, request: HandoutRequest) -> Made | None:
+        """The stamped PDF, or None when the request needs the full render."""
 
 
 @dataclass
@@ -49,3 +74,12 @@ class Workspace:
 
     def languages(self) -> list[str]:
         return self.library.languages()
+
+    def make_pdf(self, request: HandoutRequest, stamper: Stamper | None = None) -> Made:
+        """The handout's PDF: stamped when `stamper` can (no stamper: always the full
+        render), rendered in full by this workspace otherwise."""
+        stamped = stamper.pdf(request) if stamper is not None else None
+        if stamped is not None:
+            return stamped
+        rendered = self.renderer.render(request)
+        return Made(rendered.data, rendered.pages, rendered.warnings, Engine.FULL)

@@ -4,6 +4,7 @@ queue choice, `printers`, the mail room's job, the web form's job, and each fail
 
 from __future__ import annotations
 
+import csv
 import itertools
 import logging
 import re
@@ -419,3 +420,32 @@ def test_another_user_cannot_change_the_test_servers_queues(cups, tmp_path):
     listed = cups.run("lpstat", "-p").stdout
     assert "intruder" not in listed
     assert f"printer {queue} is idle" in listed
+
+
+def test_a_mailing_with_a_failed_record_prints_the_good_letters_and_exits_1(
+    cups, clinic_copy, tmp_path
+):
+    mail_room = new_queue(cups, "mail-room")
+    source = tmp_path / "mail.csv"
+    source.write_text(HEADER + ROWS + "P3,kyphoplasty,pre,en,Bad Zip,1 Main St,Town,NY,1234\n")
+    out = tmp_path / "out"
+    before = cups.jobs()
+    result = run_cli(
+        "--clinic", str(clinic_copy), "batch", str(source), "-o", str(out), "--for", "mail",
+        "--no-duplex", "--print", "--printer", mail_room, env=cups.env,
+    )  # fmt: skip
+    assert result.returncode == 1, result.stderr
+    job = only_new_job(cups, before)
+    assert f"sent mailing.pdf to {mail_room}, job {mail_room}-{job}" in result.stderr
+    with (out / "errors.csv").open(newline="") as handle:
+        (error,) = csv.DictReader(handle)  # the bad row, named as today
+    assert (error["row"], error["record_id"], error["column"]) == ("3", "P3", "postal_code")
+    assert "1 row(s) with errors" in result.stderr and "errors.csv" in result.stderr
+    # The job holds the cover sheet and the two good letters, one-sided, nothing else.
+    letters = sorted(out.glob("P*.pdf"))
+    assert [p.name[:2] for p in letters] == ["P1", "P2"]
+    spooled = cups.document(job)
+    pages = page_texts(spooled)
+    assert len(pages) == 1 + sum(len(open_pdf(p.read_bytes()).pages) for p in letters)
+    assert "Print at actual size (100%), on one side of the paper." in pages[0]
+    assert "Bad Zip" not in " ".join(pages)

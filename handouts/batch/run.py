@@ -257,10 +257,6 @@ class _Run:
         """Each record in warm worker processes (stamped, for the portal, when it can be)."""
         options = self.options
         stamping = options.stamping and options.target is Target.PORTAL
-        # The layouts first, side by side, into the shared cache: workers then stamp.
-        if stamping and (stamper := stamper_for(self.workspace, options.cache)) is not None:
-            missing = stamper.missing([t.record.request for t in tasks])
-            self._render_templates(stamper.accept, missing)
         setup = WorkerSetup(
             self.workspace.clinic.root,
             options.out_dir.resolve(),
@@ -268,6 +264,7 @@ class _Run:
             options.target,
             options.letter_date,
             options.cache if stamping else None,
+            self._portal_layouts(tasks) if stamping else None,
         )
         pool = WorkerPool(
             options.jobs, options.timeout, options.recycle_after, init_worker, (setup,)
@@ -282,6 +279,20 @@ class _Run:
                 self._fail(done.task.record, done.failure.message, done.task.input_hash)
             if progress:
                 progress.advance(failed=done.result is None)
+
+    def _portal_layouts(self, tasks: list[Task]) -> dict[str, Template] | None:
+        """The layouts first, side by side, so that the workers only stamp: they read
+        them from the cache folder, or with the cache off (--no-cache) from their setup,
+        as no process of this run writes the folder (None: read the folder)."""
+        stamper = stamper_for(self.workspace, self.options.cache)
+        requests = [t.record.request for t in tasks]
+        self._render_templates(stamper.accept, stamper.missing(requests))
+        if self.options.cache.enabled:
+            return None
+        for task in stamper.missing(requests):  # one job or one layout: rendered here
+            with contextlib.suppress(HandoutError):  # the worker reports it per record
+                stamper.template(task.key, task.request)
+        return stamper.cache.held()
 
     def _fail(self, record: Record, message: str, input_hash: str) -> None:
         self._record(failed_entry(record, message, input_hash))

@@ -11,10 +11,10 @@ import hashlib
 import json
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING
 
 from handouts.batch.fhir import document_reference
-from handouts.batch.manifest import Entry, rendered_entry
+from handouts.batch.manifest import EngineUsed, Entry, rendered_entry
 from handouts.batch.pool import Failure, SetupFailed
 from handouts.batch.records import Record
 from handouts.engine.output import fhir_file_name, write_atomic
@@ -22,19 +22,18 @@ from handouts.engine.pdfmerge import merged_pdf
 from handouts.errors import HandoutError, OutputError, RecordError
 from handouts.mail.letter import LetterJob, render_letter
 from handouts.mail.preflight import preflight_letter
-from handouts.options import FhirMode, LayoutCacheOptions, Target
+from handouts.options import Engine, FhirMode, LayoutCacheOptions, Target
 from handouts.stamp.handout import (
     HandoutStamper,
-    StampedHandout,
     TemplateTask,
     open_layout_cache,
     render_template,
 )
 from handouts.stamp.model import Template
-from handouts.workspace import Workspace
+from handouts.workspace import Made, Workspace
 
-if TYPE_CHECKING:  # a stamping worker never loads WeasyPrint (it starts in a blink)
-    from handouts.engine.render import Rendered
+if TYPE_CHECKING:
+    from collections.abc import Mapping
 
 
 @dataclass(frozen=True)
@@ -47,6 +46,9 @@ class WorkerSetup:
     target: Target = Target.PORTAL
     letter_date: dt.date | None = None
     stamping: LayoutCacheOptions | None = None  # portal: stamp with this layout cache
+    #: With the cache off (--no-cache), the layouts the batch rendered before the
+    #: workers started (cache key -> template): a worker cannot read the parent's memory.
+    layouts: Mapping[str, Template] | None = None
 
 
 @dataclass(frozen=True)
@@ -75,6 +77,7 @@ def init_worker(setup: WorkerSetup) -> None:
             cache = open_layout_cache(
                 _state.workspace, setup.stamping.folder, setup.stamping.enabled
             )
+            cache.preload(setup.layouts or {})
             _state.stamper = HandoutStamper(_state.workspace, cache)
         else:
             _state.workspace.renderer  # noqa: B018 - warm up: templates, CSS and fonts, once
@@ -87,7 +90,7 @@ def render_task(task: Task) -> Entry | Failure:
     if _state.error is not None or _state.workspace is None or _state.setup is None:
         raise SetupFailed(_state.error or "the worker was not set up")
     try:
-        return render_record(_state.workspace, _state.setup, task)
+        return render_record(_state.workspace, _state.setup, task, _state.stamper)
     except OutputError as exc:
         return Failure(exc.format_message(), stop=True)
     except HandoutError as exc:
@@ -97,25 +100,24 @@ def render_task(task: Task) -> Entry | Failure:
         return Failure(f"internal error while rendering ({type(exc).__name__})")
 
 
-def render_record(workspace: Workspace, setup: WorkerSetup, task: Task) -> Entry:
-    """Renders one record and writes its files atomically; returns its manifest entry."""
+def render_record(
+    workspace: Workspace, setup: WorkerSetup, task: Task, stamper: HandoutStamper | None = None
+) -> Entry:
+    """Renders one record and writes its files atomically; returns its manifest entry.
+    A mail record (one the mail fast path left to the full render) gets its cover
+    letter here."""
     record, request = task.record, task.record.request
-    made: Rendered | StampedHandout | None = None
-    if _state.stamper is not None:
-        made = _state.stamper.pdf(request)
-    engine: Literal["full", "fast"] = "full" if made is None else "fast"
-    if made is None:
-        made = workspace.renderer.render(request)
-        if setup.target is Target.MAIL:
-            made = with_cover_letter(workspace, setup, task, made)
-    rendered = made
+    made = workspace.make_pdf(request, stamper)
+    if setup.target is Target.MAIL:
+        made = with_cover_letter(workspace, setup, task, made)
     handout = workspace.library.handout(request.language, request.procedure, request.phase)
-    write_atomic(setup.out_dir / record.file_name, rendered.data)
+    write_atomic(setup.out_dir / record.file_name, made.data)
     if setup.fhir:
-        write_fhir(workspace, setup, record, rendered.data)
-    digest = hashlib.sha256(rendered.data).hexdigest()
+        write_fhir(workspace, setup, record, made.data)
+    digest = hashlib.sha256(made.data).hexdigest()
+    engine: EngineUsed = "fast" if made.engine is Engine.FAST else "full"
     return rendered_entry(
-        record, handout, rendered.pages, len(rendered.data), digest, task.input_hash, engine
+        record, handout, made.pages, len(made.data), digest, task.input_hash, engine
     )
 
 
@@ -132,9 +134,7 @@ def write_fhir(workspace: Workspace, setup: WorkerSetup, record: Record, pdf: by
     write_atomic(setup.out_dir / fhir_file_name(record.file_name), payload)
 
 
-def with_cover_letter(
-    workspace: Workspace, setup: WorkerSetup, task: Task, handout: Rendered
-) -> Rendered:
+def with_cover_letter(workspace: Workspace, setup: WorkerSetup, task: Task, handout: Made) -> Made:
     """Cover letter + handout in one PDF, refused if the preflight finds a problem."""
     address = task.record.address
     assert address is not None and setup.letter_date is not None
@@ -146,10 +146,8 @@ def with_cover_letter(
     )
     if problems:
         raise RecordError("preflight: " + "; ".join(problems))
-    from handouts.engine.render import Rendered  # loaded already: this is a full render
-
     merged = merged_pdf([letter.data, handout.data])  # one structure tree
-    return Rendered(merged, letter.pages + handout.pages)
+    return Made(merged, letter.pages + handout.pages, handout.warnings, handout.engine)
 
 
 def template_task(task: TemplateTask) -> Template | Failure:

@@ -10,7 +10,7 @@ from handouts.engine.medicines import Medicine
 from handouts.engine.output import handout_file_name, write_atomic
 from handouts.engine.request import HandoutRequest, PatientDetails
 from handouts.stamp.handout import HandoutStamper
-from handouts.workspace import Workspace
+from handouts.workspace import Made, Workspace
 
 #: A made-up patient for the demo's personalized samples.
 SAMPLE_PATIENT = PatientDetails(
@@ -43,29 +43,14 @@ def sample_patient(strings: dict[str, str], phase: str) -> PatientDetails:
 
 @dataclass(frozen=True)
 class Built:
-    """A file written, how it was made, and what the renderer warned about."""
+    """A handout file written: where, and the PDF as made (None for the HTML)."""
 
     path: Path
-    warnings: tuple[str, ...] = ()
-    engine: str = "full"  # or "fast": stamped on its layout class's template
+    made: Made | None = None
 
-
-@dataclass(frozen=True)
-class Made:
-    data: bytes
-    warnings: tuple[str, ...]
-    engine: str
-
-
-def make_pdf(
-    workspace: Workspace, request: HandoutRequest, stamper: HandoutStamper | None = None
-) -> Made:
-    """The handout's PDF: stamped when the stamper can, the full render otherwise."""
-    stamped = stamper.pdf(request) if stamper is not None else None
-    if stamped is not None:
-        return Made(stamped.data, (), "fast")
-    rendered = workspace.renderer.render(request)
-    return Made(rendered.data, rendered.warnings, "full")
+    @property
+    def warnings(self) -> tuple[str, ...]:
+        return self.made.warnings if self.made else ()
 
 
 def build_handout(
@@ -80,9 +65,9 @@ def build_handout(
     if html:
         write_atomic(target, workspace.renderer.html(request).encode("utf-8"))
         return Built(target)
-    made = make_pdf(workspace, request, stamper)
+    made = workspace.make_pdf(request, stamper)
     write_atomic(target, made.data)
-    return Built(target, made.warnings, made.engine)
+    return Built(target, made)
 
 
 def render_demo(workspace: Workspace, out_dir: Path) -> list[Built]:

@@ -6,8 +6,10 @@ rendering, and without loading WeasyPrint at all. It holds layouts only: no pati
 value is ever part of a template or a key.
 
 - Where: `--cache-dir`, else $HANDOUTS_CACHE_DIR, else the user's cache folder
-  (platformdirs: ~/.cache/handouts/layouts on Linux); `--no-cache` keeps templates in
-  memory for the run only. `make-handouts cache info` shows it, `cache clear` empties it.
+  (platformdirs: ~/.cache/handouts/layouts on Linux). `--no-cache`: the folder is
+  neither read nor written, and the layouts a run renders are kept in memory until it
+  ends (a portal batch hands them to its workers), the same for build, serve and batch.
+  `make-handouts cache info` shows it, `cache clear` empties it.
 - Key: the layout class, and a fingerprint of everything that changes a layout: this
   package's own code (every module's source), the content, the clinic (clinic.toml,
   logo, overrides), the built-in templates and styles (fonts by size and time), the
@@ -216,9 +218,19 @@ class LayoutCache:
         self._touch(key)
         return found
 
+    def held(self) -> dict[str, Template]:
+        """The templates this process holds (read or rendered), by key."""
+        return dict(self._memory)
+
+    def preload(self, templates: Mapping[str, Template]) -> None:
+        """Templates another process of this run rendered (--no-cache: a portal batch
+        hands its layouts to each worker, which cannot read the batch's memory)."""
+        self._memory.update(templates)
+
     def put(self, key: str, template: Template) -> None:
         self._memory[key] = template
         if self.folder is None:
+            log.debug("layout cache: kept %s in memory for this run", key[:12])
             return
         body = json.dumps(_encode(template), separators=(",", ":")).encode()
         head = json.dumps({"format": FORMAT, "sha256": hashlib.sha256(body).hexdigest()})

@@ -18,10 +18,12 @@ from typing import TYPE_CHECKING, Any
 from handouts.engine.formats import locale_of
 from handouts.engine.request import HandoutRequest
 from handouts.mail.letter import LetterJob
+from handouts.options import Engine
 from handouts.stamp.cache import LayoutCache, fingerprint, open_cache
 from handouts.stamp.layouts import HandoutClass, handout_class, plan_handout
 from handouts.stamp.model import Template
 from handouts.stamp.splice import stamp
+from handouts.workspace import Made
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -45,12 +47,6 @@ def workspace_fingerprint(workspace: Workspace) -> str:
 
 def open_layout_cache(workspace: Workspace, folder: Path | None, enabled: bool) -> LayoutCache:
     return open_cache(folder, enabled, lambda: workspace_fingerprint(workspace))
-
-
-@dataclass(frozen=True)
-class StampedHandout:
-    data: bytes
-    pages: int
 
 
 @dataclass(frozen=True)
@@ -97,7 +93,7 @@ class HandoutStamper:
         locale = locale_of(request.language, strings)
         return handout_class(request, self.workspace.clinic.config, locale, strings), locale
 
-    def pdf(self, request: HandoutRequest) -> StampedHandout | None:
+    def pdf(self, request: HandoutRequest) -> Made | None:
         """The stamped PDF, or None when this record takes the full render."""
         key, locale = self._class(request)
         if key is None:
@@ -106,7 +102,9 @@ class HandoutStamper:
         clinic = self.workspace.clinic.config
         strings = self.workspace.library.strings(request.language)
         data = stamp(template, plan_handout(template, request, clinic, locale, strings))
-        return StampedHandout(data, len(template.sizes)) if data is not None else None
+        if data is None:
+            return None
+        return Made(data, len(template.sizes), engine=Engine.FAST)
 
     def template(self, key: HandoutClass, request: HandoutRequest) -> Template:
         """The class's template from the cache, or rendered and stored. Renders take
@@ -134,9 +132,8 @@ class HandoutStamper:
         self.cache.put(self.cache.key(task.kind, task.key), template)
 
 
-def stamper_for(workspace: Workspace, options: LayoutCacheOptions) -> HandoutStamper | None:
-    """Stamping from the layout cache of `options`; None when the cache is off (one
-    handout renders as fast in full as its layout would)."""
-    if not options.enabled:
-        return None
-    return HandoutStamper(workspace, open_layout_cache(workspace, options.folder, True))
+def stamper_for(workspace: Workspace, options: LayoutCacheOptions) -> HandoutStamper:
+    """Stamping from the layout cache of `options`. With the cache off (--no-cache) the
+    stamper keeps the layouts it renders in memory, for this process only: the cache
+    changes where layouts are kept, never which records are stamped."""
+    return HandoutStamper(workspace, open_layout_cache(workspace, options.folder, options.enabled))

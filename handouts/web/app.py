@@ -24,7 +24,7 @@ from pathlib import Path
 
 from flask import Flask, current_app
 
-from handouts.commands.build import list_rows, make_pdf
+from handouts.commands.build import list_rows
 from handouts.engine.request import HandoutRequest
 from handouts.locate import data_dir
 from handouts.options import LayoutCacheOptions, ServeOptions
@@ -63,7 +63,7 @@ class NurseStation:
     def pdf(self, request: HandoutRequest) -> bytes:
         """The handout: stamped from the layout cache when it can be (a request takes
         milliseconds), else rendered in full by this thread's own Workspace."""
-        return make_pdf(self.thread_workspace(), request, self.stamper).data
+        return self.thread_workspace().make_pdf(request, self.stamper).data
 
     def thread_workspace(self) -> Workspace:
         """This thread's own Workspace (the clinic was validated when the app started)."""
