@@ -33,6 +33,8 @@ from handouts.stamp.splice import cut_page, cut_pages
 PROBE = "Xg"
 #: Letter spacing that keeps a probe ("Xg" and DIGITS digits) narrower than "Xg".
 PROBE_SPACING = "-0.4em"
+#: The class of a probe's own text element (its slot's "v" span), which alone is narrowed.
+PROBE_CLASS = "stamp-probe-text"
 #: Marker ids (and named destinations, removed again) start with this.
 MARKER = "stamp-probe-"
 #: Probes are PROBE and a number of this many digits.
@@ -44,8 +46,9 @@ MARKER_CSS = (
     ".stamp-probe { display: block !important; width: 0 !important; height: 0 !important;"
     " margin: 0 0 0 auto !important; padding: 0 !important; border: 0 !important;"
     " float: none !important; position: static !important; }"
-    # the probes no wider than "Xg": no wider than the narrowest slot's CSS width
-    f" .v {{ letter-spacing: {PROBE_SPACING} !important; }}"
+    # the probes no wider than "Xg": no wider than the narrowest slot's CSS width (only
+    # the probes: a blank slot's no-break space keeps the width a full render gives it)
+    f" .{PROBE_CLASS} {{ letter-spacing: {PROBE_SPACING} !important; }}"
 )
 
 
@@ -63,7 +66,8 @@ def probe_html(html: str) -> tuple[str, list[Probe]]:
         top, right = (
             f'<span class="stamp-probe" id="{i}"></span>' for i in (probe.top, probe.right)
         )
-        return f'{match.group(1)}{top}<span class="v">{probe.text}</span>{right}'
+        text = f'<span class="v {PROBE_CLASS}">{probe.text}</span>'
+        return f"{match.group(1)}{top}{text}{right}"
 
     found = _SLOT.sub(probed, html)
     if len(probes) >= 10**DIGITS or f">{PROBE}<" in found:
