@@ -121,3 +121,75 @@ def test_the_stages_follow_the_pipeline():
     order += ["handouts.stamp.fastpath", "handouts.batch.run", "handouts.cli"]
     assert [_stage(m) for m in order] == sorted(_stage(m) for m in order)
     assert len({_stage(m) for m in order}) == len(order)
+
+
+#: WeasyPrint's documented API, the only names the package may import from it.
+WEASYPRINT_API = {
+    "weasyprint": {"HTML", "CSS", "Document"},
+    "weasyprint.text.fonts": {"FontConfiguration"},
+    "weasyprint.urls": {"URLFetcher", "URLFetcherResponse", "FatalURLFetchingError"},
+}
+
+
+def weasyprint_misuse(source: str) -> list[str]:
+    """Imports of WeasyPrint outside WEASYPRINT_API, and assignments to an attribute of
+    anything imported from WeasyPrint (a patch), in one module's source."""
+    found, imported = [], set()
+    for node in ast.walk(ast.parse(source)):
+        if isinstance(node, ast.Import):
+            found += [
+                f"import {a.name}" for a in node.names if a.name.split(".")[0] == "weasyprint"
+            ]
+        elif isinstance(node, ast.ImportFrom) and (node.module or "").split(".")[0] == "weasyprint":
+            allowed = WEASYPRINT_API.get(str(node.module), set())
+            found += [
+                f"from {node.module} import {a.name}" for a in node.names if a.name not in allowed
+            ]
+            imported |= {a.asname or a.name for a in node.names}
+    for node in ast.walk(ast.parse(source)):
+        targets = node.targets if isinstance(node, ast.Assign) else []
+        targets += [node.target] if isinstance(node, ast.AugAssign | ast.AnnAssign) else []
+        for target in targets:
+            base = target
+            while isinstance(base, ast.Attribute):
+                base = base.value
+            if (
+                isinstance(target, ast.Attribute)
+                and isinstance(base, ast.Name)
+                and base.id in imported
+            ):
+                found.append(f"assigns {ast.unparse(target)}")
+    return found
+
+
+def test_weasyprint_is_used_through_its_documented_api_only():
+    """No module reads WeasyPrint's private modules or patches its objects: the pin to
+    one WeasyPrint release could go (stamp/measure.py measures the PDF it writes)."""
+    misuse = {
+        name: found
+        for path in sorted(PACKAGE.rglob("*.py"))
+        if (found := weasyprint_misuse(path.read_text()))
+        for name in [_module_name(path)]
+    }
+    assert misuse == {}
+
+
+# The lines of the former stamp/measure.py that read WeasyPrint's layout and patched it.
+FORMER_MEASURE = """
+from weasyprint.document import Document
+from weasyprint.formatting_structure import boxes
+from weasyprint.pdf.stream import Stream
+
+_draw_marked = Stream.marked
+Stream.marked = _marked
+"""
+
+
+def test_the_weasyprint_check_finds_private_imports_and_patches():
+    assert weasyprint_misuse(FORMER_MEASURE) == [
+        "from weasyprint.document import Document",
+        "from weasyprint.formatting_structure import boxes",
+        "from weasyprint.pdf.stream import Stream",
+        "assigns Stream.marked",
+    ]
+    assert weasyprint_misuse("from weasyprint import HTML, CSS\nx = HTML.y") == []

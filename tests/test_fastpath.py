@@ -506,7 +506,7 @@ SLOT_VALUES = {
 
 @pytest.mark.parametrize("record_id", sorted(SLOT_VALUES))
 def test_measured_slots_sit_where_the_full_render_prints_the_values(both, record_id):
-    """The fast path's measurement (WeasyPrint's private layout boxes) against pdfplumber's
+    """The fast path's measurement (its probe render's PDF and anchors) against pdfplumber's
     reading of the full render: each slot's start, baseline and size."""
     source, outs, _, clinic = both
     workspace = Workspace.open(clinic)

@@ -143,7 +143,7 @@ def test_processes_share_a_cold_cache(tmp_path):
     assert len(texts) == 1
     (entry,) = _entries(cache)
     head = json.loads(entry.read_bytes().partition(b"\n")[0])
-    assert head["format"] == 1 and len(head["sha256"]) == 64
+    assert head["format"] == 2 and len(head["sha256"]) == 64
     assert not list(cache.rglob(".handout-tmp-*"))
 
 

@@ -17,8 +17,7 @@ from typing import Any
 import jinja2
 import pikepdf
 from jinja2.sandbox import SandboxedEnvironment
-from weasyprint import CSS, HTML
-from weasyprint.document import Document
+from weasyprint import CSS, HTML, Document
 from weasyprint.text.fonts import FontConfiguration
 from weasyprint.urls import FatalURLFetchingError
 

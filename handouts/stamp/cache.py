@@ -56,7 +56,7 @@ from handouts.options import OptionsError
 from handouts.stamp.model import PageFont, PageSplice, Slot, Template
 
 log = logging.getLogger("handouts")
-FORMAT = 1
+FORMAT = 2  # 2: templates measured from the output (visible probes, cut out)
 #: Font files are fingerprinted by size and modification time, not read.
 _FONT_SUFFIXES = (".ttf", ".otf", ".ttc", ".woff", ".woff2")
 #: Where fontconfig finds system fonts (the taglines' Noto faces).

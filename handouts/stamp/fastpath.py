@@ -93,7 +93,7 @@ def combined(templates: tuple[Template, Template]) -> Template:
         sizes += template.sizes
         slots += [replace(slot, page=slot.page + offset) for slot in template.slots]
     pdf = merged_pdf([template.pdf for template in templates])  # one structure tree
-    return Template(pdf, sizes, slots, cut_pages(pdf, {slot.page for slot in slots}))
+    return Template(pdf, sizes, slots, cut_pages(pdf, slots))
 
 
 class FastMail:

@@ -1,120 +1,114 @@
-"""Slot positions read from WeasyPrint's laid-out boxes.
+"""Slot positions read from the probe render's output: its PDF and its page anchors.
 
-This is the only module that touches WeasyPrint's private layout objects
-(`Page._page_box`, the box classes of `weasyprint.formatting_structure.boxes` and their
-`style`, `position_x`, `position_y`, `baseline` attributes): they are the one source
-of where a slot's text sits, in which font, size and color, without hand-measured
-coordinates. It also listens to `weasyprint.pdf.stream.Stream.marked`, which gives each
-text box its marked-content id (MCID) as the page is drawn: a slot's hidden probe text
-leaves an empty marked-content sequence that is already in the structure tree, in
-reading order, and tagged stamping (stamp/splice.py) writes the value into it. These
-are private, so pyproject pins WeasyPrint to the range tested (>=70,<71), and
-tests/test_fastpath.py (slot boxes, pixel equivalence, structure) breaks when they
-change.
+The probe render (stamp/templates.py) prints a distinct probe text in every slot
+occurrence. Each probe is found in the PDF as a reader finds it: the marked-content
+sequence whose text is that probe (stamp/shown.py reads the content stream and decodes
+it with the fonts' ToUnicode maps). The sequence gives the slot's MCID, where its first
+glyph sits (x and baseline), its size (the Tf size times the text's scale), its colour
+and its face (stamp/pagefonts.py names the bundled one, and its weight). Two empty
+markers in each slot element, at the right edge of its content box and at its top,
+come back as `Page.anchors` (WeasyPrint's documented API): the room the slot gives a
+value, and its first baseline's offset from the top, for blocks of several lines.
 """
 
 from __future__ import annotations
 
-import threading
-from collections.abc import Iterator
-from contextlib import contextmanager
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any
 
-from weasyprint.document import Document
-from weasyprint.formatting_structure import boxes
-from weasyprint.pdf.stream import Stream
+import pikepdf
 
 from handouts.stamp.model import Slot
+from handouts.stamp.pagefonts import face_of
+from handouts.stamp.shown import Show, page_shows
 
 PX = 0.75  # CSS px to PDF points
-#: Slot elements that are containers of other slots, not values of their own.
-CONTAINERS = frozenset({"address-window"})
+#: The weight part of a bold face's PostScript name (Noto-Sans-Bold, X-SemiBold).
+_BOLD_NAME = re.compile(r"-(Semi|Demi|Extra|Ultra)?(Bold|Black|Heavy)")
+#: An anchor: (x, y) in CSS px from the page's top left (more items may follow).
+Anchor = Sequence[float]
 
 
-_marks = threading.local()
-_draw_marked = Stream.marked
+@dataclass(frozen=True)
+class Probe:
+    """One slot occurrence of the probe render: its slot, the text it prints and the
+    ids of its two markers."""
+
+    name: str
+    index: int  # occurrence of this name
+    text: str
+    top: str  # anchor at the top of the slot's content box
+    right: str  # anchor at the right edge of the slot's content box
 
 
-def _marked(stream: Any, box: Any, tag: str) -> Any:
-    """Stream.marked, noting each box's MCID while `recording_marks` is on."""
-    found = getattr(_marks, "mcids", None)
-    if found is not None and stream._tags is not None:
-        found[id(box)] = len(stream._tags)  # the MCID WeasyPrint is about to give it
-    return _draw_marked(stream, box, tag)
+@dataclass(frozen=True)
+class Found:
+    page: int
+    show: Show
+    bold: bool
 
 
-Stream.marked = _marked
+def page_sizes(pdf: pikepdf.Pdf) -> list[tuple[float, float]]:
+    """Each page's width and height in points."""
+    boxes = [page.mediabox for page in pdf.pages]
+    return [(float(b[2] - b[0]), float(b[3] - b[1])) for b in boxes]
 
 
-@contextmanager
-def recording_marks() -> Iterator[dict[int, int]]:
-    """While on, every box drawn in this thread gets its MCID noted (id(box) -> MCID);
-    the boxes must be kept alive (the Document) until `measure_slots` reads them."""
-    _marks.mcids = {}
-    try:
-        yield _marks.mcids
-    finally:
-        _marks.mcids = None
+def _bold(page: Any, resource: str) -> bool:
+    """Whether a page font is a bold face: the bundled face it is, else its PostScript
+    name's weight (a system face, such as Noto Sans for Vietnamese)."""
+    font = (page.get("/Resources", {}).get("/Font") or {}).get(resource)
+    name = str(font.get("/BaseFont", "")) if font is not None else ""
+    face = face_of(name)
+    return face[1] if face is not None else _BOLD_NAME.search(name) is not None
 
 
-def page_sizes(document: Document) -> list[tuple[float, float]]:
-    return [(page.width * PX, page.height * PX) for page in document.pages]
+def find_texts(pdf: pikepdf.Pdf, texts: set[str]) -> dict[str, Found]:
+    """Each of `texts` that is the whole text of a marked-content sequence with an MCID:
+    the page and first show of that sequence (the first such sequence, if several)."""
+    found: dict[str, Found] = {}
+    for number, page in enumerate(pdf.pages):
+        sequences: dict[int, list[Show]] = {}
+        for show in page_shows(page):
+            if show.mcid is not None:
+                sequences.setdefault(show.mcid, []).append(show)
+        for shows in sequences.values():
+            text = "".join(show.text for show in shows)
+            if text in texts and text not in found:
+                found[text] = Found(number, shows[0], _bold(page, shows[0].font))
+    return found
 
 
-def _walk(box: Any) -> Iterator[Any]:
-    yield box
-    for child in getattr(box, "children", None) or ():
-        yield from _walk(child)
-
-
-def _first(box: Any, kind: type) -> Any:
-    return next((b for b in _walk(box) if isinstance(b, kind)), None)
-
-
-def _rgb(color: Any) -> tuple[float, float, float]:
-    if hasattr(color, "red"):
-        return (color.red, color.green, color.blue)
-    red, green, blue = color.to("srgb").coordinates[:3]
-    return (red, green, blue)
-
-
-def _slot(name: str, index: int, page: int, box: Any, mcids: dict[int, int]) -> Slot | None:
-    line, text = _first(box, boxes.LineBox), _first(box, boxes.TextBox)
-    if line is None or text is None:
-        return None
-    style = text.style
-    size = style["font_size"]
-    right = box.content_box_x() + box.width
-    return Slot(
-        name=name,
-        index=index,
-        page=page,
-        x=text.position_x * PX,
-        baseline=(line.position_y + line.baseline) * PX,
-        width=(right - text.position_x) * PX,
-        size=size * PX,
-        color=_rgb(style["color"]),
-        bold=style["font_weight"] >= 600,
-        ratio=line.baseline / size,
-        mcid=mcids.get(id(text)),
-    )
-
-
-def measure_slots(document: Document, mcids: dict[int, int] | None = None) -> list[Slot]:
-    """Every `data-slot` element with text, in document order, on the page it fell on
-    (with its MCID, when the render was recorded)."""
-    slots: list[Slot] = []
-    counts: dict[str, int] = {}
-    for number, page in enumerate(document.pages):
-        seen: set[int] = set()
-        for box in _walk(page._page_box):
-            element = getattr(box, "element", None)
-            name = element.get("data-slot") if element is not None else None
-            if not name or id(element) in seen or name in CONTAINERS:
-                continue
-            seen.add(id(element))
-            slot = _slot(name, counts.get(name, 0), number, box, mcids or {})
-            if slot is not None:
-                slots.append(slot)
-                counts[name] = counts.get(name, 0) + 1
+def measure_slots(
+    pdf: pikepdf.Pdf, anchors: Sequence[Mapping[str, Anchor]], probes: Sequence[Probe]
+) -> list[Slot]:
+    """The slot of each probe printed in `pdf`, in the order of `probes`; `anchors` are
+    each page's anchors of the same render."""
+    found = find_texts(pdf, {probe.text for probe in probes})
+    tops = [float(page.mediabox[3]) for page in pdf.pages]
+    slots = []
+    for probe in probes:
+        where = found.get(probe.text)
+        page = anchors[where.page] if where is not None else {}
+        if where is None or probe.top not in page or probe.right not in page:
+            continue  # not printed (no text to measure), as a blank slot
+        show = where.show
+        baseline = tops[where.page] - show.y
+        slots.append(
+            Slot(
+                name=probe.name,
+                index=probe.index,
+                page=where.page,
+                x=show.x,
+                baseline=baseline,
+                width=page[probe.right][0] * PX - show.x,
+                size=show.size,
+                color=show.color,
+                bold=where.bold,
+                ratio=(baseline - page[probe.top][1] * PX) / show.size,
+                mcid=show.mcid,
+            )
+        )
     return slots

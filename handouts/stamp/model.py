@@ -1,9 +1,11 @@
 """What stamping knows of a layout class and of one record's values; plain data only.
 
-A `Template` is one layout class rendered once: its PDF (static pages, fonts widened by
-stamp/reservoir.py), page sizes, measured slots (stamp/measure.py) and each page cut at
-its slots' marked content (stamp/splice.py). It is what the layout cache keeps on disk
-(stamp/cache.py), so nothing here imports WeasyPrint, ReportLab or fontTools.
+A `Template` is one layout class rendered once: its PDF (the static pages, without the
+probes: stamp/templates.py), page sizes, slots measured on the probe render's PDF
+(stamp/measure.py) and each page cut at its slots' marked content (stamp/splice.py);
+stamping widens the page fonts with the values' glyphs (stamp/pagefonts.py). It is what
+the layout cache keeps on disk (stamp/cache.py), so nothing here imports WeasyPrint,
+ReportLab or fontTools.
 """
 
 from __future__ import annotations
@@ -28,7 +30,7 @@ class Slot:
     color: tuple[float, float, float]
     bold: bool
     ratio: float  # baseline offset / font size, for blocks of several lines
-    mcid: int | None = None  # its empty marked-content sequence on the page
+    mcid: int | None = None  # its marked-content sequence on the page (the probe's)
 
 
 @dataclass(frozen=True)
@@ -85,7 +87,7 @@ class PageFont:
 
 @dataclass(frozen=True)
 class PageSplice:
-    """One page's content cut at its empty marked-content sequences."""
+    """One page's content cut at the end of its slots' marked-content sequences."""
 
     segments: tuple[bytes, ...]  # one more than points
     points: tuple[tuple[int, Matrix], ...]  # (MCID, inverse of the CTM there)

@@ -23,7 +23,7 @@ import pikepdf
 
 from handouts.engine import hbsubset
 from handouts.engine.fonts import BODY, FAMILIES, face
-from handouts.engine.structure import cid_widths, to_unicode
+from handouts.engine.structure import cid_widths, page_fonts, to_unicode
 from handouts.engine.tounicode import cmap, with_entries
 from handouts.stamp.model import PageFont
 
@@ -239,3 +239,24 @@ def _new_font(document: pikepdf.Pdf, key: FaceKey, glyphs: dict[int, str]) -> An
         ToUnicode=document.make_stream(cmap(glyphs)),
     )
     return document.make_indirect(font)
+
+
+def narrow(document: pikepdf.Pdf, dropped: dict[tuple[int, int], set[int]]) -> None:
+    """Makes each bundled font's subset again without the glyphs in `dropped` (by font
+    object: the probe render's probes, which a full render's subsets do not have)."""
+    for font in page_fonts(document):
+        gone = dropped.get(font.objgen, set())
+        key = face_of(str(font.get("/BaseFont", "")))
+        if not gone or key is None or "/DescendantFonts" not in font:
+            continue
+        descendant = font.DescendantFonts[0]
+        widths = cid_widths(descendant.get("/W", pikepdf.Array()))
+        kept = {gid: width for gid, width in widths.items() if gid not in gone}
+        data = _subset(key, frozenset(kept))
+        if data is None:
+            continue  # without HarfBuzz the subset keeps them (nothing is stamped then)
+        descendant.FontDescriptor.FontFile2.write(data)
+        descendant.FontDescriptor.FontFile2.Length1 = len(data)
+        descendant.W = pikepdf.Array([item for gid in sorted(kept) for item in (gid, [kept[gid]])])
+        entries = {int.from_bytes(code, "big"): text for code, text in to_unicode(font).items()}
+        font.ToUnicode.write(cmap({code: t for code, t in entries.items() if code not in gone}))

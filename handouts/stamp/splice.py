@@ -1,14 +1,17 @@
 """Tagged stamping: each value written as real text into its slot's own marked content.
 
-A layout's template is rendered with every slot's probe text hidden. WeasyPrint still
-gives the hidden text its marked-content sequence (an empty `BDC ... EMC` with an MCID)
-and its structure element, in reading order (stamp/measure.py notes which MCID is which
-slot). `cut_pages` reads the template once: each page's content cut at its empty
-sequences, the transformation in force there, and the page's own body fonts. `stamp`
-then writes each value inside its sequence, in the slot's font, size and color, with
-glyphs of the font the page already embeds (widened by stamp/reservoir.py): no new
-font, no change to the structure tree, and the value reads in order with the text
-around it, so the PDF stays as conformant as the template.
+A layout's template is rendered with a probe text in every slot (stamp/templates.py),
+each in its own marked-content sequence (`BDC ... EMC` with an MCID) with its structure
+element, in reading order (stamp/measure.py notes which MCID is which slot). `cut_page`
+replaces each slot sequence's text objects (BT..ET) with the state they leave behind
+(font, colour: what later text relies on) and cuts the page's content at the end of
+the sequence, noting the transformation in force there and the page's own body fonts;
+the segments joined with nothing between them are the page without the probes.
+`stamp` then writes each value inside its sequence, in the slot's font, size and
+color, with glyphs of the font the page already embeds (widened by
+stamp/pagefonts.py): no new font, no change to the structure tree, and the value
+reads in order with the text around it, so the PDF stays as conformant as the
+template.
 
 A value with a character the page's font subset lacks, or too wide for its slot, cannot
 be written this way: `stamp` says so (None) and the caller takes another path.
@@ -17,7 +20,7 @@ be written this way: `stamp` says so (None) and the caller takes another path.
 from __future__ import annotations
 
 import io
-from collections.abc import Iterable, Iterator
+from collections.abc import Container, Iterable, Iterator
 from typing import Any
 
 import pikepdf
@@ -28,72 +31,77 @@ from handouts.stamp.model import (
     LEADING,
     Matrix,
     PageSplice,
+    Slot,
     Stamp,
     Template,
     bars_top,
     first_baseline,
 )
 from handouts.stamp.pagefonts import RecordFonts, read_fonts
+from handouts.stamp.shown import TEXT_OBJECT_ONLY, marked_mcid
 
-IDENTITY: Matrix = (1.0, 0.0, 0.0, 1.0, 0.0, 0.0)
 #: Slack for rounding when a value is measured against its slot (points).
 FIT_SLACK = 0.5
 
 
-def _multiply(m: Matrix, n: Matrix) -> Matrix:
-    """m x n, in PDF's row-vector convention (`m cm` makes CTM' = m x CTM)."""
-    return (
-        m[0] * n[0] + m[1] * n[2],
-        m[0] * n[1] + m[1] * n[3],
-        m[2] * n[0] + m[3] * n[2],
-        m[2] * n[1] + m[3] * n[3],
-        m[4] * n[0] + m[5] * n[2] + n[4],
-        m[4] * n[1] + m[5] * n[3] + n[5],
-    )
-
-
-def _inverse(m: Matrix) -> Matrix:
-    a, b, c, d, e, f = m
-    det = a * d - b * c
-    return (d / det, -b / det, -c / det, a / det, (c * f - d * e) / det, (b * e - a * f) / det)
-
-
-def _empty_sequences(instructions: list[Any]) -> Iterator[tuple[int, int, Matrix]]:
-    """(index of the BDC, MCID, CTM) of each empty marked-content sequence."""
-    ctm, stack, in_text = IDENTITY, [], False
+def _slot_sequences(
+    instructions: list[Any], mcids: Container[int]
+) -> Iterator[tuple[int, int, int, pikepdf.Matrix]]:
+    """(index of the BDC, of its EMC, MCID, CTM at the EMC) of each marked-content
+    sequence with one of `mcids` that starts outside a text object."""
+    ctm, saved, in_text = pikepdf.Matrix(), [], False
+    open_: list[tuple[int, int | None]] = []  # (BDC index, MCID) of each open sequence
     for i, (operands, operator) in enumerate(instructions):
         op = str(operator)
         if op == "q":
-            stack.append(ctm)
+            saved.append(ctm)
         elif op == "Q":
-            ctm = stack.pop() if stack else IDENTITY
+            ctm = saved.pop() if saved else pikepdf.Matrix()
         elif op == "cm":
-            a, b, c, d, e, f = (float(v) for v in operands)
-            ctm = _multiply((a, b, c, d, e, f), ctm)
+            ctm = pikepdf.Matrix(*(float(v) for v in operands)) @ ctm
         elif op in ("BT", "ET"):
             in_text = op == "BT"
-        elif op == "BDC" and not in_text and i + 1 < len(instructions):
-            properties = operands[1] if len(operands) > 1 else None
-            empty = str(instructions[i + 1][1]) == "EMC"
-            if empty and isinstance(properties, pikepdf.Dictionary) and "/MCID" in properties:
-                yield i, int(properties.MCID), ctm
+        elif op in ("BDC", "BMC"):
+            mcid = marked_mcid(operands, op)
+            open_.append((i, mcid if mcid in mcids and not in_text else None))
+        elif op == "EMC" and open_:
+            start, mcid = open_.pop()
+            if mcid is not None:
+                yield start, i, mcid, ctm
 
 
-def cut_page(page: Any) -> PageSplice:
-    """A page's content cut after the BDC of each empty marked-content sequence."""
+def _without_text(instructions: list[Any]) -> list[Any]:
+    """The instructions with their text objects (BT..ET) taken out, keeping what those
+    leave behind for the text after them (Tf, colours, other state)."""
+    return [(o, op) for o, op in instructions if str(op) not in TEXT_OBJECT_ONLY]
+
+
+def cut_page(page: Any, mcids: Container[int]) -> PageSplice:
+    """A page's content with the text of its slot sequences (`mcids`) taken out, cut
+    before each one's EMC."""
     instructions = [(list(i.operands), i.operator) for i in pikepdf.parse_content_stream(page)]
     segments, points, start = [], [], 0
-    for index, mcid, ctm in _empty_sequences(instructions):
-        segments.append(pikepdf.unparse_content_stream(instructions[start : index + 1]))
-        points.append((mcid, _inverse(ctm)))
-        start = index + 1
+    for begin, end, mcid, ctm in _slot_sequences(instructions, mcids):
+        if begin < start:
+            continue  # nested in a slot sequence cut already (probes never nest)
+        kept = instructions[start:begin] + _without_text(instructions[begin:end])
+        segments.append(pikepdf.unparse_content_stream(kept))
+        a, b, c, d, e, f = ctm.inverse().shorthand
+        points.append((mcid, (a, b, c, d, e, f)))
+        start = end
     segments.append(pikepdf.unparse_content_stream(instructions[start:]))
     return PageSplice(tuple(segments), tuple(points), read_fonts(page))
 
 
-def cut_pages(pdf: bytes, pages: Iterable[int]) -> dict[int, PageSplice]:
+def cut_pages(pdf: bytes, slots: Iterable[Slot]) -> dict[int, PageSplice]:
+    """Each page with a slot, cut at its slots' sequences."""
     document = pikepdf.open(io.BytesIO(pdf))
-    return {n: cut_page(document.pages[n]) for n in sorted(set(pages))}
+    mcids: dict[int, set[int]] = {}
+    for slot in slots:
+        found = mcids.setdefault(slot.page, set())
+        if slot.mcid is not None:
+            found.add(slot.mcid)
+    return {n: cut_page(document.pages[n], mcids[n]) for n in sorted(mcids)}
 
 
 def stamp(template: Template, stamps: list[Stamp], barcode: str | None = None) -> bytes | None:

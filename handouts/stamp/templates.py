@@ -1,35 +1,124 @@
 """Layout templates: each layout class rendered once, its slots measured and cut.
 
-WeasyPrint renders the class with a probe text in every slot, laid out but not drawn
-(`visibility: hidden` keeps the layout), which gives the static pages and, from the
-layout itself, where each slot is and which marked content is its own
-(stamp/measure.py). Each page with a slot is cut for splicing (stamp/splice.py).
+WeasyPrint renders the class with a visible probe in every slot occurrence, each
+distinct ("Xg" and a number, all of one width: a slot's width comes from its CSS, not
+from its text), and two empty markers with ids in each slot element: at the top and at
+the right edge of its content box. The slots are then measured on the output
+(stamp/measure.py): each probe found in the PDF, each marker in the pages' anchors.
+The static pages are the same PDF with the probes' text taken out of their
+marked-content sequences (stamp/splice.py), the glyphs only the probes used taken out
+of the font subsets, and the markers' named destinations removed: what a full render
+has outside the slots. Each page with a slot is then cut for splicing.
 """
 
 from __future__ import annotations
 
+import io
+import re
+from typing import Any
+
+import pikepdf
 from weasyprint import CSS
 
 from handouts.engine.render import Renderer
 from handouts.engine.request import HandoutRequest
+from handouts.errors import RenderError
 from handouts.mail.letter import LetterJob, letter_html, letter_layout_name, letter_styles
-from handouts.stamp.measure import measure_slots, page_sizes, recording_marks
-from handouts.stamp.model import Template
-from handouts.stamp.splice import cut_pages
+from handouts.stamp.measure import Probe, measure_slots, page_sizes
+from handouts.stamp.model import Slot, Template
+from handouts.stamp.pagefonts import narrow
+from handouts.stamp.shown import shown_glyphs
+from handouts.stamp.splice import cut_page, cut_pages
 
 PROBE = "Xg"
+#: Letter spacing that keeps a probe ("Xg" and DIGITS digits) narrower than "Xg".
+PROBE_SPACING = "-0.4em"
+#: The class of a probe's own text element (its slot's "v" span), which alone is narrowed.
+PROBE_CLASS = "stamp-probe-text"
+#: Marker ids (and named destinations, removed again) start with this.
+MARKER = "stamp-probe-"
+#: Probes are PROBE and a number of this many digits.
+DIGITS = 3
+#: A slot's probe as the templates print it: the only child of its `data-slot` element.
+_SLOT = re.compile(r'(data-slot="([^"]+)"[^>]*>)<span class="v">' + PROBE + "</span>")
+#: The markers: no size, at the right edge of the slot element's content box.
+MARKER_CSS = (
+    ".stamp-probe { display: block !important; width: 0 !important; height: 0 !important;"
+    " margin: 0 0 0 auto !important; padding: 0 !important; border: 0 !important;"
+    " float: none !important; position: static !important; }"
+    # the probes no wider than "Xg": no wider than the narrowest slot's CSS width (only
+    # the probes: a blank slot's no-break space keeps the width a full render gives it)
+    f" .{PROBE_CLASS} {{ letter-spacing: {PROBE_SPACING} !important; }}"
+)
+
+
+def probe_html(html: str) -> tuple[str, list[Probe]]:
+    """The HTML with a distinct probe and two markers in each slot occurrence."""
+    probes: list[Probe] = []
+    counts: dict[str, int] = {}
+
+    def probed(match: re.Match[str]) -> str:
+        name, number = match.group(2), len(probes)
+        probe = Probe(name, counts.get(name, 0), f"{PROBE}{number:0{DIGITS}d}",
+                      f"{MARKER}{number}-top", f"{MARKER}{number}-right")  # fmt: skip
+        counts[name] = probe.index + 1
+        probes.append(probe)
+        top, right = (
+            f'<span class="stamp-probe" id="{i}"></span>' for i in (probe.top, probe.right)
+        )
+        text = f'<span class="v {PROBE_CLASS}">{probe.text}</span>'
+        return f"{match.group(1)}{top}{text}{right}"
+
+    found = _SLOT.sub(probed, html)
+    if len(probes) >= 10**DIGITS or f">{PROBE}<" in found:
+        raise RenderError("the probe render found a slot it cannot measure")
+    return found, probes
+
+
+def _without_markers(pdf: pikepdf.Pdf) -> None:
+    """Removes the markers' named destinations (a full render has none)."""
+    names: Any = pdf.Root.get("/Names")
+    dests = names.get("/Dests") if names is not None else None
+    if dests is None or "/Names" not in dests:
+        return
+    items = list(dests.Names)
+    pairs = [(k, v) for k, v in zip(items[::2], items[1::2], strict=True)]
+    kept = [item for k, v in pairs if not str(k).startswith(MARKER) for item in (k, v)]
+    if kept:
+        dests.Names = pikepdf.Array(kept)
+        return
+    del names["/Dests"]
+    if not names.keys():
+        del pdf.Root["/Names"]
+
+
+def static_pages(pdf: pikepdf.Pdf, slots: list[Slot]) -> bytes:
+    """The probe render without its probes (text, their own glyphs, the markers)."""
+    before = shown_glyphs(pdf)
+    for number in sorted({slot.page for slot in slots}):
+        page = pdf.pages[number]
+        mcids = {slot.mcid for slot in slots if slot.page == number and slot.mcid is not None}
+        page.Contents = pdf.make_stream(b"\n".join(cut_page(page, mcids).segments))
+    after = shown_glyphs(pdf)
+    narrow(pdf, {font: glyphs - after.get(font, set()) for font, glyphs in before.items()})
+    _without_markers(pdf)
+    buffer = io.BytesIO()
+    pdf.save(buffer, deterministic_id=True)
+    return buffer.getvalue()
 
 
 def _template(
-    renderer: Renderer, probe_html: str, styles: list[CSS], layout: str, budget: int | None = None
+    renderer: Renderer, html: str, styles: list[CSS], layout: str, budget: int | None = None
 ) -> Template:
-    hidden = renderer.stylesheet(string=".v { visibility: hidden; }")
-    with recording_marks() as mcids:
-        rendered = renderer.render_html(probe_html, [*styles, hidden], layout, budget)
+    probed, probes = probe_html(html)
+    markers = renderer.stylesheet(string=MARKER_CSS)
+    rendered = renderer.render_html(probed, [*styles, markers], layout, budget)
     assert rendered.document is not None
-    slots = measure_slots(rendered.document, mcids)
-    pages = cut_pages(rendered.data, {slot.page for slot in slots})
-    return Template(rendered.data, page_sizes(rendered.document), slots, pages)
+    anchors = [page.anchors for page in rendered.document.pages]
+    pdf = pikepdf.open(io.BytesIO(rendered.data))
+    slots = measure_slots(pdf, anchors, probes)
+    data = static_pages(pdf, slots)
+    return Template(data, page_sizes(pdf), slots, cut_pages(data, slots))
 
 
 def handout_template(renderer: Renderer, request: HandoutRequest) -> Template:
