@@ -577,16 +577,6 @@ MOST_PIXELS = 0.001  # of the page's pixels that may differ at all
 # splice fills all bars in one), so the same bars (0.0002 pt apart) differ by up to 147.
 BAR_MARGIN = 1  # pixel, around each bar
 RECORD_IDS = [row.split(",")[0] for row in ROWS]
-GREEK_SPACE = pytest.mark.xfail(
-    strict=True,
-    reason="mailing.pdf draws F4's Greek surname (Ελένη Παπαδοπούλου, in the fallback face) "
-    "0.43 to 0.47 pt left of where the letter file and the full render print it, on the "
-    "cover letter (address, patient) and the recovery log: stamp/draw.py draws the space "
-    "between the Greek words in the body font (fonts.runs: 3.36 pt at 12 pt), WeasyPrint "
-    "in the fallback (3.82 pt); pages 1 and 3 differ by up to 115 of 255 at 50 dpi",
-)
-
-
 def mailing_plan(out: Path) -> list[str | tuple[str, int]]:
     """What each page of mailing.pdf should be, worked out from the input rows and the
     letter files: the cover sheet and its blank back, then each letter in ZIP order (record
@@ -669,10 +659,7 @@ def page_differences(letter: np.ndarray, printed: np.ndarray, bars: list[dict]) 
     )
 
 
-@pytest.mark.parametrize(
-    "record_id",
-    [pytest.param(rid, marks=GREEK_SPACE) if rid == "F4" else rid for rid in RECORD_IDS],
-)
+@pytest.mark.parametrize("record_id", RECORD_IDS)
 def test_mailing_prints_each_letter_as_its_file_shows_it(both, mailing, tmp_path, record_id):
     """The mail room prints what the letter file shows: each of the letter's pages in
     mailing.pdf has the file page's size, text (pdfplumber, spaces folded) and pixels at

@@ -1,9 +1,9 @@
 """What stamping knows of a layout class and of one record's values; plain data only.
 
 A `Template` is one layout class rendered once: its PDF (static pages, fonts widened by
-stamp/reservoir.py), page sizes, measured slots (stamp/measure.py) and each page cut at
+stamp/pagefonts.py), page sizes, measured slots (stamp/measure.py) and each page cut at
 its slots' marked content (stamp/splice.py). It is what the layout cache keeps on disk
-(stamp/cache.py), so nothing here imports WeasyPrint, ReportLab or fontTools.
+(stamp/cache.py), so nothing here imports WeasyPrint or fontTools.
 """
 
 from __future__ import annotations
@@ -63,11 +63,6 @@ class Part:
     sizes: tuple[tuple[float, float], ...]
     stamps: tuple[Stamp, ...]
     barcode: str | None = None
-
-    @property
-    def inked(self) -> list[bool]:
-        """Which of its pages carry a value (the others need no overlay)."""
-        return [any(s.slot.page == n for s in self.stamps) for n in range(len(self.sizes))]
 
 
 @dataclass(frozen=True)
