@@ -328,7 +328,6 @@ class _Run:
                 self._stamped_entry(stamped.letters[written.name], written, by_id)
                 if progress:
                     progress.advance()
-        stamped.templates = fast.templates
         log.info(
             "fast path: %d stamped, %d need a full render", len(stamped.letters), len(stamped.full)
         )
@@ -398,7 +397,7 @@ def _assemble(
             r.record_id,
             r.address.postal_code,
             options.out_dir / entries[r.record_id].file,
-            by_id.get(r.record_id),
+            by_id[r.record_id].mailing if r.record_id in by_id else None,
         )
         for r in records
         if r.address and r.record_id in entries and entries[r.record_id].status != "failed"
@@ -413,8 +412,7 @@ def _assemble(
         cover,
         options.duplex,
         options.out_dir / "mailing.pdf",
-        stamped.templates if stamped else None,
-        stamped.overlays if stamped else None,
+        stamped.layouts if stamped else (),
     )
     for record_id, placement in placements.items():
         entries[record_id] = replace(

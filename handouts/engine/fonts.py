@@ -1,8 +1,9 @@
 """The one font registry: the bundled faces, for WeasyPrint (@font-face) and ReportLab.
 
-The full render (WeasyPrint) and the stamping fast path and address fitting (ReportLab)
-must use the same files, or a stamped value would not look like the rendered page and
-an address measured here would not fit there. Each face is listed once, below.
+The full render (WeasyPrint), the stamping fast path (HarfBuzz, stamp/pagefonts.py) and
+the widths measured here with ReportLab (address fitting, the widest date or time a slot
+must hold) must use the same files, or a stamped value would not look like the rendered
+page and an address measured here would not fit there. Each face is listed once, below.
 ReportLab and fontTools load on first use: a stamped handout from the layout cache needs
 neither.
 """

@@ -13,6 +13,7 @@ from __future__ import annotations
 import hashlib
 import zlib
 from array import array
+from collections.abc import Mapping
 from decimal import Decimal
 from typing import Any, BinaryIO
 
@@ -104,13 +105,24 @@ class Copier:
     def copy_page(self, page: Any) -> int:
         """A page of the source as a page of the stream (inherited attributes copied onto
         it; its structure-tree link dropped: the stream has no structure tree)."""
-        entries = b"".join(
-            b"%s %s" % (key.encode(), self.value(value))
-            for key, value in _page_entries(page).items()
-        )
-        number = self.stream.add_page(entries)
+        return self.stream.add_page(self.entries(page_entries(page)))
+
+    def share(self, obj: Any) -> int:
+        """An object's number in the stream: its copy, or a direct value written as an
+        object of its own, so that many pages can refer to it."""
+        if obj.is_indirect:
+            return self.copy(obj)
+        number = self.stream.add(self.value(obj, direct=True))
         self._drain()
         return number
+
+    def entries(self, entries: Mapping[str, Any]) -> bytes:
+        """Dictionary entries as PDF syntax, every indirect object they refer to copied."""
+        data = b"".join(
+            b"%s %s" % (key.encode(), self.value(value)) for key, value in entries.items()
+        )
+        self._drain()
+        return data
 
     def _drain(self) -> None:
         while self._queue:
@@ -157,7 +169,9 @@ class Copier:
         return bytes(obj.unparse())
 
 
-def _page_entries(page: Any) -> dict[str, Any]:
+def page_entries(page: Any) -> dict[str, Any]:
+    """A page's entries with those it inherits, but its place in the page and structure
+    trees."""
     entries = {
         key: value
         for key, value in page.items()

@@ -1,5 +1,11 @@
 """mailing.pdf for the mail room: a cover sheet, then every letter in ZIP order.
 
+A letter rendered in full is copied from its file. A stamped letter's pages are its
+layout's pages, written once per mailing, and on each page with values the content of
+its letter file: the layout page's segments (shared) with the letter's value ops
+between them (stamp/splice.py writes both), in the page fonts widened once per chunk
+of letters (stamp/files.py). So the mail room prints what the letter files show.
+
 With duplex printing each letter starts on a front side: `duplex_blank` is the one rule
 for when a blank back page follows a letter, used to count sheets and to assemble.
 """
@@ -7,42 +13,60 @@ for when a blank back page follows a letter, used to count sheets and to assembl
 from __future__ import annotations
 
 import io
-from collections.abc import Mapping, Sequence
+import pickle
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Protocol
+from typing import TypeVar
 
 import pikepdf
 
 from handouts.engine.output import atomic_file
-from handouts.engine.pdfstream import Copier, PdfStream, pdf_number
+from handouts.engine.pdfstream import Copier, PdfStream, page_entries
 from handouts.mail.preflight import LETTER_SIZE
 
+T = TypeVar("T")
 
-class LayoutPages(Protocol):
-    """A shared layout's static pages (stamp.layouts.Template)."""
+
+def interleave(segments: Sequence[T], gaps: Sequence[T]) -> list[T]:
+    """A stamped page's content in order: its layout's segments with a gap between each
+    two (a slot's value, stamp/splice.py); the letter file and mailing.pdf both build
+    their pages this way."""
+    parts = [segments[0]]
+    for gap, segment in zip(gaps, segments[1:], strict=True):
+        parts += [gap, segment]
+    return parts
+
+
+@dataclass(frozen=True)
+class MailLayout:
+    """A layout class's static pages, shared by its letters in mailing.pdf: the PDF the
+    letter files are made from, and each page with slots cut at them (stamp/splice.py)."""
 
     pdf: bytes
-    sizes: list[tuple[float, float]]
+    segments: dict[int, tuple[bytes, ...]]
 
 
-class StampedPages(Protocol):
-    """A stamped letter (stamp.fastpath.StampedLetter): its layout, and where its
-    overlay pages are in its chunk's overlay PDF."""
+@dataclass(frozen=True)
+class ChunkValues:
+    """What mailing.pdf needs of a chunk of stamped letters, from the worker that wrote
+    their files (stamp/files.py): each letter's values, by file name, for each page
+    that has any (the gaps between that page's segments, the bytes the file has); and,
+    by layout, a PDF whose /PageFonts are the page fonts the chunk's glyphs widened or
+    added, by page and resource name."""
 
-    @property
-    def layout(self) -> Any: ...
-    @property
-    def chunk(self) -> int: ...
-    @property
-    def overlay_first(self) -> int: ...
-    @property
-    def pages(self) -> int: ...
-    @property
-    def inked(self) -> tuple[bool, ...]: ...
+    letters: dict[str, dict[int, tuple[bytes, ...]]]
+    fonts: dict[int, bytes]
 
 
-Templates = Mapping[Any, Sequence[LayoutPages]]
+@dataclass(frozen=True)
+class StampedPages:
+    """A stamped letter in mailing.pdf: its layout (an index into the mailing's
+    layouts), and the chunk file that holds its values under its file name."""
+
+    layout: int
+    chunk: Path
+    name: str
 
 
 #: How to print a mailing, duplex or not: the cover sheet says it, and so does the
@@ -66,7 +90,7 @@ def printed_pages(letter_pages: list[int], duplex: bool) -> int:
 @dataclass(frozen=True)
 class MailPiece:
     """One letter ready for the mailing file: a PDF file, or a stamped letter whose
-    pages are its layout class's shared pages plus its own overlay."""
+    pages are its layout's shared pages with its own values between their segments."""
 
     record_id: str
     zip_code: str
@@ -81,25 +105,105 @@ class Placement:
     padded: bool
 
 
-class _Assembly:
-    """Writes mailing.pdf page by page. Each static layout page is written once as a form
-    XObject; a stamped page is that form plus the letter's overlay form. Only the open
-    chunk's overlay PDF is held, so memory does not grow with the mailing."""
+@dataclass(frozen=True)
+class _SharedPage:
+    """A layout page, its objects written once: the page as it is (MediaBox, Resources,
+    Contents), and for a page with slots its resources but the fonts, its fonts (by
+    resource name) and its segments' streams."""
 
-    def __init__(
-        self, stream: PdfStream, duplex: bool, templates: Templates, overlays: Mapping[int, Path]
-    ) -> None:
+    static: bytes
+    box: bytes
+    resources: bytes
+    fonts: dict[str, bytes]
+    segments: tuple[int, ...]
+
+
+class _Layouts:
+    """The mailing's layouts: each page's objects written when first used, shared by
+    every letter of the layout."""
+
+    def __init__(self, stream: PdfStream, layouts: Sequence[MailLayout]) -> None:
+        self.stream = stream
+        self.layouts = layouts
+        self._sources: dict[int, tuple[pikepdf.Pdf, Copier]] = {}
+        self._pages: dict[tuple[int, int], _SharedPage] = {}
+
+    def source(self, layout: int) -> tuple[pikepdf.Pdf, Copier]:
+        if layout not in self._sources:
+            pdf = pikepdf.open(io.BytesIO(self.layouts[layout].pdf))
+            self._sources[layout] = (pdf, Copier(self.stream))
+        return self._sources[layout]
+
+    def page(self, layout: int, number: int) -> _SharedPage:
+        if (layout, number) not in self._pages:
+            self._pages[layout, number] = self._share(layout, number)
+        return self._pages[layout, number]
+
+    def _share(self, layout: int, number: int) -> _SharedPage:
+        pdf, copier = self.source(layout)
+        page = page_entries(pdf.pages[number].obj)
+        box = copier.entries({"/MediaBox": page["/MediaBox"]})
+        resources = page.get("/Resources", pikepdf.Dictionary())
+        fonts = resources.get("/Font", pikepdf.Dictionary())
+        others = {key: value for key, value in resources.items() if key != "/Font"}
+        static = box + b"/Resources %d 0 R" % copier.share(resources)
+        static += copier.entries({"/Contents": page["/Contents"]})
+        segments = self.layouts[layout].segments.get(number, ())
+        return _SharedPage(
+            static,
+            box,
+            copier.entries(others),
+            {str(name): b"%d 0 R" % copier.copy(font) for name, font in fonts.items()},
+            tuple(self.stream.add_stream(segment + b"\n") for segment in segments),
+        )
+
+    def close(self) -> None:
+        for source, _ in self._sources.values():
+            source.close()
+
+
+class _Chunk:
+    """The open chunk of stamped letters: their values, and each layout page's
+    resources with the chunk's widened fonts, written once for the chunk."""
+
+    def __init__(self, stream: PdfStream, path: Path) -> None:
+        self.stream = stream
+        self.path = path
+        self.values: ChunkValues = pickle.loads(path.read_bytes())  # noqa: S301 - our temp file
+        self._fonts: dict[int, tuple[pikepdf.Pdf, Copier]] = {}
+        self._resources: dict[tuple[int, int], int] = {}
+
+    def resources(self, layout: int, number: int, page: _SharedPage) -> int:
+        if (layout, number) not in self._resources:
+            fonts = dict(page.fonts)
+            if layout in self.values.fonts:
+                if layout not in self._fonts:
+                    pdf = pikepdf.open(io.BytesIO(self.values.fonts[layout]))
+                    self._fonts[layout] = (pdf, Copier(self.stream))
+                pdf, copier = self._fonts[layout]
+                for name, font in pdf.Root.PageFonts[number].items():
+                    fonts[str(name)] = b"%d 0 R" % copier.copy(font)
+            names = b"".join(b"%s %s" % (name.encode(), ref) for name, ref in fonts.items())
+            body = b"<<%s/Font<<%s>>>>" % (page.resources, names)
+            self._resources[layout, number] = self.stream.add(body)
+        return self._resources[layout, number]
+
+    def close(self) -> None:
+        for pdf, _ in self._fonts.values():
+            pdf.close()
+
+
+class _Assembly:
+    """Writes mailing.pdf page by page. Each layout page's objects are written once; a
+    stamped page's content is its layout page's segments with the letter's values
+    between them (the content of its letter file), in fonts widened once per chunk.
+    Only the open chunk is held, so memory does not grow with the mailing."""
+
+    def __init__(self, stream: PdfStream, duplex: bool, layouts: Sequence[MailLayout]) -> None:
         self.stream = stream
         self.duplex = duplex
-        self.templates = templates
-        self.overlays = overlays
-        self._statics: dict[tuple[Any, int], tuple[int, tuple[float, float]]] = {}
-        self._sources: dict[int, tuple[pikepdf.Pdf, Copier]] = {}
-        self._chunk: tuple[int, pikepdf.Pdf, Copier] | None = None
-        self._contents = {
-            inked: stream.add_stream(b"q /S Do Q q /O Do Q" if inked else b"q /S Do Q")
-            for inked in (False, True)
-        }
+        self.layouts = _Layouts(stream, layouts)
+        self._chunk: _Chunk | None = None
 
     def _pad(self, count: int) -> bool:
         padded = duplex_blank(count, self.duplex)
@@ -116,49 +220,35 @@ class _Assembly:
         count = len(source.pages)
         return Placement(first, first + count - 1, self._pad(count))
 
-    def _static_form(self, layout: Any, index: int) -> tuple[int, tuple[float, float]]:
-        key = (layout, index)
-        if key not in self._statics:
-            for template in self.templates[layout]:
-                if index < len(template.sizes):
-                    break
-                index -= len(template.sizes)
-            if id(template) not in self._sources:
-                source = pikepdf.open(io.BytesIO(template.pdf))
-                self._sources[id(template)] = (source, Copier(self.stream))
-            source, copier = self._sources[id(template)]
-            form = copier.copy(source.pages[index].as_form_xobject())
-            self._statics[key] = (form, template.sizes[index])
-        return self._statics[key]
-
-    def _overlay_form(self, chunk: int, index: int) -> int:
-        if self._chunk is None or self._chunk[0] != chunk:
+    def chunk(self, path: Path) -> _Chunk:
+        if self._chunk is None or self._chunk.path != path:
             if self._chunk is not None:
-                self._chunk[1].close()
-            self._chunk = (chunk, pikepdf.open(self.overlays[chunk]), Copier(self.stream))
-        _, source, copier = self._chunk
-        return copier.copy(source.pages[index].as_form_xobject())
+                self._chunk.close()
+            self._chunk = _Chunk(self.stream, path)
+        return self._chunk
 
     def add_stamped(self, letter: StampedPages) -> Placement:
         first = len(self.stream.kids) + 1
-        for i in range(letter.pages):
-            static, (width, height) = self._static_form(letter.layout, i)
-            forms = b"/S %d 0 R" % static
-            if letter.inked[i]:
-                inked_before = sum(letter.inked[:i])  # the overlay holds inked pages only
-                overlay = self._overlay_form(letter.chunk, letter.overlay_first + inked_before)
-                forms += b"/O %d 0 R" % overlay
+        chunk = self.chunk(letter.chunk)
+        values = chunk.values.letters[letter.name]
+        count = len(self.layouts.source(letter.layout)[0].pages)
+        for number in range(count):
+            page = self.layouts.page(letter.layout, number)
+            if number not in values:
+                self.stream.add_page(page.static)
+                continue
+            gaps = [self.stream.add_stream(gap + b"\n") if gap else 0 for gap in values[number]]
+            contents = b" ".join(b"%d 0 R" % n for n in interleave(page.segments, gaps) if n)
+            resources = chunk.resources(letter.layout, number, page)
             self.stream.add_page(
-                b"/MediaBox[0 0 %s %s]/Resources<</XObject<<%s>>>>/Contents %d 0 R"
-                % (pdf_number(width), pdf_number(height), forms, self._contents[letter.inked[i]])
+                b"%s/Resources %d 0 R/Contents[%s]" % (page.box, resources, contents)
             )
-        return Placement(first, first + letter.pages - 1, self._pad(letter.pages))
+        return Placement(first, first + count - 1, self._pad(count))
 
     def close(self) -> None:
         if self._chunk is not None:
-            self._chunk[1].close()
-        for source, _ in self._sources.values():
-            source.close()
+            self._chunk.close()
+        self.layouts.close()
         self.stream.close()
 
 
@@ -167,16 +257,16 @@ def assemble_mailing(
     cover: bytes,
     duplex: bool,
     target: Path,
-    templates: Templates | None = None,
-    overlays: Mapping[int, Path] | None = None,
+    layouts: Sequence[MailLayout] = (),
 ) -> dict[str, Placement]:
     """The cover sheet, then every letter in ZIP order; with duplex, each starts on a front.
 
-    Stamped letters reference their layout's shared pages, so the file grows by a small
-    overlay per letter instead of a whole handout; the file is written as it is made."""
+    Stamped letters reference their layout's shared pages, so the file grows by a few
+    small value streams per letter instead of a whole handout; the file is written as
+    it is made."""
     placements: dict[str, Placement] = {}
     with atomic_file(target) as handle:
-        assembly = _Assembly(PdfStream(handle), duplex, templates or {}, overlays or {})
+        assembly = _Assembly(PdfStream(handle), duplex, layouts)
         with pikepdf.open(io.BytesIO(cover)) as source:
             assembly.add_file(source)
         for piece in sorted(pieces, key=lambda p: (p.zip_code, p.record_id)):

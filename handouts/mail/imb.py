@@ -1,8 +1,9 @@
 """USPS Intelligent Mail barcode: the 65 bar states and their geometry, defined once.
 
 ReportLab's encoder gives the bar states (A ascender, D descender, F full, T tracker);
-`bar_rects` turns them into rectangles that the full render draws as inline SVG and the
-stamping fast path draws with ReportLab, so both print the same bars.
+`bar_rects` and `bar_boxes` turn them into rectangles that the full render draws as
+inline SVG and the stamping fast path writes into the page content (stamp/splice.py),
+so both print the same bars.
 """
 
 from __future__ import annotations

@@ -65,7 +65,8 @@ SYSTEM_FONT_DIRS = ("/usr/share/fonts", "/usr/local/share/fonts", "~/.local/shar
 PACKAGE_DIR = Path(__file__).resolve().parents[1]
 #: The distributions whose version can change a layout: WeasyPrint and what it parses,
 #: hyphenates, draws images and writes PDF with; the templating; Babel (dates and
-#: numbers); and the PDF and font libraries the stamping and the subsets go through.
+#: numbers); the PDF and font libraries the stamping and the subsets go through; and
+#: the metrics that size computed slots (engine/schedule.py).
 OUTPUT_LIBRARIES = (
     "weasyprint", "pydyf", "tinycss2", "cssselect2", "tinyhtml5", "pyphen", "pillow",
     "jinja2", "markupsafe", "babel", "fonttools", "pikepdf", "reportlab",

@@ -1,10 +1,12 @@
-"""The stamping fast path for mail: one layout per class, an overlay page per record page.
+"""The stamping fast path for mail: one layout per class, the values spliced into it.
 
 `FastMail.write_jobs` plans the letters chunk by chunk, in mailing order, as the file
 writers (stamp/files.py, in pool workers) ask for them, and sets aside the letters it
-cannot take (free-text notes, values that do not fit their slot, glyphs no bundled font
-has, a letter layout that fails the preflight) for the full render. Running the workers
-and assembling mailing.pdf (mail/assemble.py) is the batch's job; nothing here starts a
+cannot take for the full render: free-text notes, a value that the splice cannot write
+(`splice.fits`, the writer's own rule: a glyph no bundled face has, a script that needs
+shaping, a value too wide for its slot), a letter layout that fails the preflight.
+Running the workers and assembling mailing.pdf (mail/assemble.py, from the layouts and
+the chunks' values the workers hand back) is the batch's job; nothing here starts a
 process or knows about manifests.
 """
 
@@ -23,10 +25,10 @@ from handouts.engine.pdfmerge import merged_pdf
 from handouts.engine.request import HandoutRequest
 from handouts.errors import RecordError
 from handouts.mail.address import MailAddress
+from handouts.mail.assemble import MailLayout, StampedPages
 from handouts.mail.letter import LetterJob, letter_slots
 from handouts.mail.preflight import preflight_letter
 from handouts.stamp.cache import LayoutCache
-from handouts.stamp.draw import fits
 from handouts.stamp.files import LetterFile, WriteJob
 from handouts.stamp.handout import HandoutStamper, TemplateTask, render_template, uncached
 from handouts.stamp.layouts import (
@@ -38,12 +40,12 @@ from handouts.stamp.layouts import (
     plan_letter,
 )
 from handouts.stamp.model import Part, Slot, Template
-from handouts.stamp.splice import cut_pages
+from handouts.stamp.splice import cut_pages, fits
 from handouts.workspace import Workspace
 
 Layout = tuple[LetterClass, HandoutClass]
 #: Letters per file-writing task: small enough to journal often, big enough that the
-#: chunk's shared overlay fonts serve many letters in mailing.pdf.
+#: chunk's widened fonts serve many letters in mailing.pdf.
 WRITE_CHUNK = 100
 
 
@@ -60,26 +62,20 @@ class MailItem:
 
 @dataclass(frozen=True)
 class StampedLetter:
-    """A letter the fast path took: its layout, and where its pages are in its chunk's
-    shared overlay PDF (for mailing.pdf)."""
+    """A letter the fast path took: its page count, and where mailing.pdf finds it."""
 
     item: MailItem
-    layout: Layout
-    chunk: int
-    overlay_first: int  # its first page with values in the chunk's overlay PDF
     pages: int
-    inked: tuple[bool, ...]
+    mailing: StampedPages
 
 
 @dataclass
 class Stamped:
-    """What the mailing assembly needs: the shared layouts (letter template, handout
-    template), every stamped letter, and each chunk's overlay PDF (written by the
-    workers). `full`: the letters left to the full render."""
+    """What the mailing assembly needs: the layouts (each letter's static pages, cut at
+    their slots) and every stamped letter. `full`: the letters left to the full render."""
 
-    templates: dict[Layout, tuple[Template, Template]] = field(default_factory=dict)
+    layouts: list[MailLayout] = field(default_factory=list)
     letters: dict[str, StampedLetter] = field(default_factory=dict)  # by file name
-    overlays: dict[int, Path] = field(default_factory=dict)
     full: list[MailItem] = field(default_factory=list)
 
 
@@ -186,7 +182,7 @@ class FastMail:
             self._locale(item),
             self.workspace.library.strings(item.request.language),
         )
-        if not (fits(letter_stamps) and fits(handout_stamps)):
+        if not (fits(letter, letter_stamps) and fits(handout, handout_stamps)):
             return None
         self.templates[layout] = (letter, handout)
         return layout, (
@@ -203,7 +199,8 @@ class FastMail:
         statics: list[Path] = []
         layouts: dict[Layout, int] = {}
         for chunk, start in enumerate(range(0, len(items), WRITE_CHUNK)):
-            files, first = [], 0
+            values = shared / f"chunk-{chunk}.pickle"
+            files = []
             for item in items[start : start + WRITE_CHUNK]:
                 planned = self.plan(item)
                 if planned is None:
@@ -212,19 +209,19 @@ class FastMail:
                 layout, parts = planned
                 if layout not in layouts:
                     layouts[layout] = len(statics)
-                    statics.append(shared / f"static-{len(statics)}.pickle")
-                    statics[-1].write_bytes(pickle.dumps(combined(self.templates[layout])))
-                pages, inked = sum(len(part.sizes) for part in parts), _inked(parts)
-                stamped.letters[item.file_name] = StampedLetter(
-                    item, layout, chunk, first, pages, inked
-                )
+                    statics.append(self._share(combined(self.templates[layout]), shared, stamped))
+                pages = sum(len(part.sizes) for part in parts)
+                mailing = StampedPages(layouts[layout], values, item.file_name)
+                stamped.letters[item.file_name] = StampedLetter(item, pages, mailing)
                 files.append(LetterFile(item.file_name, layouts[layout], parts))
-                first += sum(inked)
             if files:
-                stamped.overlays[chunk] = shared / f"overlay-{chunk}.pdf"
-                yield WriteJob(out_dir, tuple(statics), stamped.overlays[chunk], tuple(files))
+                yield WriteJob(out_dir, tuple(statics), values, tuple(files))
 
-
-def _inked(parts: tuple[Part, ...]) -> tuple[bool, ...]:
-    """Which of the letter's pages carry a value (the others need no overlay)."""
-    return tuple(inked for part in parts for inked in part.inked)
+    @staticmethod
+    def _share(template: Template, shared: Path, stamped: Stamped) -> Path:
+        """A new layout: its file for the writers, and its pages for mailing.pdf."""
+        path = shared / f"static-{len(stamped.layouts)}.pickle"
+        path.write_bytes(pickle.dumps(template))
+        segments = {number: page.segments for number, page in template.pages.items()}
+        stamped.layouts.append(MailLayout(template.pdf, segments))
+        return path

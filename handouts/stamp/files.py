@@ -1,12 +1,13 @@
 """Writes stamped letters as their own PDF files; runs in pool workers.
 
 Each worker takes a chunk of letters in mailing order. A letter's file is its layout's
-static pages with the values written into their slots in the fonts the pages already
-embed (stamp/splice.py), so it carries no font of its own; a value with a glyph those
-fonts lack is drawn instead on an overlay of its own (ReportLab, fonts subset to that
-letter's glyphs). Every letter's pages with values are also drawn on the chunk's shared
-overlay PDF, from which mailing.pdf takes them (mail/assemble.py), fonts shared by the
-chunk.
+static pages with the values spliced into their slots in the fonts the pages already
+embed (stamp/splice.py), so it carries no font of its own. The planner
+(stamp/fastpath.py) sends only letters that `splice.fits`, so every letter is written
+this way. For mailing.pdf the worker also writes the chunk's `ChunkValues`: each
+letter's value ops (the bytes its file has) and, per layout, the page fonts widened
+once with every glyph of the chunk's letters; mail/assemble.py puts those between the
+layout's shared segments, so the mail room prints the same content as the files.
 """
 
 from __future__ import annotations
@@ -20,14 +21,16 @@ from pathlib import Path
 import pikepdf
 
 from handouts.engine.output import atomic_file, write_atomic
-from handouts.stamp.draw import draw_parts, overlay_canvas, overlay_pdf
-from handouts.stamp.model import Part, Template
-from handouts.stamp.splice import stamp
+from handouts.errors import RenderError
+from handouts.mail.assemble import ChunkValues
+from handouts.stamp.model import Part, Stamp, Template
+from handouts.stamp.pagefonts import RecordFonts
+from handouts.stamp.splice import Values, gaps, value_ops, write
 
 
 @dataclass(frozen=True)
 class LetterFile:
-    """One letter file: its layout's static pages with its values drawn on top."""
+    """One letter file: its layout's static pages with its values written in."""
 
     name: str
     layout: int  # index into the static PDFs
@@ -41,7 +44,7 @@ class WriteJob:
 
     out_dir: Path
     statics: tuple[Path, ...]
-    overlay: Path  # where the chunk's shared overlay PDF goes
+    chunk: Path  # where the chunk's ChunkValues go, for mailing.pdf
     letters: tuple[LetterFile, ...]
 
 
@@ -63,40 +66,61 @@ def _static(path: Path) -> Template:
 
 
 def write_letters(job: WriteJob) -> list[Written]:
-    """Writes each letter atomically, then the chunk's overlay; returns what is on disk."""
+    """Writes each letter atomically, then the chunk's values; returns what is on disk."""
     written = []
-    shared = io.BytesIO()
-    canvas = overlay_canvas(shared)
+    letters: dict[str, dict[int, tuple[bytes, ...]]] = {}
+    chunk_glyphs: dict[int, RecordFonts] = {}
     for letter in job.letters:
-        draw_parts(canvas, letter.parts, only_inked=True)
         static = _static(job.statics[letter.layout])
-        data = _spliced(static, letter.parts) or _overlaid(static.pdf, letter.parts)
+        values = _values(static, letter.parts)
+        data = write(static, values)
+        if data is None:
+            raise RenderError(f"{letter.name}: the page fonts cannot be widened")
         write_atomic(job.out_dir / letter.name, data)
         written.append(Written(letter.name, len(data), hashlib.sha256(data).hexdigest()))
-    canvas.save()
-    with atomic_file(job.overlay) as handle:
-        handle.write(shared.getvalue())
+        letters[letter.name] = {n: gaps(static.pages[n], ops) for n, ops in values.pages.items()}
+        chunk_glyphs.setdefault(letter.layout, RecordFonts()).merge(values.glyphs)
+    fonts = {
+        layout: _widened_fonts(_static(job.statics[layout]), glyphs)
+        for layout, glyphs in chunk_glyphs.items()
+    }
+    with atomic_file(job.chunk) as handle:
+        pickle.dump(ChunkValues(letters, fonts), handle)
     return written
 
 
-def _spliced(static: Template, parts: tuple[Part, ...]) -> bytes | None:
-    """The letter with its values written into the static pages' own text."""
-    stamps, offset, barcode = [], 0, None
+def _values(static: Template, parts: tuple[Part, ...]) -> Values:
+    """The letter's values as content ops, its parts' pages numbered on from each other."""
+    stamps: list[Stamp] = []
+    offset, barcode = 0, None
     for part in parts:
         stamps += [replace(s, slot=replace(s.slot, page=s.slot.page + offset)) for s in part.stamps]
         offset += len(part.sizes)
         barcode = barcode or part.barcode
-    return stamp(static, stamps, barcode)
+    values = value_ops(static, stamps, barcode)
+    if values is None:  # the planner checked `fits` with the same rule
+        raise RenderError("a planned value does not fit its slot")
+    return values
 
 
-def _overlaid(static: bytes, parts: tuple[Part, ...]) -> bytes:
-    """The letter with its values on an overlay of its own (a glyph the pages lack)."""
-    overlay, inked = overlay_pdf(parts)
-    source = pikepdf.open(io.BytesIO(overlay))
-    document = pikepdf.open(io.BytesIO(static))
-    for i, page in enumerate(document.pages):
-        if inked[i]:
-            page.add_overlay(source.pages[i], None)
+def _widened_fonts(static: Template, glyphs: RecordFonts) -> bytes:
+    """A PDF whose /PageFonts holds, for each page of the layout, the fonts the chunk's
+    glyphs widen or add there (by resource name)."""
+    document = pikepdf.open(io.BytesIO(static.pdf))
+    if not glyphs.embed(document):
+        raise RenderError("the page fonts cannot be widened")
+    fonts = pikepdf.new()
+    fonts.Root.PageFonts = pikepdf.Array(
+        [
+            pikepdf.Dictionary(
+                {
+                    name: fonts.copy_foreign(font)
+                    for name, font in glyphs.changed(document, n).items()
+                }
+            )
+            for n in range(len(document.pages))
+        ]
+    )
     buffer = io.BytesIO()
-    document.save(buffer, deterministic_id=True)
+    fonts.save(buffer, deterministic_id=True)
     return buffer.getvalue()

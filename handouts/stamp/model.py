@@ -4,8 +4,8 @@ A `Template` is one layout class rendered once: its PDF (the static pages, witho
 probes: stamp/templates.py), page sizes, slots measured on the probe render's PDF
 (stamp/measure.py) and each page cut at its slots' marked content (stamp/splice.py);
 stamping widens the page fonts with the values' glyphs (stamp/pagefonts.py). It is what
-the layout cache keeps on disk (stamp/cache.py), so nothing here imports WeasyPrint,
-ReportLab or fontTools.
+the layout cache keeps on disk (stamp/cache.py), so nothing here imports WeasyPrint or
+fontTools.
 """
 
 from __future__ import annotations
@@ -65,11 +65,6 @@ class Part:
     sizes: tuple[tuple[float, float], ...]
     stamps: tuple[Stamp, ...]
     barcode: str | None = None
-
-    @property
-    def inked(self) -> list[bool]:
-        """Which of its pages carry a value (the others need no overlay)."""
-        return [any(s.slot.page == n for s in self.stamps) for n in range(len(self.sizes))]
 
 
 @dataclass(frozen=True)

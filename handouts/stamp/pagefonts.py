@@ -145,6 +145,26 @@ class RecordFonts:
                 return (family, bold), gid, hb.width(gid)
         return None
 
+    def merge(self, other: RecordFonts) -> None:
+        """Adds another record's glyphs: the letters of a chunk share one widening of
+        each layout's fonts in mailing.pdf."""
+        for ref, glyphs in other.added.items():
+            self.added.setdefault(ref, {}).update(glyphs)
+        for key, glyphs in other.new.items():
+            self.new.setdefault(key, {}).update(glyphs)
+        for page, keys in other.pages.items():
+            self.pages.setdefault(page, set()).update(keys)
+
+    def changed(self, document: pikepdf.Pdf, number: int) -> dict[str, Any]:
+        """The fonts of page `number` (by resource name) that `embed` widened or added."""
+        added = {_new_resource(key) for key in self.pages.get(number, ())}
+        fonts: Any = document.pages[number].obj.Resources.get("/Font", {})
+        return {
+            str(name): font
+            for name, font in fonts.items()
+            if str(name) in added or font.objgen in self.added
+        }
+
     def embed(self, document: pikepdf.Pdf) -> bool:
         """Widens each page font that gained glyphs and adds the new faces."""
         for ref, glyphs in self.added.items():

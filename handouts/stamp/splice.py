@@ -13,20 +13,25 @@ stamp/pagefonts.py): no new font, no change to the structure tree, and the value
 reads in order with the text around it, so the PDF stays as conformant as the
 template.
 
-A value with a character the page's font subset lacks, or too wide for its slot, cannot
-be written this way: `stamp` says so (None) and the caller takes another path.
+This is the only way a value reaches a page: a letter file is `stamp`'s output, and
+mailing.pdf's pages are the same segments and the same value ops (`value_ops`,
+`interleave`; stamp/files.py, mail/assemble.py). A value with a character no bundled
+face can write, or too wide for its slot, cannot be written this way: `fits` is the one
+rule, with the writer's own metrics, and such a record takes the full render.
 """
 
 from __future__ import annotations
 
 import io
 from collections.abc import Container, Iterable, Iterator
+from dataclasses import dataclass
 from typing import Any
 
 import pikepdf
 
 from handouts.engine.pdfstream import pdf_number
 from handouts.mail import imb
+from handouts.mail.assemble import interleave
 from handouts.stamp.model import (
     LEADING,
     Matrix,
@@ -105,40 +110,62 @@ def cut_pages(pdf: bytes, slots: Iterable[Slot]) -> dict[int, PageSplice]:
 
 
 def stamp(template: Template, stamps: list[Stamp], barcode: str | None = None) -> bytes | None:
-    """The template with every value written in its slot; None when a value cannot be:
-    a character no body font has, a value too wide for its slot, a slot without marked
-    content to fill."""
+    """The template with every value written in its slot; None when a value cannot be
+    (see `fits`)."""
+    values = value_ops(template, stamps, barcode)
+    return None if values is None else write(template, values)
+
+
+def write(template: Template, values: Values) -> bytes | None:
+    """The template's PDF with `values` spliced in and its fonts widened with their
+    glyphs (None: a font cannot be widened)."""
     document = pikepdf.open(io.BytesIO(template.pdf))
-    if not write_values(document, template, stamps, barcode):
+    if not values.glyphs.embed(document):
         return None
+    for number, ops in values.pages.items():
+        splice = template.pages[number]
+        content = b"\n".join(interleave(splice.segments, gaps(splice, ops)))
+        document.pages[number].Contents = document.make_stream(content)
     buffer = io.BytesIO()
     document.save(buffer, deterministic_id=True)
     return buffer.getvalue()
 
 
-def write_values(
-    document: pikepdf.Pdf, template: Template, stamps: Iterable[Stamp], barcode: str | None
-) -> bool:
-    """Writes each value into its slot's marked content (False: one cannot be)."""
-    glyphs = RecordFonts()
-    writes: dict[int, dict[int, bytes]] = {}
+def fits(template: Template, stamps: Iterable[Stamp]) -> bool:
+    """The one fit rule, the writer's own: every value can be written into its slot's
+    marked content with the page's fonts (glyphs, HarfBuzz advances, `FIT_SLACK`). Not:
+    a character no bundled face has or one that needs shaping, a value too wide for its
+    slot, a slot without marked content to fill."""
+    return value_ops(template, stamps, None) is not None
+
+
+@dataclass
+class Values:
+    """One record's values as content: each page's value ops by slot MCID, and the
+    glyphs they add to the page fonts."""
+
+    pages: dict[int, dict[int, bytes]]
+    glyphs: RecordFonts
+
+
+def value_ops(template: Template, stamps: Iterable[Stamp], barcode: str | None) -> Values | None:
+    """Each value's content ops (None: one cannot be written, see `fits`)."""
+    values = Values({}, RecordFonts())
     for value in stamps:
         splice = template.pages.get(value.slot.page)
         height = template.sizes[value.slot.page][1]
-        ops = _value_ops(splice, height, value, barcode, glyphs) if splice else None
+        ops = _value_ops(splice, height, value, barcode, values.glyphs) if splice else None
         if ops is None or value.slot.mcid is None:
-            return False
-        page = writes.setdefault(value.slot.page, {})
+            return None
+        page = values.pages.setdefault(value.slot.page, {})
         page[value.slot.mcid] = page.get(value.slot.mcid, b"") + ops
-    if not glyphs.embed(document):
-        return False
-    for number, values in writes.items():
-        splice = template.pages[number]
-        parts = [splice.segments[0]]
-        for (mcid, _), segment in zip(splice.points, splice.segments[1:], strict=True):
-            parts += [values.get(mcid, b""), segment]
-        document.pages[number].Contents = document.make_stream(b"\n".join(parts))
-    return True
+    return values
+
+
+def gaps(splice: PageSplice, ops: dict[int, bytes]) -> tuple[bytes, ...]:
+    """Each slot's ops in the order of the page's cuts (b"" for a slot without a value):
+    what goes between `splice.segments` (mail/assemble.py `interleave`)."""
+    return tuple(ops.get(mcid, b"") for mcid, _ in splice.points)
 
 
 def _value_ops(
