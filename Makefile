@@ -57,13 +57,15 @@ lock: setup
 	  -o requirements.lock
 
 # ruff (lint and format) on everything, mypy --strict on the package (pyproject), every
-# imported package declared (deptry), and the lock agreeing with pyproject.toml.
+# imported package declared (deptry), the lock agreeing with pyproject.toml, and the
+# packages keeping their layers (lint-imports, the contract in pyproject.toml).
 lint: setup
 	$(BIN)/python tools/check_lock.py
 	$(BIN)/deptry handouts
 	$(BIN)/ruff check handouts tests benchmarks tools make_handouts.py
 	$(BIN)/ruff format --check handouts tests benchmarks tools make_handouts.py
 	$(BIN)/mypy handouts
+	$(BIN)/lint-imports --no-cache --no-logo
 
 clean:
 	rm -rf $(VENV) out build dist

@@ -75,7 +75,7 @@ def run_naive(source: Path, out: Path) -> int:
 
     from handouts.batch.records import read_input, validate_rows
     from handouts.engine.fetcher import AssetFetcher
-    from handouts.engine.fonts import font_face_css
+    from handouts.fonts.registry import font_face_css
     from handouts.locate import data_dir
     from handouts.workspace import Workspace
 

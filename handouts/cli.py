@@ -18,8 +18,8 @@ import click
 
 from handouts import __version__
 from handouts.commands.build import build_handout, list_rows, render_demo
-from handouts.engine.request import request_or_error
 from handouts.errors import HandoutError
+from handouts.model.request import request_or_error
 from handouts.options import (
     BatchOptions,
     Engine,
@@ -368,7 +368,7 @@ def batch(
         **given,
     )
     from handouts.batch.run import run_batch  # the batch engine and its pool
-    from handouts.engine.fonts import warn_if_slow_subsetting
+    from handouts.fonts.registry import warn_if_slow_subsetting
 
     warn_if_slow_subsetting()
     try:
@@ -418,7 +418,7 @@ def _print_mailing(workspace: Workspace, options: BatchOptions) -> None:
 @pass_app
 def serve(app: App, host: str, port: int, threads: int, allowed_hosts: tuple[str, ...]) -> None:
     """Start the nurse-station web form (preview, download, print)."""
-    from handouts.engine.fonts import warn_if_slow_subsetting
+    from handouts.fonts.registry import warn_if_slow_subsetting
     from handouts.web.app import serve as run_server
     from handouts.web.app import warning_for
 
@@ -587,7 +587,7 @@ def approve(
 @pass_app
 def demo(app: App, out_dir: Path) -> None:
     """Render every handout for the clinic (blank and a sample patient)."""
-    from handouts.engine.fonts import warn_if_slow_subsetting
+    from handouts.fonts.registry import warn_if_slow_subsetting
 
     warn_if_slow_subsetting()
     built = render_demo(app.workspace, out_dir)

@@ -12,13 +12,13 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Protocol
 
 from handouts.content.library import ContentLibrary
-from handouts.engine.clinic import Clinic, load_clinic
 from handouts.locate import data_dir, default_clinic_dir
+from handouts.model.clinic import Clinic, load_clinic
 from handouts.options import Engine
 
 if TYPE_CHECKING:
     from handouts.engine.render import Renderer
-    from handouts.engine.request import HandoutRequest
+    from handouts.model.request import HandoutRequest
 
 
 @dataclass(frozen=True)

@@ -24,8 +24,8 @@ from helpers import run_cli as run_cli
 from helpers import text_of as text_of
 
 from handouts.commands.build import SAMPLE_PATIENT
-from handouts.engine.request import HandoutRequest, PatientDetails
 from handouts.locate import default_clinic_dir
+from handouts.model.request import HandoutRequest, PatientDetails
 from handouts.workspace import Workspace
 
 #: The layout cache of this test process and the commands it runs: never the user's.

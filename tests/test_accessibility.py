@@ -1,6 +1,6 @@
 """PDF/UA-1 structure of every PDF meant for a screen (Matterhorn Protocol checkpoints).
 
-`check_pdfua` (handouts/engine/pdfua_rules.py) walks the structure tree with pikepdf;
+`check_pdfua` (handouts/pdf/rules.py) walks the structure tree with pikepdf;
 these tests run it on every variant and check by hand what a screen reader depends on.
 The last tests break good PDFs on purpose to show each rule can fail.
 """
@@ -16,9 +16,9 @@ import pytest
 from conftest import run_cli
 
 from handouts.commands.build import SAMPLE_PATIENT
-from handouts.engine.pdfua_rules import check_pdfua
-from handouts.engine.request import PatientDetails
-from handouts.engine.structure import element_text, mcid_texts, painted, structure
+from handouts.model.request import PatientDetails
+from handouts.pdf.rules import check_pdfua
+from handouts.pdf.structure import element_text, mcid_texts, painted, structure
 from handouts.web.app import create_app
 
 HANDOUTS = [(p, ph) for p in ("vertebroplasty", "kyphoplasty") for ph in ("pre", "post")]
@@ -234,7 +234,7 @@ def test_each_rule_finds_its_defect(render):
 def test_a_language_change_that_wraps_over_lines_keeps_its_lang():
     from weasyprint import HTML
 
-    from handouts.engine.pdfua import repair
+    from handouts.pdf.repair import repair
 
     line = (
         "Nếu quý vị nói tiếng Việt, chúng tôi có dịch vụ hỗ trợ ngôn ngữ miễn phí cho quý vị. "

@@ -17,7 +17,7 @@ from helpers import (
 )
 
 from handouts.commands.build import SAMPLE_PATIENT
-from handouts.engine.request import HandoutRequest
+from handouts.model.request import HandoutRequest
 from handouts.workspace import Workspace
 
 #: Written out by hand from CLDR's patterns for the sample patient (Tuesday 2026-12-01,

@@ -1,52 +1,21 @@
-"""The package's shape: data flows one way, no private names cross modules, short functions."""
+"""The package's shape: its packages keep their layers (the import-linter contract in
+pyproject.toml), no private names cross modules, short functions."""
 
 from __future__ import annotations
 
 import ast
+import subprocess
+import sys
 from pathlib import Path
 
 PACKAGE = Path(__file__).parent.parent / "handouts"
-#: Pipeline order (input -> request -> context -> HTML -> PDF -> write, then the users of
-#: the pipeline). A module may import only from its own stage or an earlier one.
-STAGES = [
-    ("handouts", "handouts.errors", "handouts.locate"),
-    ("handouts.engine.values", "handouts.engine.medicines", "handouts.engine.request"),
-    ("handouts.content",),
-    (
-        "handouts.engine.clinic",
-        "handouts.engine.formats",
-        "handouts.engine.fonts",
-        "handouts.engine.fetcher",
-        "handouts.engine.pdfcheck",
-        "handouts.engine.output",
-    ),
-    ("handouts.engine.schedule", "handouts.engine.levels"),
-    ("handouts.engine.context",),
-    ("handouts.engine.render", "handouts.engine"),
-    ("handouts.workspace", "handouts.options"),
-    ("handouts.mail",),
-    ("handouts.stamp",),
-    ("handouts.batch",),
-    ("handouts.commands",),
-    ("handouts.web",),
-    ("handouts.cli",),
-]
+LINT_IMPORTS = Path(sys.executable).parent / "lint-imports"
 MAX_FUNCTION_LINES = 60
 
 
 def _module_name(path: Path) -> str:
     parts = path.relative_to(PACKAGE.parent).with_suffix("").parts
     return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
-
-
-def _stage(module: str) -> int:
-    best, rank = -1, -1
-    for number, prefixes in enumerate(STAGES):
-        for prefix in prefixes:
-            if (module == prefix or module.startswith(prefix + ".")) and len(prefix) > best:
-                best, rank = len(prefix), number
-    assert rank >= 0, f"{module} is in no stage of STAGES"
-    return rank
 
 
 def _modules() -> list[tuple[str, ast.Module]]:
@@ -61,21 +30,6 @@ def _package_imports() -> list[tuple[str, ast.ImportFrom]]:
         for node in ast.walk(tree)
         if isinstance(node, ast.ImportFrom) and (node.module or "").startswith("handouts")
     ]
-
-
-def test_every_module_is_in_a_stage():
-    assert len(_modules()) > 40
-    for name, _ in _modules():
-        _stage(name)
-
-
-def test_no_module_imports_from_a_later_stage():
-    backwards = [
-        f"{name} imports {node.module}"
-        for name, node in _package_imports()
-        if _stage(str(node.module)) > _stage(name)
-    ]
-    assert backwards == []
 
 
 def test_only_the_command_line_imports_click():
@@ -114,13 +68,6 @@ def test_no_function_is_longer_than_60_lines():
         and node.end_lineno - node.lineno + 1 > MAX_FUNCTION_LINES
     ]
     assert long == []
-
-
-def test_the_stages_follow_the_pipeline():
-    order = ["handouts.engine.request", "handouts.engine.context", "handouts.engine.render"]
-    order += ["handouts.stamp.fastpath", "handouts.batch.run", "handouts.cli"]
-    assert [_stage(m) for m in order] == sorted(_stage(m) for m in order)
-    assert len({_stage(m) for m in order}) == len(order)
 
 
 #: WeasyPrint's documented API, the only names the package may import from it.
@@ -193,3 +140,36 @@ def test_the_weasyprint_check_finds_private_imports_and_patches():
         "assigns Stream.marked",
     ]
     assert weasyprint_misuse("from weasyprint import HTML, CSS\nx = HTML.y") == []
+
+
+def _lint_imports(*config: Path) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [LINT_IMPORTS, "--no-cache", "--no-logo", *map(str, config)],
+        cwd=PACKAGE.parent,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+
+
+def test_the_packages_keep_their_layers():
+    """pyproject.toml's contract: cli, then web and batch, commands, stamp, mail,
+    workspace, engine, content, pdf, fonts, model, options, errors; none imports upward."""
+    result = _lint_imports()
+    assert result.returncode == 0, result.stdout
+    assert "1 kept, 0 broken" in result.stdout
+
+
+def test_the_layers_check_finds_an_import_upward(tmp_path):
+    """The same check, told that model sits above content, finds content's imports of
+    the model: the contract is read and can fail."""
+    config = tmp_path / "upside-down.toml"
+    config.write_text(
+        '[tool.importlinter]\nroot_package = "handouts"\n'
+        "[[tool.importlinter.contracts]]\n"
+        'name = "model above content"\ntype = "layers"\n'
+        'layers = ["handouts.model", "handouts.content"]\n'
+    )
+    result = _lint_imports(config)
+    assert result.returncode == 1
+    assert "handouts.content is not allowed to import handouts.model" in result.stdout

@@ -21,9 +21,9 @@ from helpers import (
 )
 
 from handouts.commands.build import SAMPLE_PATIENT, sample_patient
-from handouts.engine.request import HandoutRequest, PatientDetails
-from handouts.engine.structure import Element, structure
 from handouts.errors import ContentError
+from handouts.model.request import HandoutRequest, PatientDetails
+from handouts.pdf.structure import Element, structure
 from handouts.workspace import Workspace
 
 Render = Callable[..., bytes]

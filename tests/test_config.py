@@ -8,8 +8,8 @@ import pytest
 from helpers import append_clinic_toml, edit_clinic_toml, open_pdf, run_cli, text_of
 from pydantic import ValidationError
 
-from handouts.engine.clinic import Printing, Protocol
-from handouts.engine.request import HandoutRequest
+from handouts.model.clinic import Printing, Protocol
+from handouts.model.request import HandoutRequest
 from handouts.workspace import Workspace
 
 

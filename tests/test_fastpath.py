@@ -32,8 +32,10 @@ from helpers import (
 )
 
 from handouts.batch.records import read_input, validate_rows
-from handouts.engine.pdfua_rules import check_pdfua
-from handouts.engine.structure import (
+from handouts.locate import default_clinic_dir
+from handouts.mail.letter import LetterJob
+from handouts.pdf.rules import check_pdfua
+from handouts.pdf.structure import (
     element_text,
     mcid_texts,
     page_fonts,
@@ -41,9 +43,7 @@ from handouts.engine.structure import (
     structure,
     used_cids,
 )
-from handouts.locate import default_clinic_dir
-from handouts.mail.letter import LetterJob
-from handouts.stamp.templates import handout_template, letter_template
+from handouts.stamp.probe import handout_layout, letter_layout
 from handouts.workspace import Workspace
 
 HEADER = (
@@ -518,8 +518,8 @@ def test_measured_slots_sit_where_the_full_render_prints_the_values(both, record
     )
     record = next(r for r in records if r.record_id == record_id)
     job = LetterJob(record.request, record.address, dt.date(2026, 11, 21), record.row)
-    letter = letter_template(workspace.renderer, job)
-    handout = handout_template(workspace.renderer, record.request)
+    letter = letter_layout(workspace.renderer, job)
+    handout = handout_layout(workspace.renderer, record.request)
     slots = [(slot, slot.page) for slot in letter.slots]
     slots += [(slot, len(letter.sizes) + slot.page) for slot in handout.slots]
     expected = SLOT_VALUES[record_id]

@@ -13,9 +13,9 @@ import pytest
 from helpers import keep
 from weasyprint import HTML
 
-from handouts.engine.glyphs import missing_glyph_error, missing_glyphs
 from handouts.engine.render import _no_notdef
 from handouts.errors import RenderError
+from handouts.pdf.glyphs import missing_glyph_error, missing_glyphs
 from handouts.workspace import Workspace
 
 #: Private-use characters: no font has a glyph for them, and they belong to no script.

@@ -14,10 +14,10 @@ from pathlib import Path
 import pytest
 from helpers import edit_clinic_toml, page_texts
 
-from handouts.engine.clinic import Protocol
 from handouts.engine.formats import locale_of
-from handouts.engine.request import HandoutRequest, PatientDetails
 from handouts.engine.schedule import computed_slots
+from handouts.model.clinic import Protocol
+from handouts.model.request import HandoutRequest, PatientDetails
 from handouts.workspace import Workspace
 
 EN = locale_of("en", {})

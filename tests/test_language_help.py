@@ -20,8 +20,8 @@ from helpers import (
     text_of,
 )
 
-from handouts.engine.request import HandoutRequest
-from handouts.engine.structure import element_text, mcid_texts, painted, structure
+from handouts.model.request import HandoutRequest
+from handouts.pdf.structure import element_text, mcid_texts, painted, structure
 from handouts.workspace import Workspace
 
 TAGLINES = REPO / "content" / "language-help"

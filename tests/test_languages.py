@@ -10,9 +10,9 @@ from helpers import HANDOUTS, open_pdf, pdf_text, run_cli, text_of
 
 from handouts.commands.build import SAMPLE_PATIENT
 from handouts.commands.readability import ReadabilityRule, body_text
-from handouts.engine.request import HandoutRequest
 from handouts.errors import ContentError
 from handouts.locate import data_dir
+from handouts.model.request import HandoutRequest
 from handouts.workspace import Workspace
 
 

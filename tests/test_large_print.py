@@ -32,7 +32,7 @@ _RIGHT_TO_LEFT = re.compile(
 
 
 def _footer_lines(workspace, lang: str, procedure: str, phase: str) -> list[str]:
-    from handouts.engine.request import HandoutRequest
+    from handouts.model.request import HandoutRequest
 
     context = workspace.renderer.context(HandoutRequest(procedure, phase, lang))
     clinic = workspace.clinic.config.clinic

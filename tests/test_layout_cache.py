@@ -15,12 +15,12 @@ from pathlib import Path
 
 from helpers import REPO, run_cli, text_of
 
-from handouts.engine.pdfua_rules import check_pdfua
-from handouts.engine.request import request_or_error
 from handouts.locate import DATA_FOLDERS, default_clinic_dir
+from handouts.model.request import request_or_error
 from handouts.options import Engine
+from handouts.pdf.rules import check_pdfua
 from handouts.stamp.cache import LayoutCache
-from handouts.stamp.model import Template
+from handouts.stamp.model import Layout
 from handouts.workspace import Workspace
 
 PATIENT = [
@@ -210,8 +210,8 @@ def test_a_changed_line_of_the_program_rebuilds_the_layout(tmp_path):
     assert len(entries) == 2 and first in entries  # a new key; the old one is never read
 
 
-def _template(size: int) -> Template:
-    return Template(b"%PDF" + b"x" * size, [(612.0, 792.0)], [])
+def _template(size: int) -> Layout:
+    return Layout(b"%PDF" + b"x" * size, [(612.0, 792.0)], [])
 
 
 def test_a_size_limit_evicts_the_least_recently_used(tmp_path):

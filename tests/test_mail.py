@@ -21,12 +21,12 @@ from helpers import (
 )
 
 from handouts.commands.build import SAMPLE_PATIENT
-from handouts.engine.clinic import Window
-from handouts.engine.request import HandoutRequest
 from handouts.mail.address import validate_address
 from handouts.mail.assemble import printed_pages
 from handouts.mail.letter import LetterJob, render_letter
 from handouts.mail.preflight import preflight_letter
+from handouts.model.clinic import Window
+from handouts.model.request import HandoutRequest
 from handouts.workspace import Workspace
 
 HEADER = (

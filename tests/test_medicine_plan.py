@@ -26,7 +26,7 @@ from helpers import (
     run_cli,
 )
 
-from handouts.engine.structure import structure
+from handouts.pdf.structure import structure
 from handouts.web.app import create_app
 
 NAME = "Quentin Zabriskie"

@@ -8,7 +8,7 @@ import sys
 import textstat
 
 from handouts.commands.readability import ReadabilityRule
-from handouts.engine.request import HandoutRequest
+from handouts.model.request import HandoutRequest
 
 ENGLISH = "The bone in your back broke. We fill it with cement. Then you rest at home."
 

@@ -21,7 +21,7 @@ import pytest
 from helpers import HANDOUTS, page_texts, points
 
 from handouts.commands.build import SAMPLE_PATIENT
-from handouts.engine.request import HandoutRequest, PatientDetails
+from handouts.model.request import HandoutRequest, PatientDetails
 
 LANGS = ["en", "es", "zh-Hans", "vi"]
 #: The page's content box: top and bottom margins in inches (styles/print.css and

@@ -8,8 +8,8 @@ from helpers import HANDOUTS, open_pdf, pdf_text, text_of
 
 from handouts.commands.build import SAMPLE_PATIENT
 from handouts.commands.readability import body_text, grade
-from handouts.engine.pdfcheck import font_names, fonts_embedded
-from handouts.engine.request import PatientDetails
+from handouts.model.request import PatientDetails
+from handouts.pdf.check import font_names, fonts_embedded
 
 
 @pytest.mark.parametrize("key", HANDOUTS, ids="-".join)
@@ -87,7 +87,7 @@ def test_reading_level_check_can_fail():
 
 
 def test_identical_inputs_give_identical_bytes(workspace):
-    from handouts.engine.request import HandoutRequest
+    from handouts.model.request import HandoutRequest
 
     request = HandoutRequest("vertebroplasty", "post", patient=SAMPLE_PATIENT)
     first = workspace.renderer.pdf(request)

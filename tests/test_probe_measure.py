@@ -11,10 +11,10 @@ import pikepdf
 import pytest
 from helpers import page_texts
 
-from handouts.engine.request import HandoutRequest, PatientDetails
+from handouts.model.request import HandoutRequest, PatientDetails
 from handouts.stamp import splice, templates
+from handouts.stamp.probe import MARKER, PROBE, handout_layout
 from handouts.stamp.splice import cut_page
-from handouts.stamp.templates import MARKER, PROBE, handout_template
 
 POST = HandoutRequest(
     "vertebroplasty",
@@ -37,7 +37,7 @@ ROW_PITCH_PT = 1.9 * BODY_PT + 1.0
 
 @pytest.fixture(scope="module")
 def template(workspace):
-    return handout_template(workspace.renderer, POST)
+    return handout_layout(workspace.renderer, POST)
 
 
 def _joined_empty(template) -> bytes:
@@ -73,7 +73,7 @@ def test_probe_check_finds_the_probes_when_nothing_is_cut(workspace, monkeypatch
 
     monkeypatch.setattr(templates, "cut_page", uncut)
     monkeypatch.setattr(splice, "cut_page", uncut)
-    template = handout_template(workspace.renderer, POST)
+    template = handout_layout(workspace.renderer, POST)
     assert len(template.pages) >= 2
     assert _pages_with_probes(template) == (sorted(template.pages), sorted(template.pages))
 
@@ -96,7 +96,7 @@ def test_blank_slots_keep_the_full_renders_write_on_lines(workspace):
     narrowing (letter spacing) once reached the blanks' no-break spaces too, and their
     lines came out 0.4em short in every stamped handout with a blank (noted: this test
     failed then, as did test_fastpath's pixel check of F5)."""
-    template = handout_template(workspace.renderer, UNDATED)
+    template = handout_layout(workspace.renderer, UNDATED)
     assert [slot.name for slot in template.slots if slot.name.endswith("_time")] == []
     full = workspace.renderer.pdf(UNDATED)
     assert _rules(template.pdf) == _rules(full)

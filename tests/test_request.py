@@ -1,5 +1,5 @@
 """One request parser: the command line, the batch and the web form give the same answer
-and the same message for the same bad value (engine/request.py)."""
+and the same message for the same bad value (model/request.py)."""
 
 from __future__ import annotations
 

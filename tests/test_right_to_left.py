@@ -13,8 +13,8 @@ import pytest
 from helpers import append_clinic_toml, open_pdf
 from PIL import Image
 
-from handouts.engine.request import HandoutRequest, PatientDetails
 from handouts.locate import data_dir
+from handouts.model.request import HandoutRequest, PatientDetails
 from handouts.workspace import Workspace
 
 ARABIC_STRINGS = {

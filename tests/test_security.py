@@ -15,8 +15,8 @@ import pytest
 from helpers import decoded_payloads, open_pdf, text_of
 
 from handouts.engine.fetcher import AssetFetcher, AssetRefused
-from handouts.engine.request import HandoutRequest, PatientDetails
 from handouts.errors import RenderError
+from handouts.model.request import HandoutRequest, PatientDetails
 from handouts.workspace import Workspace
 
 PASSWD = Path("/etc/passwd")

@@ -9,7 +9,7 @@ import pdfplumber
 from helpers import text_of
 
 from handouts.commands.build import SAMPLE_PATIENT
-from handouts.engine.request import HandoutRequest
+from handouts.model.request import HandoutRequest
 from handouts.workspace import Workspace
 
 CHECKLIST_POINTS = [
@@ -57,7 +57,7 @@ def test_post_handouts_end_with_a_dated_recovery_log(workspace, sample_pdfs, ren
 
 
 def test_recovery_dates_cross_month_and_year(workspace):
-    from handouts.engine.request import PatientDetails
+    from handouts.model.request import PatientDetails
 
     patient = PatientDetails(procedure_date=dt.date(2026, 12, 25))
     html = workspace.renderer.html(HandoutRequest("vertebroplasty", "post", patient=patient))

@@ -19,7 +19,7 @@ import pikepdf
 import pytest
 from helpers import open_pdf, run_cli, text_of
 
-from handouts.engine.request import PatientDetails
+from handouts.model.request import PatientDetails
 
 #: Patient names in scripts whose vowel signs are drawn before their consonant, with
 #: conjuncts and a reph: shaped into clusters of several glyphs.

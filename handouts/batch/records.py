@@ -11,9 +11,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from handouts.engine.output import record_file_name, safe_id
-from handouts.engine.request import REQUEST_FIELDS, HandoutRequest, parse_request
 from handouts.errors import InputError
 from handouts.mail.address import ADDRESS_FIELDS, MailAddress, validate_address
+from handouts.model.request import REQUEST_FIELDS, HandoutRequest, parse_request
 
 REQUIRED_COLUMNS = ("record_id", "procedure", "phase")
 KNOWN_COLUMNS = frozenset(("record_id", *REQUEST_FIELDS, *ADDRESS_FIELDS))

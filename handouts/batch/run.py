@@ -32,7 +32,7 @@ from handouts.batch.manifest import (
 from handouts.batch.pool import WorkerPool
 from handouts.batch.progress import Progress
 from handouts.batch.records import KNOWN_COLUMNS, Record, RowError, read_input, validate_rows
-from handouts.batch.worker import Task, WorkerSetup, init_worker, render_task, template_task
+from handouts.batch.worker import Task, WorkerSetup, init_worker, layout_task, render_task
 from handouts.engine.output import TEMP_PREFIX, fhir_file_name, write_atomic
 from handouts.errors import HandoutError, OutputError
 from handouts.mail.assemble import HOW_TO_PRINT, MailPiece, assemble_mailing, printed_pages
@@ -40,8 +40,8 @@ from handouts.mail.preview import write_previews
 from handouts.options import BatchOptions, ProgressMode, Target
 from handouts.stamp.fastpath import FastMail, MailItem, Stamped, StampedLetter
 from handouts.stamp.files import Written, write_letters
-from handouts.stamp.handout import TemplateTask, open_layout_cache, stamper_for
-from handouts.stamp.model import Template
+from handouts.stamp.handout import LayoutTask, open_layout_cache, stamper_for
+from handouts.stamp.model import Layout
 from handouts.workspace import Workspace
 
 log = logging.getLogger("handouts")
@@ -280,13 +280,13 @@ class _Run:
             if progress:
                 progress.advance(failed=done.result is None)
 
-    def _portal_layouts(self, tasks: list[Task]) -> dict[str, Template] | None:
+    def _portal_layouts(self, tasks: list[Task]) -> dict[str, Layout] | None:
         """The layouts first, side by side, so that the workers only stamp: they read
         them from the cache folder, or with the cache off (--no-cache) from their setup,
         as no process of this run writes the folder (None: read the folder)."""
         stamper = stamper_for(self.workspace, self.options.cache)
         requests = [t.record.request for t in tasks]
-        self._render_templates(stamper.accept, stamper.missing(requests))
+        self._render_layouts(stamper.accept, stamper.missing(requests))
         if self.options.cache.enabled:
             return None
         for task in stamper.missing(requests):  # one job or one layout: rendered here
@@ -316,7 +316,7 @@ class _Run:
         cache = self.options.cache
         layouts = open_layout_cache(self.workspace, cache.folder, cache.enabled)
         fast = FastMail(self.workspace, self.options.letter_date, layouts)
-        self._render_templates(fast.accept, fast.missing(items))
+        self._render_layouts(fast.accept, fast.missing(items))
         jobs = fast.write_jobs(items, stamped, self.options.out_dir.resolve(), shared)
         progress = self._progress(len(items))
         pool = WorkerPool(self.options.jobs, self.options.timeout, self.options.recycle_after)
@@ -333,8 +333,8 @@ class _Run:
         )
         return stamped, [by_id[item.key] for item in stamped.full]
 
-    def _render_templates(
-        self, accept: Callable[[TemplateTask, Template], None], tasks: list[TemplateTask]
+    def _render_layouts(
+        self, accept: Callable[[LayoutTask, Layout], None], tasks: list[LayoutTask]
     ) -> None:
         """Renders the layouts the cache lacks on all workers at once (one by one in a
         single process otherwise, while the others wait)."""
@@ -348,7 +348,7 @@ class _Run:
             init_worker,
             (setup,),
         )
-        for done in pool.run(template_task, tasks):
+        for done in pool.run(layout_task, tasks):
             if done.result is not None:
                 accept(done.task, done.result)
         log.info("fast path: %d layout(s) rendered", len(tasks))

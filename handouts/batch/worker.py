@@ -18,18 +18,18 @@ from handouts.batch.manifest import EngineUsed, Entry, rendered_entry
 from handouts.batch.pool import Failure, SetupFailed
 from handouts.batch.records import Record
 from handouts.engine.output import fhir_file_name, write_atomic
-from handouts.engine.pdfmerge import merged_pdf
 from handouts.errors import HandoutError, OutputError, RecordError
 from handouts.mail.letter import LetterJob, render_letter
 from handouts.mail.preflight import preflight_letter
 from handouts.options import Engine, FhirMode, LayoutCacheOptions, Target
+from handouts.pdf.merge import merged_pdf
 from handouts.stamp.handout import (
     HandoutStamper,
-    TemplateTask,
+    LayoutTask,
     open_layout_cache,
-    render_template,
+    render_layout,
 )
-from handouts.stamp.model import Template
+from handouts.stamp.model import Layout
 from handouts.workspace import Made, Workspace
 
 if TYPE_CHECKING:
@@ -48,7 +48,7 @@ class WorkerSetup:
     stamping: LayoutCacheOptions | None = None  # portal: stamp with this layout cache
     #: With the cache off (--no-cache), the layouts the batch rendered before the
     #: workers started (cache key -> template): a worker cannot read the parent's memory.
-    layouts: Mapping[str, Template] | None = None
+    layouts: Mapping[str, Layout] | None = None
 
 
 @dataclass(frozen=True)
@@ -150,12 +150,12 @@ def with_cover_letter(workspace: Workspace, setup: WorkerSetup, task: Task, hand
     return Made(merged, letter.pages + handout.pages, handout.warnings, handout.engine)
 
 
-def template_task(task: TemplateTask) -> Template | Failure:
+def layout_task(task: LayoutTask) -> Layout | Failure:
     """One layout class rendered for the fast path (batch/run.py renders them side by
     side before planning); a failure leaves it to the planner, which reports it."""
     if _state.error is not None or _state.workspace is None:
         raise SetupFailed(_state.error or "the worker was not set up")
     try:
-        return render_template(_state.workspace, task)
+        return render_layout(_state.workspace, task)
     except HandoutError as exc:
         return Failure(exc.format_message())

@@ -6,9 +6,9 @@ import datetime as dt
 from dataclasses import dataclass
 from pathlib import Path
 
-from handouts.engine.medicines import Medicine
 from handouts.engine.output import handout_file_name, write_atomic
-from handouts.engine.request import HandoutRequest, PatientDetails
+from handouts.model.medicines import Medicine
+from handouts.model.request import HandoutRequest, PatientDetails
 from handouts.stamp.handout import HandoutStamper
 from handouts.workspace import Made, Workspace
 

@@ -9,10 +9,10 @@ from dataclasses import dataclass
 
 from handouts.commands.readability import ReadabilityRule, body_text, pdf_text
 from handouts.content.model import Handout
-from handouts.engine.pdfua_rules import check_pdfua
 from handouts.engine.render import notice_list
-from handouts.engine.request import PHASES, PROCEDURES, HandoutRequest
 from handouts.errors import HandoutError
+from handouts.model.request import PHASES, PROCEDURES, HandoutRequest
+from handouts.pdf.rules import check_pdfua
 from handouts.workspace import Workspace
 
 #: Section ids each phase must have, so no handout loses its safety content.

@@ -26,9 +26,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal, Protocol
 
-from handouts.engine.clinic import QUEUE_NAME, QUEUE_NAME_RULE, ClinicConfig
 from handouts.errors import OutputError
 from handouts.mail.assemble import HOW_TO_PRINT
+from handouts.model.clinic import QUEUE_NAME, QUEUE_NAME_RULE, ClinicConfig
 
 #: PWG media names (PWG 5101.1), which every CUPS queue maps to its own sizes.
 MEDIA = {"letter": "na_letter_8.5x11in", "A4": "iso_a4_210x297mm"}

@@ -24,8 +24,8 @@ from handouts.content.approvals import (
 )
 from handouts.engine.formats import text_direction
 from handouts.engine.render import PAGE_TEMPLATES
-from handouts.engine.request import PHASES, PROCEDURES, HandoutRequest, PatientDetails
 from handouts.errors import HandoutError
+from handouts.model.request import PHASES, PROCEDURES, HandoutRequest, PatientDetails
 from handouts.workspace import Workspace
 
 _SECTION = re.compile(r"<section\b[^>]*>")

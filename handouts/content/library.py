@@ -19,8 +19,8 @@ from handouts.content.model import (
     read_yaml,
     validate,
 )
-from handouts.engine.request import PHASES, PROCEDURES
 from handouts.errors import ContentError
+from handouts.model.request import PHASES, PROCEDURES
 
 #: The language every other strings.yaml must match key for key.
 REFERENCE_LANGUAGE = "en"

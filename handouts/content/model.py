@@ -18,9 +18,9 @@ from handouts.content.vocabulary import (
     WRITE_LINE,
 )
 from handouts.content.yamlfile import Loc, YamlFile, yaml_error_line
-from handouts.engine.request import PATIENT_FIELDS
 from handouts.errors import ContentError, error_lines
 from handouts.locate import data_dir
+from handouts.model.request import PATIENT_FIELDS
 
 SLUG = r"^[a-z0-9]+(?:-[a-z0-9]+)*$"
 M = TypeVar("M", bound=BaseModel)
@@ -63,7 +63,7 @@ class Action(_Model):
     medicine_plan: bool = Field(
         default=False,
         description="The medicines action: a personalized handout with a medicine plan "
-        "prints the plan's lines here instead of this text (engine/medicines.py).",
+        "prints the plan's lines here instead of this text (model/medicines.py).",
     )
 
 

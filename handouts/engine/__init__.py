@@ -1,7 +1,6 @@
-"""The rendering pipeline, one stage per module: request -> context -> HTML -> PDF -> write.
+"""The full render: request -> context -> HTML -> PDF.
 
-request (what to render, the patient fields and their parsing), clinic (config),
-context (the Jinja context), render (Jinja + WeasyPrint), fetcher (what WeasyPrint may
-load), fonts (one registry for WeasyPrint and ReportLab), output (file names, atomic
-writes), formats (dates and times), pdfcheck (checks on finished PDFs).
+context (the Jinja context), schedule and levels (values computed for the patient),
+formats (CLDR dates and times), fetcher (what WeasyPrint may load), render (Jinja +
+WeasyPrint, then the PDF repairs of handouts.pdf), output (file names, atomic writes).
 """

@@ -20,7 +20,6 @@ from handouts.content.vocabulary import (
     WRITE_LINE,
     fill,
 )
-from handouts.engine.clinic import Clinic, Medicines, Protocol
 from handouts.engine.formats import (
     clock_time,
     day_date,
@@ -32,10 +31,11 @@ from handouts.engine.formats import (
     text_direction,
 )
 from handouts.engine.levels import level_lines, level_slots
-from handouts.engine.medicines import PlanView
-from handouts.engine.request import HandoutRequest, PatientDetails
 from handouts.engine.schedule import computed_slots, widest_values
 from handouts.errors import RecordError
+from handouts.model.clinic import Clinic, Medicines, Protocol
+from handouts.model.medicines import PlanView
+from handouts.model.request import HandoutRequest, PatientDetails
 
 _BOLD = re.compile(r"\*\*(.+?)\*\*")
 
@@ -264,7 +264,7 @@ def _has_red_flags(section: Section) -> bool:
 def plan_view(
     patient: PatientDetails, settings: Medicines, locale: Locale, strings: Mapping[str, str]
 ) -> PlanView:
-    """The medicine plan's printed values (engine/medicines.py). Dates in sentences are
+    """The medicine plan's printed values (model/medicines.py). Dates in sentences are
     written out ("Saturday, November 28"), in the table short ("Sat, Nov 28"); a date in
     another year than the procedure's carries its year."""
     meds, date = patient.medicines, patient.procedure_date
@@ -301,7 +301,7 @@ def plan_view(
 
 def settled(request: HandoutRequest, settings: Medicines) -> PatientDetails:
     """The patient with the plan's status settled, for a request made in code (the
-    inputs settle it when they parse the record, engine/request.py): a personalized
+    inputs settle it when they parse the record, model/request.py): a personalized
     handout without one takes the clinic's default; before the procedure, with no
     default, it is an error rather than a handout that says nothing of medicines."""
     patient = request.patient

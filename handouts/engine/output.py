@@ -16,8 +16,8 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import BinaryIO
 
-from handouts.engine.request import HandoutRequest
 from handouts.errors import OutputError
+from handouts.model.request import HandoutRequest
 
 TEMP_PREFIX = ".handout-tmp-"
 _UNSAFE_NAME = re.compile(r"[^A-Za-z0-9._-]+")

@@ -30,7 +30,6 @@ from handouts.content.approvals import (
 )
 from handouts.content.library import REFERENCE_LANGUAGE, ContentLibrary
 from handouts.content.model import Tagline, TaglineDefaults
-from handouts.engine.clinic import Clinic
 from handouts.engine.context import (
     Notice,
     approval_note,
@@ -39,12 +38,13 @@ from handouts.engine.context import (
     left_to_right,
 )
 from handouts.engine.fetcher import AssetFetcher
-from handouts.engine.fonts import font_face_css
-from handouts.engine.glyphs import missing_glyph_error, missing_glyphs
-from handouts.engine.pdfua import repair
-from handouts.engine.request import HandoutRequest, PatientDetails
 from handouts.errors import ConfigError, RenderError
+from handouts.fonts.registry import font_face_css
 from handouts.locate import data_dir
+from handouts.model.clinic import Clinic
+from handouts.model.request import HandoutRequest, PatientDetails
+from handouts.pdf.glyphs import missing_glyph_error, missing_glyphs
+from handouts.pdf.repair import repair
 
 PAGE_TEMPLATES = {"pre": "pre.html", "post": "post.html"}
 STYLESHEETS = ("base.css", "print.css")
@@ -68,7 +68,7 @@ _weasy_logger = logging.getLogger("weasyprint")
 def _no_notdef(record: logging.LogRecord) -> bool:
     """Drops WeasyPrint's warnings that mention .notdef: they quote the character no
     font has, which may be a patient's. Missing glyphs are found in the PDF instead
-    (engine/glyphs.py), so no handler (the collector, the terminal's) ever sees them."""
+    (pdf/glyphs.py), so no handler (the collector, the terminal's) ever sees them."""
     return ".notdef" not in record.getMessage()
 
 

@@ -16,10 +16,10 @@ from functools import cache
 from babel import Locale
 
 from handouts.content.vocabulary import COMPUTED_SLOTS
-from handouts.engine.clinic import Protocol
-from handouts.engine.fonts import runs, runs_width
 from handouts.engine.formats import clock_time, day_date
-from handouts.engine.request import PatientDetails
+from handouts.fonts.registry import runs, runs_width
+from handouts.model.clinic import Protocol
+from handouts.model.request import PatientDetails
 
 
 def _hours_before(protocol: Protocol) -> dict[str, int]:

@@ -6,7 +6,7 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from handouts.engine.fonts import widest
+from handouts.fonts.registry import widest
 
 #: USPS two-letter codes: states, DC, territories and military (AA, AE, AP).
 US_STATES = frozenset(

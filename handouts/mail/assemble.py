@@ -22,8 +22,8 @@ from typing import TypeVar
 import pikepdf
 
 from handouts.engine.output import atomic_file
-from handouts.engine.pdfstream import Copier, PdfStream, page_entries
 from handouts.mail.preflight import LETTER_SIZE
+from handouts.pdf.stream import Copier, PdfStream, page_entries
 
 T = TypeVar("T")
 

@@ -10,8 +10,8 @@ from __future__ import annotations
 
 from markupsafe import Markup
 
-from handouts.engine.clinic import Mail
 from handouts.mail.address import MailAddress
+from handouts.model.clinic import Mail
 
 POINTS_PER_INCH = 72
 #: USPS-B-3200 bar geometry, in inches: about 22 bars per inch.

@@ -7,13 +7,13 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from handouts.content.library import ContentLibrary
-from handouts.engine.clinic import Clinic, Mail, Window
 from handouts.engine.context import TextFormatter, patient_slots, text_values
 from handouts.engine.formats import locale_of, short_date, text_direction
-from handouts.engine.request import HandoutRequest
 from handouts.errors import RecordError
 from handouts.mail import imb
 from handouts.mail.address import FittedAddress, MailAddress, fit_address
+from handouts.model.clinic import Clinic, Mail, Window
+from handouts.model.request import HandoutRequest
 
 if TYPE_CHECKING:  # rendering loads WeasyPrint; planning a stamped letter does not
     from weasyprint import CSS

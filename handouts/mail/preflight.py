@@ -10,8 +10,8 @@ from typing import Any
 import pdfplumber
 import pikepdf
 
-from handouts.engine.clinic import Mail, Window
-from handouts.engine.pdfcheck import fonts_embedded
+from handouts.model.clinic import Mail, Window
+from handouts.pdf.check import fonts_embedded
 
 LETTER_SIZE = (612.0, 792.0)
 Zone = tuple[float, float, float, float]

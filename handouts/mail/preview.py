@@ -7,9 +7,9 @@ import subprocess
 import tempfile
 from pathlib import Path
 
-from handouts.engine.clinic import Mail
 from handouts.engine.output import write_atomic
 from handouts.mail.preflight import zone
+from handouts.model.clinic import Mail
 
 
 def write_previews(

@@ -3,7 +3,7 @@
 A template (stamp/model.py) is what one WeasyPrint render of a layout class gives the
 stamping paths. Kept on disk, a warm `build`, web form or batch stamps without
 rendering, and without loading WeasyPrint at all. It holds layouts only: no patient
-value is ever part of a template or a key.
+value is ever part of a layout or a key.
 
 - Where: `--cache-dir`, else $HANDOUTS_CACHE_DIR, else the user's cache folder
   (platformdirs: ~/.cache/handouts/layouts on Linux). `--no-cache`: the folder is
@@ -48,12 +48,12 @@ from pathlib import Path
 from typing import Any
 
 from handouts import __version__
-from handouts.engine import hbsubset
 from handouts.engine.output import TEMP_PREFIX, write_atomic
 from handouts.errors import HandoutError
+from handouts.fonts import harfbuzz
 from handouts.locate import data_dir
 from handouts.options import OptionsError
-from handouts.stamp.model import PageFont, PageSplice, Slot, Template
+from handouts.stamp.model import Layout, PageFont, PageSplice, Slot
 
 log = logging.getLogger("handouts")
 FORMAT = 2  # 2: templates measured from the output (visible probes, cut out)
@@ -128,7 +128,7 @@ def library_versions() -> Mapping[str, str | None]:
     found["libqpdf"] = str(pikepdf.__libqpdf_version__)
     # Without libharfbuzz-subset, WeasyPrint subsets fonts with fontTools instead.
     found["harfbuzz"] = _native_version("harfbuzz", "hb_version_string")
-    found["harfbuzz-subset"] = "yes" if hbsubset.available() else None
+    found["harfbuzz-subset"] = "yes" if harfbuzz.available() else None
     found["pango"] = _native_version("pango-1.0", "pango_version_string")
     found["python"] = "{}.{}".format(*sys.version_info[:2])  # its Unicode database
     return found
@@ -202,13 +202,13 @@ class LayoutCache:
         self.folder = folder
         self.fingerprint = fingerprint
         self.max_bytes = max_bytes
-        self._memory: dict[str, Template] = {}
+        self._memory: dict[str, Layout] = {}
         self._touched: dict[str, float] = {}
 
     def key(self, kind: str, layout: Any) -> str:
         return hashlib.sha256(f"{self.fingerprint}\0{kind}\0{layout!r}".encode()).hexdigest()
 
-    def get(self, key: str) -> Template | None:
+    def get(self, key: str) -> Layout | None:
         found = self._memory.get(key)
         if found is None:
             found = self._read(key)
@@ -219,16 +219,16 @@ class LayoutCache:
         self._touch(key)
         return found
 
-    def held(self) -> dict[str, Template]:
+    def held(self) -> dict[str, Layout]:
         """The templates this process holds (read or rendered), by key."""
         return dict(self._memory)
 
-    def preload(self, templates: Mapping[str, Template]) -> None:
+    def preload(self, templates: Mapping[str, Layout]) -> None:
         """Templates another process of this run rendered (--no-cache: a portal batch
         hands its layouts to each worker, which cannot read the batch's memory)."""
         self._memory.update(templates)
 
-    def put(self, key: str, template: Template) -> None:
+    def put(self, key: str, template: Layout) -> None:
         self._memory[key] = template
         if self.folder is None:
             log.debug("layout cache: kept %s in memory for this run", key[:12])
@@ -269,7 +269,7 @@ class LayoutCache:
         assert self.folder is not None
         return self.folder / key[:2] / f"{key}.json"
 
-    def _read(self, key: str) -> Template | None:
+    def _read(self, key: str) -> Layout | None:
         if self.folder is None:
             return None
         try:
@@ -388,7 +388,7 @@ def _unb64(text: str) -> bytes:
     return base64.b64decode(text.encode("ascii"), validate=True)
 
 
-def _encode(template: Template) -> dict[str, Any]:
+def _encode(template: Layout) -> dict[str, Any]:
     return {
         "pdf": _b64(template.pdf),
         "sizes": template.sizes,
@@ -414,7 +414,7 @@ def _encode(template: Template) -> dict[str, Any]:
     }
 
 
-def _decode(data: dict[str, Any]) -> Template:
+def _decode(data: dict[str, Any]) -> Layout:
     pages = {}
     for number, cut in data["pages"].items():
         fonts = {
@@ -435,7 +435,7 @@ def _decode(data: dict[str, Any]) -> Template:
         )
     slots = [Slot(**{**slot, "color": tuple(slot["color"])}) for slot in data["slots"]]
     sizes = [(float(w), float(h)) for w, h in data["sizes"]]
-    return Template(_unb64(data["pdf"]), sizes, slots, pages)
+    return Layout(_unb64(data["pdf"]), sizes, slots, pages)
 
 
 def open_cache(folder: Path | None, enabled: bool, fingerprint_of: Any) -> LayoutCache:

@@ -21,16 +21,16 @@ from pathlib import Path
 from babel import Locale
 
 from handouts.engine.formats import locale_of
-from handouts.engine.pdfmerge import merged_pdf
-from handouts.engine.request import HandoutRequest
 from handouts.errors import RecordError
 from handouts.mail.address import MailAddress
 from handouts.mail.assemble import MailLayout, StampedPages
 from handouts.mail.letter import LetterJob, letter_slots
 from handouts.mail.preflight import preflight_letter
+from handouts.model.request import HandoutRequest
+from handouts.pdf.merge import merged_pdf
 from handouts.stamp.cache import LayoutCache
 from handouts.stamp.files import LetterFile, WriteJob
-from handouts.stamp.handout import HandoutStamper, TemplateTask, render_template, uncached
+from handouts.stamp.handout import HandoutStamper, LayoutTask, render_layout, uncached
 from handouts.stamp.layouts import (
     HandoutClass,
     LetterClass,
@@ -39,11 +39,11 @@ from handouts.stamp.layouts import (
     plan_handout,
     plan_letter,
 )
-from handouts.stamp.model import Part, Slot, Template
+from handouts.stamp.model import Layout, Part, Slot
 from handouts.stamp.splice import cut_pages, fits
 from handouts.workspace import Workspace
 
-Layout = tuple[LetterClass, HandoutClass]
+LetterClasses = tuple[LetterClass, HandoutClass]
 #: Letters per file-writing task: small enough to journal often, big enough that the
 #: chunk's widened fonts serve many letters in mailing.pdf.
 WRITE_CHUNK = 100
@@ -79,7 +79,7 @@ class Stamped:
     full: list[MailItem] = field(default_factory=list)
 
 
-def combined(templates: tuple[Template, Template]) -> Template:
+def combined(templates: tuple[Layout, Layout]) -> Layout:
     """A letter's static pages as one template: the cover letter's pages, then the
     handout's (slots renumbered; pages cut again: the fonts have new object numbers)."""
     sizes: list[tuple[float, float]] = []
@@ -89,24 +89,25 @@ def combined(templates: tuple[Template, Template]) -> Template:
         sizes += template.sizes
         slots += [replace(slot, page=slot.page + offset) for slot in template.slots]
     pdf = merged_pdf([template.pdf for template in templates])  # one structure tree
-    return Template(pdf, sizes, slots, cut_pages(pdf, slots))
+    return Layout(pdf, sizes, slots, cut_pages(pdf, slots))
 
 
 class FastMail:
-    """Layout templates made on first use and kept for the whole mailing."""
+    """The layouts of each letter class pair (cover letter, handout), rendered on first use
+    and kept for the whole mailing."""
 
     def __init__(self, workspace: Workspace, letter_date: dt.date, cache: LayoutCache) -> None:
         self.workspace = workspace
         self.letter_date = letter_date
         self.cache = cache
         self.handouts = HandoutStamper(workspace, cache)
-        self.templates: dict[Layout, tuple[Template, Template]] = {}
+        self.templates: dict[LetterClasses, tuple[Layout, Layout]] = {}
 
     def _locale(self, item: MailItem) -> Locale:
         language = item.request.language
         return locale_of(language, self.workspace.library.strings(language))
 
-    def missing(self, items: list[MailItem]) -> list[TemplateTask]:
+    def missing(self, items: list[MailItem]) -> list[LayoutTask]:
         """The layout classes these letters need that the cache does not have, so the
         batch can render them side by side before planning."""
         tasks = []
@@ -120,29 +121,29 @@ class FastMail:
             if hkey is not None:
                 job = LetterJob(item.request, item.address, self.letter_date, item.serial)
                 tasks += [
-                    TemplateTask("handout", hkey, item.request),
-                    TemplateTask("letter", letter_class(job), item.request, job),
+                    LayoutTask("handout", hkey, item.request),
+                    LayoutTask("letter", letter_class(job), item.request, job),
                 ]
         return uncached(self.cache, tasks)
 
-    def accept(self, task: TemplateTask, template: Template) -> None:
+    def accept(self, task: LayoutTask, template: Layout) -> None:
         """A template rendered elsewhere: stored, unless a letter fails the preflight."""
         if task.kind == "letter" and self._preflight(template):
             return  # rendered again when planned, which reports it (the full path)
         self.handouts.accept(task, template)
 
-    def _preflight(self, template: Template) -> list[str]:
+    def _preflight(self, template: Layout) -> list[str]:
         config = self.workspace.clinic.config
         return_lines = [config.clinic.name, *config.clinic.address]
         return preflight_letter(template.pdf, config.mail, [], return_lines)
 
-    def _letter_template(self, key: LetterClass, job: LetterJob) -> Template:
+    def _letter_template(self, key: LetterClass, job: LetterJob) -> Layout:
         """The letter layout, from the cache or rendered and preflighted once (a layout
         that fails the preflight is never stored, so it is checked again each run)."""
         cache_key = self.cache.key("letter", key)
         found = self.cache.get(cache_key)
         if found is None:
-            found = render_template(self.workspace, TemplateTask("letter", key, job.request, job))
+            found = render_layout(self.workspace, LayoutTask("letter", key, job.request, job))
             if problems := self._preflight(found):
                 raise RecordError("preflight of the letter layout: " + "; ".join(problems))
             self.cache.put(cache_key, found)
@@ -150,7 +151,7 @@ class FastMail:
 
     def _templates(
         self, item: MailItem, job: LetterJob
-    ) -> tuple[Layout, Template, Template] | None:
+    ) -> tuple[LetterClasses, Layout, Layout] | None:
         hkey = handout_class(
             item.request,
             self.workspace.clinic.config,
@@ -166,7 +167,7 @@ class FastMail:
             return None  # the full path preflights the letter and reports it
         return (lkey, hkey), letter, self.handouts.template(hkey, item.request)
 
-    def plan(self, item: MailItem) -> tuple[Layout, tuple[Part, Part]] | None:
+    def plan(self, item: MailItem) -> tuple[LetterClasses, tuple[Part, Part]] | None:
         """The letter's layout and values, or None when it needs the full render."""
         job = LetterJob(item.request, item.address, self.letter_date, item.serial)
         found = self._templates(item, job)
@@ -197,7 +198,7 @@ class FastMail:
         what cannot be stamped goes to `stamped.full`. Static pages of each new layout
         are written to `shared` before the first chunk that uses them."""
         statics: list[Path] = []
-        layouts: dict[Layout, int] = {}
+        layouts: dict[LetterClasses, int] = {}
         for chunk, start in enumerate(range(0, len(items), WRITE_CHUNK)):
             values = shared / f"chunk-{chunk}.pickle"
             files = []
@@ -218,7 +219,7 @@ class FastMail:
                 yield WriteJob(out_dir, tuple(statics), values, tuple(files))
 
     @staticmethod
-    def _share(template: Template, shared: Path, stamped: Stamped) -> Path:
+    def _share(template: Layout, shared: Path, stamped: Stamped) -> Path:
         """A new layout: its file for the writers, and its pages for mailing.pdf."""
         path = shared / f"static-{len(stamped.layouts)}.pickle"
         path.write_bytes(pickle.dumps(template))

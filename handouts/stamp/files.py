@@ -23,7 +23,7 @@ import pikepdf
 from handouts.engine.output import atomic_file, write_atomic
 from handouts.errors import RenderError
 from handouts.mail.assemble import ChunkValues
-from handouts.stamp.model import Part, Stamp, Template
+from handouts.stamp.model import Layout, Part, Stamp
 from handouts.stamp.pagefonts import RecordFonts
 from handouts.stamp.splice import Values, gaps, value_ops, write
 
@@ -56,10 +56,10 @@ class Written:
 
 
 #: Static layouts this worker process has read, by file.
-_statics: dict[Path, Template] = {}
+_statics: dict[Path, Layout] = {}
 
 
-def _static(path: Path) -> Template:
+def _static(path: Path) -> Layout:
     if path not in _statics:
         _statics[path] = pickle.loads(path.read_bytes())  # noqa: S301 - our own temp file
     return _statics[path]
@@ -89,7 +89,7 @@ def write_letters(job: WriteJob) -> list[Written]:
     return written
 
 
-def _values(static: Template, parts: tuple[Part, ...]) -> Values:
+def _values(static: Layout, parts: tuple[Part, ...]) -> Values:
     """The letter's values as content ops, its parts' pages numbered on from each other."""
     stamps: list[Stamp] = []
     offset, barcode = 0, None
@@ -103,7 +103,7 @@ def _values(static: Template, parts: tuple[Part, ...]) -> Values:
     return values
 
 
-def _widened_fonts(static: Template, glyphs: RecordFonts) -> bytes:
+def _widened_fonts(static: Layout, glyphs: RecordFonts) -> bytes:
     """A PDF whose /PageFonts holds, for each page of the layout, the fonts the chunk's
     glyphs widen or add there (by resource name)."""
     document = pikepdf.open(io.BytesIO(static.pdf))

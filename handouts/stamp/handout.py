@@ -16,12 +16,12 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from handouts.engine.formats import locale_of
-from handouts.engine.request import HandoutRequest
 from handouts.mail.letter import LetterJob
+from handouts.model.request import HandoutRequest
 from handouts.options import Engine
 from handouts.stamp.cache import LayoutCache, fingerprint, open_cache
 from handouts.stamp.layouts import HandoutClass, handout_class, plan_handout
-from handouts.stamp.model import Template
+from handouts.stamp.model import Layout
 from handouts.stamp.splice import stamp
 from handouts.workspace import Made
 
@@ -50,7 +50,7 @@ def open_layout_cache(workspace: Workspace, folder: Path | None, enabled: bool) 
 
 
 @dataclass(frozen=True)
-class TemplateTask:
+class LayoutTask:
     """One layout class to render (in a batch worker): a handout, or a cover letter."""
 
     kind: str  # "handout" or "letter"
@@ -59,7 +59,7 @@ class TemplateTask:
     job: LetterJob | None = None
 
 
-def uncached(cache: LayoutCache, tasks: Iterable[TemplateTask]) -> list[TemplateTask]:
+def uncached(cache: LayoutCache, tasks: Iterable[LayoutTask]) -> list[LayoutTask]:
     """Each layout class of `tasks` once, if the cache does not have it yet."""
     seen: set[tuple[str, Any]] = set()
     missing = []
@@ -71,12 +71,12 @@ def uncached(cache: LayoutCache, tasks: Iterable[TemplateTask]) -> list[Template
     return missing
 
 
-def render_template(workspace: Workspace, task: TemplateTask) -> Template:
-    from handouts.stamp.templates import handout_template, letter_template  # WeasyPrint
+def render_layout(workspace: Workspace, task: LayoutTask) -> Layout:
+    from handouts.stamp.probe import handout_layout, letter_layout  # WeasyPrint
 
     if task.job is not None:
-        return letter_template(workspace.renderer, task.job)
-    return handout_template(workspace.renderer, task.request)
+        return letter_layout(workspace.renderer, task.job)
+    return handout_layout(workspace.renderer, task.request)
 
 
 class HandoutStamper:
@@ -106,7 +106,7 @@ class HandoutStamper:
             return None
         return Made(data, len(template.sizes), engine=Engine.FAST)
 
-    def template(self, key: HandoutClass, request: HandoutRequest) -> Template:
+    def template(self, key: HandoutClass, request: HandoutRequest) -> Layout:
         """The class's template from the cache, or rendered and stored. Renders take
         turns (one renderer; they happen once per layout class), and a thread wanting a
         template another is rendering waits and reads it."""
@@ -117,17 +117,17 @@ class HandoutStamper:
         with self._render_lock:
             found = self.cache.get(cache_key)
             if found is None:
-                found = render_template(self.workspace, TemplateTask("handout", key, request))
+                found = render_layout(self.workspace, LayoutTask("handout", key, request))
                 self.cache.put(cache_key, found)
         return found
 
-    def missing(self, requests: list[HandoutRequest]) -> list[TemplateTask]:
+    def missing(self, requests: list[HandoutRequest]) -> list[LayoutTask]:
         """The layout classes of these requests that the cache does not have yet."""
         classes = ((self._class(request)[0], request) for request in requests)
-        tasks = (TemplateTask("handout", key, r) for key, r in classes if key is not None)
+        tasks = (LayoutTask("handout", key, r) for key, r in classes if key is not None)
         return uncached(self.cache, tasks)
 
-    def accept(self, task: TemplateTask, template: Template) -> None:
+    def accept(self, task: LayoutTask, template: Layout) -> None:
         """A template rendered elsewhere (a batch worker), stored for every process."""
         self.cache.put(self.cache.key(task.kind, task.key), template)
 

@@ -2,7 +2,7 @@
 which value goes in which slot.
 
 Records that differ only in their slot values share a layout class, rendered once
-(stamp/templates.py) or read from the layout cache (stamp/cache.py). Per record,
+(stamp/probe.py) or read from the layout cache (stamp/cache.py). Per record,
 `plan_*` pairs each slot of the class's template with the value to draw. Nothing here
 renders, so a warm cache stamps without loading WeasyPrint.
 """
@@ -16,16 +16,16 @@ from typing import Any
 
 from babel import Locale
 
-from handouts.engine import hbsubset
-from handouts.engine.clinic import ClinicConfig, Protocol
 from handouts.engine.context import patient_slots, plan_view, recovery_days, settled
-from handouts.engine.fonts import BODY, coverage, face
 from handouts.engine.formats import clock_time, day_date, day_label, long_date, short_date
 from handouts.engine.levels import level_lines, level_slots
-from handouts.engine.medicines import PlanShape
-from handouts.engine.request import HandoutRequest
+from handouts.fonts import harfbuzz
+from handouts.fonts.registry import BODY, coverage, face
 from handouts.mail.letter import LetterJob, LetterSlots
-from handouts.stamp.model import Stamp, Template
+from handouts.model.clinic import ClinicConfig, Protocol
+from handouts.model.medicines import PlanShape
+from handouts.model.request import HandoutRequest
+from handouts.stamp.model import Layout, Stamp
 
 HandoutClass = tuple[Any, ...]
 #: Medicines a stamped handout holds: the rows of the content's medicine table (4). A
@@ -73,7 +73,7 @@ def body_font_prints(locale_tag: str) -> bool:
     font (Chinese, Arabic) or a fallback for half its letters (Vietnamese: its pages are
     set in Noto Sans) is rendered in full, so a value looks like the page around it."""
     chars = [c for c in date_characters(locale_tag) if not c.isspace()]
-    body = hbsubset.face(face(BODY, False).path)
+    body = harfbuzz.face(face(BODY, False).path)
     if body is not None:  # HarfBuzz answers without loading fontTools
         return all(body.glyph(c) is not None for c in chars)
     has = coverage(BODY)
@@ -111,13 +111,13 @@ def letter_class(job: LetterJob) -> LetterClass:
 
 
 def plan_handout(
-    template: Template,
+    template: Layout,
     request: HandoutRequest,
     clinic: ClinicConfig,
     locale: Locale,
     strings: Mapping[str, str],
 ) -> list[Stamp]:
-    """Each slot of the template with its value: single slots by name, repeated ones
+    """Each slot of the layout with its value: single slots by name, repeated ones
     (recovery log dates, the medicine plan's names and dates) by name and index."""
     slots = record_slots(request, clinic.protocol, locale, strings)
     log_days = sum(1 for slot in template.slots if slot.name == "recovery_date")
@@ -137,7 +137,7 @@ def plan_handout(
     return stamps
 
 
-def plan_letter(template: Template, values: LetterSlots) -> list[Stamp]:
+def plan_letter(template: Layout, values: LetterSlots) -> list[Stamp]:
     fields = {slot: value for _, value, slot in values.fields}
     stamps = []
     for slot in template.slots:

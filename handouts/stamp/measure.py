@@ -1,8 +1,8 @@
 """Slot positions read from the probe render's output: its PDF and its page anchors.
 
-The probe render (stamp/templates.py) prints a distinct probe text in every slot
+The probe render (stamp/probe.py) prints a distinct probe text in every slot
 occurrence. Each probe is found in the PDF as a reader finds it: the marked-content
-sequence whose text is that probe (stamp/shown.py reads the content stream and decodes
+sequence whose text is that probe (pdf/shown.py reads the content stream and decodes
 it with the fonts' ToUnicode maps). The sequence gives the slot's MCID, where its first
 glyph sits (x and baseline), its size (the Tf size times the text's scale), its colour
 and its face (stamp/pagefonts.py names the bundled one, and its weight). Two empty
@@ -20,9 +20,9 @@ from typing import Any
 
 import pikepdf
 
+from handouts.pdf.shown import Show, page_shows
 from handouts.stamp.model import Slot
 from handouts.stamp.pagefonts import face_of
-from handouts.stamp.shown import Show, page_shows
 
 PX = 0.75  # CSS px to PDF points
 #: The weight part of a bold face's PostScript name (Noto-Sans-Bold, X-SemiBold).

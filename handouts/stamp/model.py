@@ -1,7 +1,7 @@
 """What stamping knows of a layout class and of one record's values; plain data only.
 
-A `Template` is one layout class rendered once: its PDF (the static pages, without the
-probes: stamp/templates.py), page sizes, slots measured on the probe render's PDF
+A `Layout` is one layout class rendered once: its PDF (the static pages, without the
+probes: stamp/probe.py), page sizes, slots measured on the probe render's PDF
 (stamp/measure.py) and each page cut at its slots' marked content (stamp/splice.py);
 stamping widens the page fonts with the values' glyphs (stamp/pagefonts.py). It is what
 the layout cache keeps on disk (stamp/cache.py), so nothing here imports WeasyPrint or
@@ -90,7 +90,7 @@ class PageSplice:
 
 
 @dataclass
-class Template:
+class Layout:
     """One layout class: its static pages, its slots, and its pages cut for splicing."""
 
     pdf: bytes

@@ -5,10 +5,10 @@ with two-byte codes that are glyph numbers). A value is split into runs the way 
 full render splits it (each character in the first family that has it, a space in the
 family of the script before it), and each run is written in the page's font for that
 family and weight. A glyph the subset lacks is added by making the subset again from
-the bundled file (engine/hbsubset.py, as WeasyPrint makes it); a face the page does not
+the bundled file (fonts/harfbuzz.py, as WeasyPrint makes it); a face the page does not
 use yet gets a font object of its own, built as WeasyPrint builds one. So a stamped
 PDF carries the glyphs its values use, and no others. Each glyph written reads as its
-character: an added glyph gets that ToUnicode entry (engine/tounicode.py writes them),
+character: an added glyph gets that ToUnicode entry (pdf/tounicode.py writes them),
 and a glyph the page has is used only when its entry is that character.
 """
 
@@ -21,10 +21,10 @@ from typing import Any
 
 import pikepdf
 
-from handouts.engine import hbsubset
-from handouts.engine.fonts import BODY, FAMILIES, face
-from handouts.engine.structure import cid_widths, page_fonts, to_unicode
-from handouts.engine.tounicode import cmap, with_entries
+from handouts.fonts import harfbuzz
+from handouts.fonts.registry import BODY, FAMILIES, face
+from handouts.pdf.structure import cid_widths, page_fonts, to_unicode
+from handouts.pdf.tounicode import cmap, with_entries
 from handouts.stamp.model import PageFont
 
 Run = tuple[str, bytes]  # (font resource name, codes)
@@ -83,12 +83,12 @@ def _latin(char: str) -> bool:
 
 
 @cache
-def _face(key: FaceKey) -> hbsubset.Face | None:
-    return hbsubset.face(face(*key).path)
+def _face(key: FaceKey) -> harfbuzz.Face | None:
+    return harfbuzz.face(face(*key).path)
 
 
 class RecordFonts:
-    """The glyphs one record's values add to a template's fonts, and the faces they add."""
+    """The glyphs one record's values add to a layout's fonts, and the faces they add."""
 
     def __init__(self) -> None:
         self.added: dict[tuple[int, int], dict[int, str]] = {}  # font object -> glyphs

@@ -1,6 +1,6 @@
 """Tagged stamping: each value written as real text into its slot's own marked content.
 
-A layout's template is rendered with a probe text in every slot (stamp/templates.py),
+A layout class is rendered with a probe text in every slot (stamp/probe.py),
 each in its own marked-content sequence (`BDC ... EMC` with an MCID) with its structure
 element, in reading order (stamp/measure.py notes which MCID is which slot). `cut_page`
 replaces each slot sequence's text objects (BT..ET) with the state they leave behind
@@ -29,21 +29,21 @@ from typing import Any
 
 import pikepdf
 
-from handouts.engine.pdfstream import pdf_number
 from handouts.mail import imb
 from handouts.mail.assemble import interleave
+from handouts.pdf.shown import TEXT_OBJECT_ONLY, marked_mcid
+from handouts.pdf.stream import pdf_number
 from handouts.stamp.model import (
     LEADING,
+    Layout,
     Matrix,
     PageSplice,
     Slot,
     Stamp,
-    Template,
     bars_top,
     first_baseline,
 )
 from handouts.stamp.pagefonts import RecordFonts, read_fonts
-from handouts.stamp.shown import TEXT_OBJECT_ONLY, marked_mcid
 
 #: Slack for rounding when a value is measured against its slot (points).
 FIT_SLACK = 0.5
@@ -109,14 +109,14 @@ def cut_pages(pdf: bytes, slots: Iterable[Slot]) -> dict[int, PageSplice]:
     return {n: cut_page(document.pages[n], mcids[n]) for n in sorted(mcids)}
 
 
-def stamp(template: Template, stamps: list[Stamp], barcode: str | None = None) -> bytes | None:
+def stamp(template: Layout, stamps: list[Stamp], barcode: str | None = None) -> bytes | None:
     """The template with every value written in its slot; None when a value cannot be
     (see `fits`)."""
     values = value_ops(template, stamps, barcode)
     return None if values is None else write(template, values)
 
 
-def write(template: Template, values: Values) -> bytes | None:
+def write(template: Layout, values: Values) -> bytes | None:
     """The template's PDF with `values` spliced in and its fonts widened with their
     glyphs (None: a font cannot be widened)."""
     document = pikepdf.open(io.BytesIO(template.pdf))
@@ -131,7 +131,7 @@ def write(template: Template, values: Values) -> bytes | None:
     return buffer.getvalue()
 
 
-def fits(template: Template, stamps: Iterable[Stamp]) -> bool:
+def fits(template: Layout, stamps: Iterable[Stamp]) -> bool:
     """The one fit rule, the writer's own: every value can be written into its slot's
     marked content with the page's fonts (glyphs, HarfBuzz advances, `FIT_SLACK`). Not:
     a character no bundled face has or one that needs shaping, a value too wide for its
@@ -148,7 +148,7 @@ class Values:
     glyphs: RecordFonts
 
 
-def value_ops(template: Template, stamps: Iterable[Stamp], barcode: str | None) -> Values | None:
+def value_ops(template: Layout, stamps: Iterable[Stamp], barcode: str | None) -> Values | None:
     """Each value's content ops (None: one cannot be written, see `fits`)."""
     values = Values({}, RecordFonts())
     for value in stamps:

@@ -25,8 +25,8 @@ from pathlib import Path
 from flask import Flask, current_app
 
 from handouts.commands.build import list_rows
-from handouts.engine.request import HandoutRequest
 from handouts.locate import data_dir
+from handouts.model.request import HandoutRequest
 from handouts.options import LayoutCacheOptions, ServeOptions
 from handouts.stamp.handout import stamper_for
 from handouts.web.addresses import own_addresses

@@ -17,17 +17,17 @@ from handouts.commands.printing import (
     handout_settings,
     send_to_printer,
 )
-from handouts.engine.fonts import FACES
-from handouts.engine.medicines import ENTRY_FIELDS
 from handouts.engine.output import handout_file_name
-from handouts.engine.request import (
+from handouts.errors import HandoutError
+from handouts.fonts.registry import FACES
+from handouts.model.medicines import ENTRY_FIELDS
+from handouts.model.request import (
     PHASES,
     PROCEDURES,
     REQUEST_FIELDS,
     HandoutRequest,
     parse_request,
 )
-from handouts.errors import HandoutError
 from handouts.web.app import station
 
 MAX_FIELD = 2000
@@ -71,7 +71,7 @@ def page(
 
 def validate(values: Mapping[str, str]) -> tuple[HandoutRequest | None, dict[str, str]]:
     """A HandoutRequest, or one message per bad field: the same messages as the command
-    line and the batch (engine/request.py), as a sentence; never the value."""
+    line and the batch (model/request.py), as a sentence; never the value."""
     errors: dict[str, str] = {
         name: f"This is too long (at most {MAX_FIELD} characters)."
         for name, value in values.items()

@@ -27,8 +27,8 @@ from typing import Any
 import pikepdf
 from babel import Locale, UnknownLocaleError
 
-from handouts.engine.structure import to_unicode
 from handouts.errors import RenderError
+from handouts.pdf.structure import to_unicode
 
 #: First word of a Unicode character name -> the script name users know.
 _SCRIPT_NAMES = {

@@ -1,7 +1,7 @@
 """Reads a tagged PDF's structure: the element tree, and what each page paints, in order.
 
-Shared by the PDF/UA repair (engine/pdfua.py) and the structure rules
-(engine/pdfua_rules.py). Marked content is read with pikepdf; text is decoded with each
+Shared by the PDF/UA repair (pdf/repair.py) and the structure rules
+(pdf/rules.py). Marked content is read with pikepdf; text is decoded with each
 font's ToUnicode map (WeasyPrint writes two-byte Identity-H codes with bfchar/bfrange
 maps), which is all a structure check needs and is fast enough to run on every PDF.
 """

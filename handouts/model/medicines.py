@@ -19,7 +19,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Literal, get_args
 
-from handouts.engine.values import parse_date, parse_yes_no
+from handouts.model.values import parse_date, parse_yes_no
 
 PlanStatus = Literal["listed", "none", "call"]
 PLAN_STATUSES: tuple[str, ...] = get_args(PlanStatus)

@@ -27,7 +27,7 @@ import pikepdf
 from fontTools.subset import Options, Subsetter
 from fontTools.ttLib import TTFont
 
-from handouts.engine.structure import page_fonts, used_cids
+from handouts.pdf.structure import page_fonts, used_cids
 
 #: Re-subset only fonts with this many more glyph slots than glyphs used.
 _WASTE = 4

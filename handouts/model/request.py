@@ -15,7 +15,8 @@ from typing import Literal, get_args
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
-from handouts.engine.medicines import (
+from handouts.errors import RecordError
+from handouts.model.medicines import (
     MAX_DIABETES_PLAN,
     Medicine,
     PlanStatus,
@@ -23,8 +24,7 @@ from handouts.engine.medicines import (
     parse_status,
     plan_problems,
 )
-from handouts.engine.values import parse_date, parse_yes_no
-from handouts.errors import RecordError
+from handouts.model.values import parse_date, parse_yes_no
 
 Procedure = Literal["vertebroplasty", "kyphoplasty"]
 Phase = Literal["pre", "post"]
@@ -79,7 +79,7 @@ class PatientDetails(BaseModel):
     levels: str | None = Field(default=None, max_length=40, description='e.g. "T12, L1".')
     notes: str | None = Field(default=None, max_length=600, description="Care-team notes.")
     medicines: tuple[Medicine, ...] = Field(
-        default=(), description="The medicine plan's medicines (engine/medicines.py)."
+        default=(), description="The medicine plan's medicines (model/medicines.py)."
     )
     diabetes_plan: str | None = Field(
         default=None, max_length=MAX_DIABETES_PLAN, description="The care team's diabetes plan."

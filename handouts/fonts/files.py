@@ -2,7 +2,7 @@
 
 WeasyPrint names an embedded font after Pango's description of it (`/ABCDEF+Noto-Sans-
 Devanagari-Bold`, with the family in the descriptor's /FontFamily). A bundled family is
-one of engine/fonts.py's files; any other Pango found through fontconfig, and asking
+one of fonts/registry.py's files; any other Pango found through fontconfig, and asking
 fontconfig for that family and style gives the same file. Callers check the file
 against the subset (its widths) before trusting it. libfontconfig is loaded with ctypes
 (Pango needs it anyway).
@@ -17,8 +17,8 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-from handouts.engine import hbsubset
-from handouts.engine.fonts import FAMILIES, face
+from handouts.fonts import harfbuzz
+from handouts.fonts.registry import FAMILIES, face
 
 _MATCH_PATTERN = 0  # FcMatchPattern
 _RESULT_MATCH = 0  # FcResultMatch
@@ -87,16 +87,16 @@ def fontconfig_name(family: str, base_font: str) -> str:
 
 
 @cache
-def font_face(family: str, base_font: str) -> hbsubset.Face | None:
+def font_face(family: str, base_font: str) -> harfbuzz.Face | None:
     """The HarfBuzz face of the file a PDF font was made from (None: no HarfBuzz or
     fontconfig, or no file)."""
     if family in FAMILIES:
-        return hbsubset.face(face(family, base_font.endswith("-Bold")).path)
+        return harfbuzz.face(face(family, base_font.endswith("-Bold")).path)
     fontconfig = _fontconfig()
-    if fontconfig is None or not hbsubset.available():
+    if fontconfig is None or not harfbuzz.available():
         return None
     with _lock:
         found = fontconfig.match(fontconfig_name(family, base_font))
     if found is None or not found[0].is_file():
         return None
-    return hbsubset.face(*found)
+    return harfbuzz.face(*found)

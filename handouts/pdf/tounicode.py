@@ -9,7 +9,7 @@ every handout with the Hindi tagline, and a name in Hindi, Bengali, Gujarati or
 Punjabi adds more.
 
 Each such code gets an entry here, from the font and the text. The texts of the HTML
-are shaped again with the file the font was made from (engine/fontfiles.py, checked
+are shaped again with the file the font was made from (fonts/files.py, checked
 against the subset's widths), as Pango shapes them. Where an unmapped glyph is drawn,
 it gets the letters of its cluster that the entries of the cluster's other glyphs do
 not already give: a glyph that is a cluster of its own (a consonant, a conjunct) maps to
@@ -18,7 +18,7 @@ WORD JOINER, an invisible character that adds nothing, so extracted text is not
 garbled. A glyph drawn in several clusters takes the text most of them need (letters
 win a tie). Without the file or the text, every unmapped glyph is taken to be of the
 second kind: the only kind WeasyPrint leaves unmapped. One entry per glyph cannot give
-a shaped script's words in order; /ActualText does (engine/pdfua.py, which also gives
+a shaped script's words in order; /ActualText does (pdf/repair.py, which also gives
 it to any element that reads a word joiner).
 """
 
@@ -32,9 +32,9 @@ from typing import Any
 
 import pikepdf
 
-from handouts.engine.fontfiles import font_face
-from handouts.engine.hbsubset import Face
-from handouts.engine.structure import cid_widths, page_fonts, to_unicode
+from handouts.fonts.files import font_face
+from handouts.fonts.harfbuzz import Face
+from handouts.pdf.structure import cid_widths, page_fonts, to_unicode
 
 #: The text of a glyph whose cluster another glyph already reads as.
 WORD_JOINER = "\u2060"

@@ -15,7 +15,7 @@ is written, with pikepdf; each repair names the WeasyPrint behaviour it works ar
 - The `lang` of an element is not written (only the document's): each element whose
   text is exactly the text of an HTML element with its own `lang` gets that /Lang.
 - A glyph of a cluster shaped into several glyphs may have no Unicode in the font's
-  ToUnicode map: engine/tounicode.py gives it one, from the texts of the HTML.
+  ToUnicode map: pdf/tounicode.py gives it one, from the texts of the HTML.
 """
 
 from __future__ import annotations
@@ -29,8 +29,7 @@ from typing import Any
 
 import pikepdf
 
-from handouts.engine.fontsubset import shrink_cid_fonts
-from handouts.engine.structure import (
+from handouts.pdf.structure import (
     MAY_BE_EMPTY,
     PRINT_FLAG,
     Element,
@@ -39,7 +38,8 @@ from handouts.engine.structure import (
     painted,
     structure,
 )
-from handouts.engine.tounicode import WORD_JOINER, complete_to_unicode
+from handouts.pdf.subset import shrink_cid_fonts
+from handouts.pdf.tounicode import WORD_JOINER, complete_to_unicode
 
 #: Roles kept even when empty: blank table cells, and the roots.
 _KEEP_EMPTY = MAY_BE_EMPTY | {"Document", "StructTreeRoot"}
@@ -56,7 +56,7 @@ class _LangCollector(HTMLParser):
     (None, text) of every element with text in a reordering script (a patient's name
     in Hindi, in the card), which needs /ActualText to read back as written. Also each
     run of text, whitespace collapsed, outside style and script elements: what Pango
-    shapes, near enough (engine/tounicode.py shapes it again)."""
+    shapes, near enough (pdf/tounicode.py shapes it again)."""
 
     def __init__(self) -> None:
         super().__init__(convert_charrefs=True)
@@ -107,7 +107,7 @@ def language_changes(html: str) -> list[tuple[str | None, str]]:
 
 def repair(pdf: pikepdf.Pdf, html: str) -> bytes:
     """The PDF, changed in place, saved with the repairs above applied (untagged PDFs get
-    only their ToUnicode maps completed and smaller CJK fonts: engine/fontsubset.py)."""
+    only their ToUnicode maps completed and smaller CJK fonts: pdf/subset.py)."""
     source = _read_html(html)
     complete_to_unicode(pdf, source.texts)  # first: the texts below read its entries
     if "/StructTreeRoot" in pdf.Root:
@@ -230,7 +230,7 @@ def _set_languages(pdf: pikepdf.Pdf, root: Element, changes: list[tuple[str | No
     text of the first cluster it was seen in, so "हि" makes every later "ह" read "हि".
     Such an element also gets /ActualText, its real text, on the element and on its
     marked content: screen readers and text extraction then read the words as written.
-    So does one that reads a word joiner engine/tounicode.py gave a glyph.
+    So does one that reads a word joiner pdf/tounicode.py gave a glyph.
     """
     if not changes:
         return

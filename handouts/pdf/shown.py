@@ -4,7 +4,7 @@ The probe render's slots are found in its PDF, not in WeasyPrint's layout object
 the content is read here as a viewer reads it (pikepdf parses the operators): the
 transformation (q/Q/cm), the text state (BT/ET, Tm/Td/TD/T*, TL, Tf), the fill colour
 (rg, g, k, sc/scn) and the marked-content sequences (BDC/BMC ... EMC). Each text show
-is decoded with its font's ToUnicode map (engine/structure.py reads them). Form
+is decoded with its font's ToUnicode map (pdf/structure.py reads them). Form
 XObjects are read too, for the glyphs they show (`shown_glyphs`).
 """
 
@@ -18,7 +18,7 @@ from typing import Any
 
 import pikepdf
 
-from handouts.engine.structure import to_unicode
+from handouts.pdf.structure import to_unicode
 
 RGB = tuple[float, float, float]
 #: Operators whose effect ends with the text object (the rest of a BT..ET outlives it).

@@ -1,6 +1,6 @@
 """Font subsets made the way WeasyPrint makes them, in about a millisecond: HarfBuzz.
 
-Also shapes text as Pango shapes it (engine/tounicode.py reads which text each glyph
+Also shapes text as Pango shapes it (pdf/tounicode.py reads which text each glyph
 of a page came from).
 
 Stamping writes a value with the glyphs of the font its page already embeds. When the

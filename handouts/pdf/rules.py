@@ -15,7 +15,7 @@ from typing import Any
 
 import pikepdf
 
-from handouts.engine.structure import (
+from handouts.pdf.structure import (
     MAY_BE_EMPTY,
     PRINT_FLAG,
     Element,

@@ -1,4 +1,4 @@
-"""Layout templates: each layout class rendered once, its slots measured and cut.
+"""The probe render: each layout class rendered once, its slots measured and cut.
 
 WeasyPrint renders the class with a visible probe in every slot occurrence, each
 distinct ("Xg" and a number, all of one width: a slot's width comes from its CSS, not
@@ -21,13 +21,13 @@ import pikepdf
 from weasyprint import CSS
 
 from handouts.engine.render import Renderer
-from handouts.engine.request import HandoutRequest
 from handouts.errors import RenderError
 from handouts.mail.letter import LetterJob, letter_html, letter_layout_name, letter_styles
+from handouts.model.request import HandoutRequest
+from handouts.pdf.shown import shown_glyphs
 from handouts.stamp.measure import Probe, measure_slots, page_sizes
-from handouts.stamp.model import Slot, Template
+from handouts.stamp.model import Layout, Slot
 from handouts.stamp.pagefonts import narrow
-from handouts.stamp.shown import shown_glyphs
 from handouts.stamp.splice import cut_page, cut_pages
 
 PROBE = "Xg"
@@ -109,7 +109,7 @@ def static_pages(pdf: pikepdf.Pdf, slots: list[Slot]) -> bytes:
 
 def _template(
     renderer: Renderer, html: str, styles: list[CSS], layout: str, budget: int | None = None
-) -> Template:
+) -> Layout:
     probed, probes = probe_html(html)
     markers = renderer.stylesheet(string=MARKER_CSS)
     rendered = renderer.render_html(probed, [*styles, markers], layout, budget)
@@ -118,10 +118,10 @@ def _template(
     pdf = pikepdf.open(io.BytesIO(rendered.data))
     slots = measure_slots(pdf, anchors, probes)
     data = static_pages(pdf, slots)
-    return Template(data, page_sizes(pdf), slots, cut_pages(data, slots))
+    return Layout(data, page_sizes(pdf), slots, cut_pages(data, slots))
 
 
-def handout_template(renderer: Renderer, request: HandoutRequest) -> Template:
+def handout_layout(renderer: Renderer, request: HandoutRequest) -> Layout:
     return _template(
         renderer,
         renderer.html(request, slot_text=PROBE),
@@ -131,7 +131,7 @@ def handout_template(renderer: Renderer, request: HandoutRequest) -> Template:
     )
 
 
-def letter_template(renderer: Renderer, job: LetterJob) -> Template:
+def letter_layout(renderer: Renderer, job: LetterJob) -> Layout:
     return _template(
         renderer,
         letter_html(renderer, job, PROBE),
