@@ -47,6 +47,11 @@ class RenderError(HandoutError):
     """A template or the PDF renderer failed."""
 
 
+class LayoutError(RenderError):
+    """A layout class whose probe render cannot be measured (a slot's markup or box the
+    stamper does not know): its records take the full render instead."""
+
+
 class OutputError(HandoutError):
     """The output could not be written or sent."""
 

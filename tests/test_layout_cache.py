@@ -261,3 +261,23 @@ def test_cache_info_and_clear(tmp_path):
     again = run_cli("--cache-dir", str(cache), "cache", "clear")
     assert again.returncode == 0, again.stderr
     assert again.stderr.strip() == f"removed 0 layouts (0.0 MB) from {cache}"
+
+
+def test_a_layout_the_probe_cannot_measure_takes_the_full_render(tmp_path, clinic_copy):
+    """A clinic's own appointment card whose value spans carry a class of their own: the
+    probe render cannot find those slots, so the handout is rendered in full (with the
+    patient's values), not refused, and nothing is cached."""
+    card = (REPO / "templates" / "_appointment_card.html").read_text(encoding="utf-8")
+    assert '<span class="v">' in card
+    (clinic_copy / "templates").mkdir()
+    (clinic_copy / "templates" / "_appointment_card.html").write_text(
+        card.replace('<span class="v">', '<span class="v card-value">'), encoding="utf-8"
+    )
+    cache, out = tmp_path / "cache", tmp_path / "handout.pdf"
+    done = _build(cache, out, "--clinic", str(clinic_copy))
+    assert done.returncode == 0, done.stderr
+    assert "made by the full render path" in done.stderr
+    text = text_of(out.read_bytes())
+    assert "Zoë Quinn-Öberg" in text and "Dr. Xu" in text
+    assert "Xg0" not in text
+    assert _entries(cache) == []

@@ -12,7 +12,7 @@ import pytest
 from helpers import page_texts
 
 from handouts.model.request import HandoutRequest, PatientDetails
-from handouts.stamp import splice, templates
+from handouts.stamp import probe, splice
 from handouts.stamp.probe import MARKER, PROBE, handout_layout
 from handouts.stamp.splice import cut_page
 
@@ -71,7 +71,7 @@ def test_probe_check_finds_the_probes_when_nothing_is_cut(workspace, monkeypatch
     def uncut(page, mcids):
         return cut_page(page, ())
 
-    monkeypatch.setattr(templates, "cut_page", uncut)
+    monkeypatch.setattr(probe, "cut_page", uncut)
     monkeypatch.setattr(splice, "cut_page", uncut)
     template = handout_layout(workspace.renderer, POST)
     assert len(template.pages) >= 2

@@ -17,25 +17,12 @@ import pickle
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TypeVar
 
 import pikepdf
 
 from handouts.engine.output import atomic_file
 from handouts.mail.preflight import LETTER_SIZE
-from handouts.pdf.stream import Copier, PdfStream, page_entries
-
-T = TypeVar("T")
-
-
-def interleave(segments: Sequence[T], gaps: Sequence[T]) -> list[T]:
-    """A stamped page's content in order: its layout's segments with a gap between each
-    two (a slot's value, stamp/splice.py); the letter file and mailing.pdf both build
-    their pages this way."""
-    parts = [segments[0]]
-    for gap, segment in zip(gaps, segments[1:], strict=True):
-        parts += [gap, segment]
-    return parts
+from handouts.pdf.stream import Copier, PdfStream, interleave, page_entries
 
 
 @dataclass(frozen=True)

@@ -13,14 +13,15 @@ from __future__ import annotations
 import hashlib
 import zlib
 from array import array
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from decimal import Decimal
-from typing import Any, BinaryIO
+from typing import Any, BinaryIO, TypeVar
 
 import pikepdf
 
 #: Page attributes a page may inherit from its ancestors (ISO 32000-1, 7.7.3.4).
 INHERITED = ("/Resources", "/MediaBox", "/CropBox", "/Rotate")
+T = TypeVar("T")
 
 
 def pdf_number(value: float) -> bytes:
@@ -184,3 +185,13 @@ def page_entries(page: Any) -> dict[str, Any]:
                 entries[key] = parent[key]
         parent = parent.get("/Parent")
     return entries
+
+
+def interleave(segments: Sequence[T], gaps: Sequence[T]) -> list[T]:
+    """A stamped page's content in order: its layout's segments with a gap between each
+    two (a slot's value, stamp/splice.py); the letter file and mailing.pdf both build
+    their pages this way."""
+    parts = [segments[0]]
+    for gap, segment in zip(gaps, segments[1:], strict=True):
+        parts += [gap, segment]
+    return parts

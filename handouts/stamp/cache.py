@@ -1,6 +1,6 @@
-"""The layout cache: each layout class's template kept on disk between runs.
+"""The layout cache: each layout class's Layout kept on disk between runs.
 
-A template (stamp/model.py) is what one WeasyPrint render of a layout class gives the
+A Layout (stamp/model.py) is what one WeasyPrint render of a layout class gives the
 stamping paths. Kept on disk, a warm `build`, web form or batch stamps without
 rendering, and without loading WeasyPrint at all. It holds layouts only: no patient
 value is ever part of a layout or a key.

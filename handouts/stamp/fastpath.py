@@ -21,7 +21,7 @@ from pathlib import Path
 from babel import Locale
 
 from handouts.engine.formats import locale_of
-from handouts.errors import RecordError
+from handouts.errors import LayoutError, RecordError
 from handouts.mail.address import MailAddress
 from handouts.mail.assemble import MailLayout, StampedPages
 from handouts.mail.letter import LetterJob, letter_slots
@@ -163,9 +163,10 @@ class FastMail:
         lkey = letter_class(job)
         try:
             letter = self._letter_template(lkey, job)
-        except RecordError:
+        except (RecordError, LayoutError):
             return None  # the full path preflights the letter and reports it
-        return (lkey, hkey), letter, self.handouts.template(hkey, item.request)
+        handout = self.handouts.measured(hkey, item.request)
+        return ((lkey, hkey), letter, handout) if handout is not None else None
 
     def plan(self, item: MailItem) -> tuple[LetterClasses, tuple[Part, Part]] | None:
         """The letter's layout and values, or None when it needs the full render."""

@@ -106,21 +106,20 @@ def _values(static: Layout, parts: tuple[Part, ...]) -> Values:
 def _widened_fonts(static: Layout, glyphs: RecordFonts) -> bytes:
     """A PDF whose /PageFonts holds, for each page of the layout, the fonts the chunk's
     glyphs widen or add there (by resource name)."""
-    document = pikepdf.open(io.BytesIO(static.pdf))
-    if not glyphs.embed(document):
-        raise RenderError("the page fonts cannot be widened")
-    fonts = pikepdf.new()
-    fonts.Root.PageFonts = pikepdf.Array(
-        [
-            pikepdf.Dictionary(
-                {
-                    name: fonts.copy_foreign(font)
-                    for name, font in glyphs.changed(document, n).items()
-                }
-            )
-            for n in range(len(document.pages))
-        ]
-    )
-    buffer = io.BytesIO()
-    fonts.save(buffer, deterministic_id=True)
+    with pikepdf.open(io.BytesIO(static.pdf)) as document, pikepdf.new() as fonts:
+        if not glyphs.embed(document):
+            raise RenderError("the page fonts cannot be widened")
+        fonts.Root.PageFonts = pikepdf.Array(
+            [
+                pikepdf.Dictionary(
+                    {
+                        name: fonts.copy_foreign(font)
+                        for name, font in glyphs.changed(document, n).items()
+                    }
+                )
+                for n in range(len(document.pages))
+            ]
+        )
+        buffer = io.BytesIO()
+        fonts.save(buffer, deterministic_id=True)
     return buffer.getvalue()

@@ -1,11 +1,12 @@
 """Tagged stamping of one handout at a time: `build`, the web form and portal batches.
 
-A record's handout is its layout class's template (from the layout cache, or rendered
+A record's handout is its layout class's Layout (from the layout cache, or rendered
 once and stored there) with the patient values written into their slots
 (stamp/splice.py): the same pages, structure tree and fonts a full render makes.
 `pdf` returns None when the record needs the full render instead: free-text notes
 (they change the flow of the page), a value wider than its slot, a character none of
-the bundled faces has, or a language whose dates need another font.
+the bundled faces has, a script that needs shaping, a language whose dates need another
+font, or a layout class whose probe render cannot be measured (LayoutError).
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from handouts.engine.formats import locale_of
+from handouts.errors import LayoutError
 from handouts.mail.letter import LetterJob
 from handouts.model.request import HandoutRequest
 from handouts.options import Engine
@@ -86,6 +88,8 @@ class HandoutStamper:
         self.workspace = workspace
         self.cache = cache
         self._render_lock = threading.Lock()
+        #: Layout classes the probe render could not measure: their records render in full.
+        self._unmeasurable: set[HandoutClass] = set()
 
     def _class(self, request: HandoutRequest) -> tuple[HandoutClass | None, Locale]:
         """The request's layout class (None: the full render) and its locale."""
@@ -96,15 +100,26 @@ class HandoutStamper:
     def pdf(self, request: HandoutRequest) -> Made | None:
         """The stamped PDF, or None when this record takes the full render."""
         key, locale = self._class(request)
-        if key is None:
+        template = self.measured(key, request) if key is not None else None
+        if key is None or template is None:
             return None
-        template = self.template(key, request)
         clinic = self.workspace.clinic.config
         strings = self.workspace.library.strings(request.language)
         data = stamp(template, plan_handout(template, request, clinic, locale, strings))
         if data is None:
             return None
         return Made(data, len(template.sizes), engine=Engine.FAST)
+
+    def measured(self, key: HandoutClass, request: HandoutRequest) -> Layout | None:
+        """The class's layout, or None when its probe render cannot be measured (then
+        once per class: its records take the full render)."""
+        if key in self._unmeasurable:
+            return None
+        try:
+            return self.template(key, request)
+        except LayoutError:
+            self._unmeasurable.add(key)
+            return None
 
     def template(self, key: HandoutClass, request: HandoutRequest) -> Layout:
         """The class's template from the cache, or rendered and stored. Renders take

@@ -20,6 +20,7 @@ from typing import Any
 
 import pikepdf
 
+from handouts.errors import LayoutError
 from handouts.pdf.shown import Show, page_shows
 from handouts.stamp.model import Slot
 from handouts.stamp.pagefonts import face_of
@@ -92,8 +93,11 @@ def measure_slots(
     for probe in probes:
         where = found.get(probe.text)
         page = anchors[where.page] if where is not None else {}
-        if where is None or probe.top not in page or probe.right not in page:
+        if where is None:
             continue  # not printed (no text to measure), as a blank slot
+        if probe.top not in page or probe.right not in page:
+            # printed but not measurable: its probe would stay on the static page
+            raise LayoutError("the probe render printed a slot it cannot measure")
         show = where.show
         baseline = tops[where.page] - show.y
         slots.append(

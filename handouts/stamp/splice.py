@@ -30,9 +30,8 @@ from typing import Any
 import pikepdf
 
 from handouts.mail import imb
-from handouts.mail.assemble import interleave
 from handouts.pdf.shown import TEXT_OBJECT_ONLY, marked_mcid
-from handouts.pdf.stream import pdf_number
+from handouts.pdf.stream import interleave, pdf_number
 from handouts.stamp.model import (
     LEADING,
     Layout,
@@ -100,13 +99,13 @@ def cut_page(page: Any, mcids: Container[int]) -> PageSplice:
 
 def cut_pages(pdf: bytes, slots: Iterable[Slot]) -> dict[int, PageSplice]:
     """Each page with a slot, cut at its slots' sequences."""
-    document = pikepdf.open(io.BytesIO(pdf))
     mcids: dict[int, set[int]] = {}
     for slot in slots:
         found = mcids.setdefault(slot.page, set())
         if slot.mcid is not None:
             found.add(slot.mcid)
-    return {n: cut_page(document.pages[n], mcids[n]) for n in sorted(mcids)}
+    with pikepdf.open(io.BytesIO(pdf)) as document:
+        return {n: cut_page(document.pages[n], mcids[n]) for n in sorted(mcids)}
 
 
 def stamp(template: Layout, stamps: list[Stamp], barcode: str | None = None) -> bytes | None:
@@ -119,15 +118,15 @@ def stamp(template: Layout, stamps: list[Stamp], barcode: str | None = None) -> 
 def write(template: Layout, values: Values) -> bytes | None:
     """The template's PDF with `values` spliced in and its fonts widened with their
     glyphs (None: a font cannot be widened)."""
-    document = pikepdf.open(io.BytesIO(template.pdf))
-    if not values.glyphs.embed(document):
-        return None
-    for number, ops in values.pages.items():
-        splice = template.pages[number]
-        content = b"\n".join(interleave(splice.segments, gaps(splice, ops)))
-        document.pages[number].Contents = document.make_stream(content)
-    buffer = io.BytesIO()
-    document.save(buffer, deterministic_id=True)
+    with pikepdf.open(io.BytesIO(template.pdf)) as document:
+        if not values.glyphs.embed(document):
+            return None
+        for number, ops in values.pages.items():
+            splice = template.pages[number]
+            content = b"\n".join(interleave(splice.segments, gaps(splice, ops)))
+            document.pages[number].Contents = document.make_stream(content)
+        buffer = io.BytesIO()
+        document.save(buffer, deterministic_id=True)
     return buffer.getvalue()
 
 
@@ -158,7 +157,7 @@ def value_ops(template: Layout, stamps: Iterable[Stamp], barcode: str | None) ->
         if ops is None or value.slot.mcid is None:
             return None
         page = values.pages.setdefault(value.slot.page, {})
-        page[value.slot.mcid] = page.get(value.slot.mcid, b"") + ops
+        page[value.slot.mcid] = b"\n".join(filter(None, (page.get(value.slot.mcid), ops)))
     return values
 
 
