@@ -291,7 +291,7 @@ def stop(server, thread: threading.Thread) -> None:
     from waitress import wasyncore
 
     server.task_dispatcher.shutdown(cancel_pending=False, timeout=60)
-    server.trigger.pull_trigger(lambda: wasyncore.close_all(server._map))
+    server.trigger.pull_trigger(lambda: wasyncore.close_all(server._map))  # noqa: SLF001
     thread.join(timeout=60)
     assert not thread.is_alive(), "the server's loop did not stop"
 

@@ -139,7 +139,7 @@ class ActionFormatter(TextFormatter):
             key = match.group(1)
             if key in slots:
                 return self.slot(*slots[key])
-            return TextFormatter._value(self, key)
+            return TextFormatter._value(self, key)  # noqa: SLF001 - its own base class
 
         filled = PLACEHOLDER.sub(value, str(escape(pattern)))
         return Markup(_BOLD.sub(r"<strong>\1</strong>", filled))
