@@ -30,11 +30,22 @@ Render = Callable[..., bytes]
 PATIENT = PatientDetails(
     patient_name="Ana Lopez", procedure_date=dt.date(2026, 12, 1), arrival_time=dt.time(7, 30)
 )
+#: A Wednesday in mid-December: its lifting limit, 6 weeks on, is in January 2027 and
+#: prints its year. Written with the weekday ("miércoles, 27 de enero de 2027") it took
+#: a second line and pushed "Qué hacer" to page 2.
+NEW_YEAR = PatientDetails(
+    patient_name="Ana Lopez", procedure_date=dt.date(2026, 12, 16), arrival_time=dt.time(7, 30)
+)
+#: At the year's end most recovery dates and the log's days are in 2027: the log's dates
+#: once took two lines each, and the Spanish handout after the procedure eight pages.
+YEAR_END = PatientDetails(
+    patient_name="Ana Lopez", procedure_date=dt.date(2026, 12, 30), arrival_time=dt.time(7, 30)
+)
 VARIANTS = [
     pytest.param(lang, large, patient, id=f"{lang}-{'large' if large else 'normal'}-{name}")
     for lang in ("en", "es")
     for large in (False, True)
-    for name, patient in (("blank", None), ("patient", PATIENT))
+    for name, patient in (("blank", None), ("patient", PATIENT), ("new-year", NEW_YEAR))
 ]
 CALL_911 = {
     "en": "Call 911 or go to the nearest emergency department",
@@ -91,7 +102,7 @@ def test_pre_handouts_open_with_what_to_do(
 
 @pytest.mark.parametrize(("procedure", "phase"), HANDOUTS)
 @pytest.mark.parametrize("lang", ["en", "es"])
-@pytest.mark.parametrize("patient", [None, PATIENT], ids=["blank", "patient"])
+@pytest.mark.parametrize("patient", [None, PATIENT, YEAR_END], ids=["blank", "patient", "year-end"])
 def test_normal_print_is_at_most_six_pages(
     render: Render, procedure: str, phase: str, lang: str, patient: PatientDetails | None
 ) -> None:

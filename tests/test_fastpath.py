@@ -73,6 +73,10 @@ BASE_ROWS = [
     "F5,kyphoplasty,pre,en,no,Nguyễn Thị Ánh,,,,,,77 Bay St,,Seattle,WA,98101",
     "F6,vertebroplasty,pre,en,no,Notes Person,2026-12-05,09:00,,,Bring your brace.,"
     "3 Main St,,Denver,CO,80202",
+    # a Wednesday in December: the lifting limit, 6 weeks on, is in January 2027, printed
+    # with its year (a "Wednesday, January 13, 2027" was wider than the slot)
+    "F10,vertebroplasty,pre,en,no,Year Crossing,2026-12-02,07:30,,,,8 Ash St,,Miami,FL,33101",
+    "F11,vertebroplasty,pre,es,no,Inés Año,2026-12-02,8:15 AM,,,,10 Ash St,,Miami,FL,33101",
 ]
 ROWS = [row + ",," for row in BASE_ROWS] + PLAN_ROWS
 DPI = 100
@@ -156,7 +160,7 @@ PRINTED = {
         "viernes, 4 de diciembre de 2026",
         *log_dates(dt.date(2026, 12, 4), "es"),
         "domingo, 6 de diciembre",
-        "viernes, 15 de enero de 2027",  # another year: with its year
+        "15 de enero de 2027",  # another year: with its year, no weekday
         "viernes, 18 de diciembre",
         "viernes, 11 de diciembre",
     ],
@@ -193,12 +197,37 @@ PRINTED = {
         "Tuesday, December 1, 2026",
         *log_dates(dt.date(2026, 12, 1), "en"),
         "Thursday, December 3",  # bandage and shower: 48 hours; Eliquis starts again
-        "Tuesday, January 12, 2027",  # lifting: 6 weeks
+        "January 12, 2027",  # lifting: 6 weeks
         "Tuesday, December 15",  # driving: 14 days; follow-up: 7 to 14 days; tub: 14 days
         "Tuesday, December 8",
         "Eliquis (apixaban)",
         "Plavix (clopidogrel)",
         "Wednesday, December 2",  # call us by: 1 day after
+    ],
+    # a date in another year is printed with its year and no weekday, which fits the
+    # slot of any day (engine/formats.day_date), so these are stamped
+    "F10": [
+        "Year Crossing",
+        "8 Ash St",
+        "Miami FL 33101",
+        "Wednesday, December 2, 2026",
+        "7:30 AM",
+        "Sunday, November 22",  # the call about medicines: 10 days before
+        "11:30 PM",
+        "Tuesday, December 1",
+        "Wednesday, December 2",
+        "January 13, 2027",  # the lifting limit: 6 weeks, in 2027
+    ],
+    "F11": [
+        "Inés Año",
+        "10 Ash St",
+        "Miami FL 33101",
+        "miércoles, 2 de diciembre de 2026",
+        "8:15 a.m.",
+        "domingo, 22 de noviembre",
+        "12:15 a.m.",
+        "miércoles, 2 de diciembre",
+        "13 de enero de 2027",  # "miércoles, 13 de enero de 2027" was wider than the slot
     ],
 }
 STAMPED = sorted(PRINTED)
@@ -349,10 +378,12 @@ def test_engines_recorded_and_notes_take_the_full_path(both):
         "F7": "fast",
         "F8": "fast",
         "F9": "full",  # five medicines: more than the table's four rows
+        "F10": "fast",  # a date in 2027, printed with its year
+        "F11": "fast",
     }
     full = read_manifest(outs["full"])
     assert {e["engine"] for e in full.values()} == {"full"}
-    assert sorted(fast) == sorted(full) == [f"F{i}" for i in range(1, 10)]
+    assert sorted(fast) == sorted(full) == sorted(f"F{i}" for i in range(1, 12))
     for rid in fast:  # same files, names, pages and mailing order
         assert fast[rid]["file"] == full[rid]["file"]
         assert fast[rid]["pages"] == full[rid]["pages"]
@@ -749,6 +780,8 @@ LETTER_ONLY = {
     "5 Ash St",
     "6 Ash St",
     "Miami FL 33101",
+    "8 Ash St",
+    "10 Ash St",
 }
 PORTAL_PRINTED = {rid: [p for p in PRINTED[rid] if p not in LETTER_ONLY] for rid in PRINTED}
 
@@ -780,6 +813,8 @@ def test_portal_records_are_stamped_and_notes_take_the_full_render(portal):
         "F7": "fast",  # a medicine plan: slots in the table and in "What to do"
         "F8": "fast",
         "F9": "full",  # more medicines than the table's rows: the second table
+        "F10": "fast",  # a day in the next year
+        "F11": "fast",
     }
     assert {e["engine"] for e in full.values()} == {"full"}
     for rid in fast:

@@ -14,8 +14,9 @@ from pathlib import Path
 import pytest
 from helpers import edit_clinic_toml, page_texts
 
-from handouts.engine.formats import locale_of
-from handouts.engine.schedule import computed_slots
+from handouts.engine.formats import day_date, locale_of
+from handouts.engine.schedule import computed_slots, widest_values
+from handouts.fonts.registry import runs, runs_width
 from handouts.model.clinic import Protocol
 from handouts.model.request import HandoutRequest, PatientDetails
 from handouts.workspace import Workspace
@@ -50,7 +51,7 @@ def test_fasting_crosses_a_month_end_and_a_year_end():
     new_year = slots(dt.date(2027, 1, 1), dt.time(6, 0), fasting_hours=8)
     assert (new_year["stop_eating_time"], new_year["stop_eating_day"]) == (
         f"10:00{NBSP}PM",
-        "Thursday, December 31, 2026",  # the year before the procedure's: with its year
+        "December 31, 2026",  # the year before the procedure's: with its year, no weekday
     )
 
 
@@ -68,7 +69,7 @@ def test_days_after_the_procedure():
     assert values["bandage_until"] == "Thursday, December 3"  # 48 hours
     assert values["shower_from"] == "Thursday, December 3"
     assert values["driving_until"] == "Tuesday, December 15"  # 14 days
-    assert values["lifting_until"] == "Tuesday, January 12, 2027"  # 6 weeks, the next year
+    assert values["lifting_until"] == "January 12, 2027"  # 6 weeks, the next year: no weekday
     assert values["follow_up_from"] == "Tuesday, December 8"
     assert values["follow_up_to"] == "Tuesday, December 15"
     assert values["tub_until"] == "Tuesday, December 15"
@@ -85,8 +86,8 @@ def test_hours_round_up_to_the_next_whole_day():
 
 def test_across_the_year_end():
     values = slots(dt.date(2026, 12, 28), driving_restriction_days=14)
-    assert values["driving_until"] == "Monday, January 11, 2027"
-    assert values["follow_up_from"] == "Monday, January 4, 2027"
+    assert values["driving_until"] == "January 11, 2027"
+    assert values["follow_up_from"] == "January 4, 2027"
     same_year = slots(dt.date(2026, 12, 1), driving_restriction_days=14)
     assert same_year["driving_until"] == "Tuesday, December 15"  # no year when it is the same
 
@@ -131,7 +132,7 @@ def test_post_handout_page_one_gives_the_dates(
     first = words(page_texts(render(procedure, "post", PATIENT))[0])
     assert "Keep your bandage on and dry until Thursday, December 3" in first
     assert "Do not drive until Tuesday, December 15" in first
-    assert "Do not lift more than 5 pounds until Tuesday, January 12" in first
+    assert "Do not lift more than 5 pounds until January 12, 2027" in first
     assert "between Tuesday, December 8 and Tuesday, December 15" in first
 
 
@@ -160,3 +161,21 @@ def test_settings_the_clinic_turns_off(clinic_copy: Path) -> None:
     assert "Which medicines to take that morning, and how:" in first
     assert "Bring an adult to drive you home." in first
     assert "stay with you" not in first
+
+
+@pytest.mark.parametrize("locale", [EN, ES], ids=["en", "es"])
+def test_a_date_in_another_year_fits_the_slot_of_any_day(locale) -> None:
+    """A date a few weeks into the next year (or back into the last), with its year, is
+    no wider than the slot every day gets: such a record keeps its layout class and is
+    stamped, and the page keeps its lines. Written with its weekday, "miércoles, 27 de
+    enero de 2027" (15.1 em) was wider than the 12.2 em slot."""
+    slot = widest_values(locale)["day"]
+    first = dt.date(2026, 12, 1)
+    for day in (first + dt.timedelta(days=n) for n in range(121)):  # December to March
+        value = day_date(day, locale, day.year + 1)
+        assert value.endswith(str(day.year)), value
+        found = runs(value, bold=True)
+        assert found is not None, value
+        assert runs_width(found, 1.0) <= slot, value
+    wednesday = slots(dt.date(2026, 12, 16))["lifting_until"]
+    assert wednesday == "January 27, 2027"

@@ -273,13 +273,13 @@ def test_a_year_is_printed_on_dates_in_another_year(tmp_path):
     fields = {"procedure_date": "2027-01-01", "arrival_time": "07:00", "patient_name": NAME}
     plan = ["--medicine", "Eliquis (apixaban)|no|2026-12-29|2027-01-02"]
     pre = words(build(tmp_path, "kyphoplasty", "pre", *cli_args(fields), *plan))
-    assert "Stop eating and drinking at 11:00 PM on Thursday, December 31, 2026." in pre
-    assert "Last dose of Eliquis (apixaban): Tuesday, December 29, 2026" in pre
+    assert "Stop eating and drinking at 11:00 PM on December 31, 2026." in pre
+    assert "Last dose of Eliquis (apixaban): December 29, 2026" in pre
     assert "Eliquis (apixaban) No Tue, Dec 29, 2026 Sat, Jan 2" in pre
     assert "Arrive at 7:00 AM on Friday, January 1." in pre  # the procedure's year: none
     post_fields = {"procedure_date": "2026-12-30", "patient_name": NAME}
     post = words(build(tmp_path, "vertebroplasty", "post", *cli_args(post_fields)))
-    assert "Thu, Dec 31" in post and "Fri, Jan 1, 2027" in post  # the recovery log
+    assert "Thu, Dec 31" in post and "Fri, Jan 1, 2027" in post  # the recovery log: one line each
 
 
 @pytest.mark.parametrize(
@@ -440,7 +440,7 @@ def test_the_tub_and_lifting_dates_are_in_what_to_do(sample_pdfs):
     post = words(sample_pdfs[("kyphoplasty", "post")])
     assert "Do not soak in a bathtub, pool or hot tub until Tuesday, December 15." in post
     pre = words(sample_pdfs[("kyphoplasty", "pre")])
-    assert "do not lift more than 5 pounds until Tuesday, January 12, 2027." in pre
+    assert "do not lift more than 5 pounds until January 12, 2027." in pre
 
 
 def test_how_the_fracture_was_confirmed_and_who_it_is_not_for(sample_pdfs):
