@@ -37,7 +37,7 @@ log = logging.getLogger("handouts")
 #: What --no-cache means, said the same way by every command that makes handouts.
 NO_CACHE_HELP = (
     "Neither read nor write the layout cache folder: the layouts this run renders are "
-    "kept in memory until it ends (build, serve and batch alike)."
+    "kept only until it ends (build, serve and batch alike)."
 )
 #: The end of the help of build, serve and batch: the group's cache options apply.
 CACHE_EPILOG = (

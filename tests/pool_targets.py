@@ -50,6 +50,6 @@ def write_when_released(task: tuple[str, bool]) -> str:
 
 def run_pool(folder: str, deathsig: str) -> None:
     """The batch's part, run by the test in a process of its own and killed there."""
-    pool = WorkerPool(jobs=1, timeout=600, recycle_after=10)
-    for _ in pool.run(write_when_released, [(folder, deathsig == "yes")]):
-        pass
+    with WorkerPool(jobs=1, timeout=600, recycle_after=10) as pool:
+        for _ in pool.run(write_when_released, [(folder, deathsig == "yes")]):
+            pass

@@ -26,6 +26,11 @@ from helpers import (
     wait_group_gone,
 )
 
+from handouts.batch import pool as pool_module
+from handouts.batch.run import run_batch
+from handouts.options import BatchOptions, LayoutCacheOptions, ProgressMode, Target
+from handouts.workspace import Workspace
+
 REPO = Path(__file__).resolve().parents[1]
 EXAMPLE = REPO / "examples" / "patients.csv"
 HEADER = "record_id,procedure,phase,language,patient_name,procedure_date,arrival_time,notes\n"
@@ -393,3 +398,49 @@ def test_a_language_without_this_handout_fails_its_row_only(tmp_path, clinic_cop
     assert "V1" in errors and "content file not found: tl/kyphoplasty-pre.yaml" in errors
     assert read_manifest(out)["E1"]["status"] == "rendered"
     assert read_manifest(out)["V1"]["status"] == "failed"
+
+
+ONE_POOL_ROWS = (
+    "record_id,procedure,phase,language,patient_name,procedure_date,arrival_time,notes,"
+    "address_line1,city,state,postal_code\n"
+    "P1,kyphoplasty,post,en,Maria Garcia,2026-11-12,07:30,,12 Elm St,Springfield,IL,62704\n"
+    "P2,vertebroplasty,post,es,Ana Lopez,2026-11-13,08:00,,9 Pine Rd,Boston,MA,02118\n"
+    "P3,kyphoplasty,post,en,Eve Stone,2026-11-15,10:00,Bring your brace.,5 Oak Ln,Troy,NY,12180\n"
+)
+
+
+@pytest.mark.parametrize("target", [Target.MAIL, Target.PORTAL])
+def test_a_batch_starts_one_pool_for_layouts_stamping_and_full_renders(
+    tmp_path, monkeypatch, target
+):
+    """Two layouts to render, two records to stamp and one with notes for the full
+    render: all on the workers of one pool, started once."""
+    started: list[int] = []
+
+    class Counted(pool_module.ProcessPool):  # type: ignore[misc]
+        def __init__(self, *args, **kwargs) -> None:
+            started.append(kwargs["max_workers"])
+            super().__init__(*args, **kwargs)
+
+    monkeypatch.setattr(pool_module, "ProcessPool", Counted)
+    source = tmp_path / "records.csv"
+    source.write_text(ONE_POOL_ROWS)
+    out = tmp_path / "out"
+    options = BatchOptions(
+        input=source,
+        out_dir=out,
+        jobs=2,
+        target=target,
+        progress=ProgressMode.NONE,
+        cache=LayoutCacheOptions(folder=tmp_path / "cache"),
+    )
+    result = run_batch(Workspace.open(), options)
+    assert (result.rendered, result.failed) == (3, 0)
+    manifest = json.loads((out / "manifest.json").read_text())["records"]
+    assert {e["record_id"]: e["engine"] for e in manifest} == {
+        "P1": "fast", "P2": "fast", "P3": "full",
+    }  # fmt: skip
+    # the two handouts' layouts, and for mail the two cover letters' (English, Spanish)
+    layouts = 4 if target is Target.MAIL else 2
+    assert len(list((tmp_path / "cache").rglob("*.json"))) == layouts
+    assert started == [2]

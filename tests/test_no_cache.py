@@ -1,6 +1,7 @@
 """--no-cache means one thing for build, serve and batch (portal and mail): the layout
-cache folder is neither read nor written, and the layouts the run renders are kept in
-memory until it ends. Each still makes correct PDFs, and every help text says so."""
+cache folder is neither read nor written, and the layouts the run renders are kept only
+until it ends (a batch hands them to its workers in its own temporary folder). Each
+still makes correct PDFs, and every help text says so."""
 
 from __future__ import annotations
 
@@ -89,10 +90,12 @@ def test_serve_no_cache_keeps_layouts_in_memory_only(tmp_path):
 
 
 def test_portal_batch_no_cache_hands_the_layouts_to_the_workers(tmp_path):
-    result, _, manifest = _batch(tmp_path, "portal", "portal", "--recycle-after", "1")
+    result, out, manifest = _batch(tmp_path, "portal", "portal", "--recycle-after", "1")
     # One layout class, rendered once for the whole run although each of the two
     # workers restarts after every record; the notes take the full render.
-    assert result.stderr.count("layout cache: kept") == 1
+    assert result.stderr.count("layout cache: stored") == 1
+    assert "fast path: 1 layout(s) rendered" in result.stderr
+    assert not [p for p in out.iterdir() if p.name.startswith(".")]  # the run's folder: gone
     assert {r: manifest[r]["engine"] for r in NAMES} == {
         "N1": "fast", "N2": "fast", "N3": "fast", "N4": "full",
     }  # fmt: skip

@@ -25,8 +25,8 @@ LINUX = sys.platform.startswith("linux") and Path("/proc/self/stat").is_file()
 
 
 def test_crash_and_hang_fail_only_their_task():
-    pool = WorkerPool(jobs=2, timeout=2, recycle_after=100)
-    results = {d.task: d for d in pool.run(echo_pid, ["a", "crash", "b", "hang", "c", "d"])}
+    with WorkerPool(jobs=2, timeout=2, recycle_after=100) as pool:
+        results = {d.task: d for d in pool.run(echo_pid, ["a", "crash", "b", "hang", "c", "d"])}
     assert results["crash"].failure.message == "the renderer process stopped unexpectedly"
     assert "longer than 2 s" in results["hang"].failure.message
     for task in "abcd":
@@ -35,21 +35,35 @@ def test_crash_and_hang_fail_only_their_task():
 
 
 def test_workers_are_recycled():
-    pool = WorkerPool(jobs=1, timeout=30, recycle_after=2)
-    pids = [d.result[1] for d in pool.run(echo_pid, list("abcdef"))]
+    with WorkerPool(jobs=1, timeout=30, recycle_after=2) as pool:
+        pids = [d.result[1] for d in pool.run(echo_pid, list("abcdef"))]
     assert len(set(pids)) == 3  # a fresh process every two records
 
 
+def test_one_pool_serves_every_run_of_a_batch():
+    """The layouts, the stamping and the full renders of a batch run on the same
+    workers: the second run gets the processes the first one started."""
+    with WorkerPool(jobs=1, timeout=30, recycle_after=10) as pool:
+        first = {d.result[1] for d in pool.run(echo_pid, ["a", "b"])}
+        second = {d.result[1] for d in pool.run(echo_pid, ["c", "d"])}
+        assert pool.started == 1
+    assert len(first) == 1
+    assert second == first
+    with WorkerPool(jobs=1, timeout=30, recycle_after=10) as other:
+        third = {d.result[1] for d in other.run(echo_pid, ["e"])}
+    assert third != first  # a new pool is new processes: the check can fail
+
+
 def test_a_failure_is_reported_for_its_task_only():
-    pool = WorkerPool(jobs=1, timeout=30, recycle_after=10)
-    results = {d.task: d for d in pool.run(echo_pid, ["a", "refuse", "b"])}
+    with WorkerPool(jobs=1, timeout=30, recycle_after=10) as pool:
+        results = {d.task: d for d in pool.run(echo_pid, ["a", "refuse", "b"])}
     assert results["refuse"].failure.message == "refused on purpose"
     assert results["a"].result[0] == "a" and results["b"].result[0] == "b"
 
 
 def test_a_worker_that_cannot_start_stops_the_batch():
     pool = WorkerPool(jobs=1, timeout=30, recycle_after=10, initializer=remember, initargs=("bad",))
-    with pytest.raises(RenderError, match="a batch worker could not start: bad"):
+    with pool, pytest.raises(RenderError, match="a batch worker could not start: bad"):
         list(pool.run(echo_pid, ["setup", "a"]))
 
 

@@ -5,9 +5,9 @@ its files, which no journal line claims. Two guards:
 
 - Linux: prctl(PR_SET_PDEATHSIG, SIGKILL) makes the kernel kill the worker when the
   *thread* that started it exits. Workers are started by the thread iterating
-  `WorkerPool.run` (which also stops the pool, so it outlives it) and, when one is
-  replaced, by pebble's manager thread (which exits only in `join`, after `stop`): no
-  starting thread exits while the pool has work.
+  `WorkerPool.run` (the batch's main thread, which closes the pool before it ends) and,
+  when one is replaced, by pebble's manager thread (which exits only in `join`, after
+  `stop`): no starting thread exits while the pool has work.
 - Everywhere: before a file is created and again just before it takes its final name,
   the worker checks that its parent is still the batch (an orphan gets another parent).
   If not, the temp file is removed and the worker exits. The same check at start-up

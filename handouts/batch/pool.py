@@ -73,7 +73,11 @@ def _sigint_deferred() -> Iterator[None]:
 
 
 class WorkerPool:
-    """Runs `fn(task)` for each task on `jobs` warm processes; yields as tasks finish."""
+    """Runs `fn(task)` for each task on `jobs` warm processes; yields as tasks finish.
+
+    One pool serves a whole batch: its workers are started by the first `run` and kept
+    for the next (the layouts, then the stamping, then the full renders), and stopped
+    when the pool is closed (`with WorkerPool(...) as pool`)."""
 
     def __init__(
         self,
@@ -89,29 +93,56 @@ class WorkerPool:
         self.initializer = initializer
         self.initargs = initargs
         self.restarts = 0  # workers lost to a crash or a timeout
+        self.started = 0  # pebble pools started: one per batch
+        self._pool: ProcessPool | None = None
+
+    def __enter__(self) -> WorkerPool:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        """Stops the workers (all idle by now, or the batch is stopping)."""
+        pool, self._pool = self._pool, None
+        if pool is None:
+            return
+        pool.close()  # type: ignore[no-untyped-call]
+        # join ends pebble's manager thread first, which kills (PDEATHSIG) the workers
+        # it started to replace others, then stops the rest.
+        pool.stop()  # type: ignore[no-untyped-call]
+        pool.join()
+
+    def _workers(self) -> ProcessPool:
+        if self._pool is None:
+            self._pool = ProcessPool(
+                max_workers=self.jobs,
+                max_tasks=self.recycle_after,
+                initializer=start_worker,
+                initargs=(os.getpid(), self.initializer, self.initargs),
+                context=multiprocessing.get_context("spawn"),
+            )
+            self.started += 1
+        return self._pool
 
     def run(self, fn: Callable[[T], R | Failure], tasks: Iterable[T]) -> Iterator[Done[T, R]]:
         """Tasks are taken from `tasks` as workers free up (two per worker in flight), so
-        a lazy iterable is made while the workers run and is never held whole."""
+        a lazy iterable is made while the workers run and is never held whole. A run
+        left before its end (an error, a stop) stops the workers."""
         source = iter(tasks)
         window = self.jobs * 2
         first = list(itertools.islice(source, window))
         if not first:
             return
-        pool = ProcessPool(
-            max_workers=min(self.jobs, len(first)),
-            max_tasks=self.recycle_after,
-            initializer=start_worker,
-            initargs=(os.getpid(), self.initializer, self.initargs),
-            context=multiprocessing.get_context("spawn"),
-        )
+        pending: dict[Future[Any], T] = {}
 
         def schedule(batch: Iterable[T]) -> None:
+            pool = self._workers()
             for task in batch:
                 future = pool.schedule(run_task, args=(fn, task), timeout=self.timeout)
                 pending[future] = task
 
-        pending: dict[Future[Any], T] = {}
+        finished_all = False
         try:
             with _sigint_deferred():  # scheduling starts the workers
                 schedule(first)
@@ -120,13 +151,10 @@ class WorkerPool:
                 for future in finished:
                     yield self._done(pending.pop(future), future)
                 schedule(itertools.islice(source, window - len(pending)))
-            pool.close()  # type: ignore[no-untyped-call]
+            finished_all = True
         finally:
-            # join ends pebble's manager thread first, which kills (PDEATHSIG) the workers
-            # it started to replace others, then stops the rest: all are idle by now, or
-            # the batch is stopping.
-            pool.stop()  # type: ignore[no-untyped-call]
-            pool.join()
+            if not finished_all:
+                self.close()
 
     def _done(self, task: T, future: Future[Any]) -> Done[T, R]:
         try:

@@ -37,7 +37,7 @@ from handouts.engine.output import TEMP_PREFIX, fhir_file_name, write_atomic
 from handouts.errors import HandoutError, OutputError
 from handouts.mail.assemble import HOW_TO_PRINT, MailPiece, assemble_mailing, printed_pages
 from handouts.mail.preview import write_previews
-from handouts.options import BatchOptions, ProgressMode, Target
+from handouts.options import BatchOptions, LayoutCacheOptions, ProgressMode, Target
 from handouts.stamp.fastpath import FastMail, MailItem, Stamped, StampedLetter
 from handouts.stamp.files import Written, write_letters
 from handouts.stamp.handout import LayoutTask, open_layout_cache, stamper_for
@@ -181,6 +181,7 @@ class _Run:
         self.result = result
         self.entries: dict[str, Entry] = {}
         self.journal: Journal | None = None
+        self.layouts = options.cache  # where this run's layouts are kept (_pool)
 
     def run(self, records: list[Record]) -> None:
         tasks = self._skip_done(records)
@@ -193,11 +194,14 @@ class _Run:
             self.journal = Journal(self.options.out_dir)
             if self.options.resume:  # only now: no manifest or journal still claims them
                 self._remove_unverified(records)
-            with tempfile.TemporaryDirectory(prefix=TEMP_PREFIX, dir=self.options.out_dir) as tmp:
+            with (
+                tempfile.TemporaryDirectory(prefix=TEMP_PREFIX, dir=self.options.out_dir) as tmp,
+                self._pool(Path(tmp), len(tasks)) as pool,
+            ):
                 stamped: Stamped | None = None
                 if self.options.stamping and tasks and self.options.target is Target.MAIL:
-                    stamped, tasks = self._stamp(tasks, Path(tmp))
-                self._render(tasks)
+                    stamped, tasks = self._stamp(pool, tasks, Path(tmp))
+                self._render(pool, tasks)
                 if self.options.target is Target.MAIL:
                     self._mailing(records, stamped)
             finished = True
@@ -253,9 +257,15 @@ class _Run:
             return None
         return Progress(total, self.options.progress.value)
 
-    def _render(self, tasks: list[Task]) -> None:
-        """Each record in warm worker processes (stamped, for the portal, when it can be)."""
+    def _pool(self, tmp: Path, tasks: int) -> WorkerPool:
+        """The batch's one pool: its workers render the missing layouts, then stamp,
+        then render in full what cannot be stamped. With the cache off (--no-cache) the
+        layouts this run renders are handed to the workers in the run's temporary folder,
+        removed when it ends; the cache folder is neither read nor written."""
         options = self.options
+        self.layouts = options.cache
+        if not options.cache.enabled:
+            self.layouts = LayoutCacheOptions(folder=tmp / "layouts", enabled=True)
         stamping = options.stamping and options.target is Target.PORTAL
         setup = WorkerSetup(
             self.workspace.clinic.root,
@@ -263,12 +273,17 @@ class _Run:
             options.fhir,
             options.target,
             options.letter_date,
-            options.cache if stamping else None,
-            self._portal_layouts(tasks) if stamping else None,
+            self.layouts if stamping else None,
         )
-        pool = WorkerPool(
-            options.jobs, options.timeout, options.recycle_after, init_worker, (setup,)
-        )
+        jobs = min(options.jobs, max(1, tasks))
+        return WorkerPool(jobs, options.timeout, options.recycle_after, init_worker, (setup,))
+
+    def _render(self, pool: WorkerPool, tasks: list[Task]) -> None:
+        """Each record in warm worker processes (stamped, for the portal, when it can be)."""
+        if self.options.stamping and self.options.target is Target.PORTAL and tasks:
+            stamper = stamper_for(self.workspace, self.layouts)
+            requests = [t.record.request for t in tasks]
+            self._render_layouts(pool, stamper.accept, stamper.missing(requests))
         progress = self._progress(len(tasks))
         for done in pool.run(render_task, tasks):
             if done.result is not None:
@@ -280,27 +295,15 @@ class _Run:
             if progress:
                 progress.advance(failed=done.result is None)
 
-    def _portal_layouts(self, tasks: list[Task]) -> dict[str, Layout] | None:
-        """The layouts first, side by side, so that the workers only stamp: they read
-        them from the cache folder, or with the cache off (--no-cache) from their setup,
-        as no process of this run writes the folder (None: read the folder)."""
-        stamper = stamper_for(self.workspace, self.options.cache)
-        requests = [t.record.request for t in tasks]
-        self._render_layouts(stamper.accept, stamper.missing(requests))
-        if self.options.cache.enabled:
-            return None
-        for task in stamper.missing(requests):  # one job or one layout: rendered here
-            with contextlib.suppress(HandoutError):  # the worker reports it per record
-                stamper.template(task.key, task.request)
-        return stamper.cache.held()
-
     def _fail(self, record: Record, message: str, input_hash: str) -> None:
         self._record(failed_entry(record, message, input_hash))
         self.result.failed += 1
         self.result.errors.append(RowError(record.row, record.line, "", message, record.record_id))
         log.debug("row %d (record %s) failed", record.row, record.record_id)
 
-    def _stamp(self, tasks: list[Task], shared: Path) -> tuple[Stamped, list[Task]]:
+    def _stamp(
+        self, pool: WorkerPool, tasks: list[Task], shared: Path
+    ) -> tuple[Stamped, list[Task]]:
         """The fast path: stamps every letter it can and writes their files, in chunks
         planned while the workers write; returns the tasks left for the full render."""
         by_id = {t.record.record_id: t for t in tasks}
@@ -313,13 +316,11 @@ class _Run:
             key=lambda item: (item.address.postal_code, item.key),  # mailing order
         )
         stamped = Stamped()
-        cache = self.options.cache
-        layouts = open_layout_cache(self.workspace, cache.folder, cache.enabled)
+        layouts = open_layout_cache(self.workspace, self.layouts.folder, self.layouts.enabled)
         fast = FastMail(self.workspace, self.options.letter_date, layouts)
-        self._render_layouts(fast.accept, fast.missing(items))
+        self._render_layouts(pool, fast.accept, fast.missing(items))
         jobs = fast.write_jobs(items, stamped, self.options.out_dir.resolve(), shared)
         progress = self._progress(len(items))
-        pool = WorkerPool(self.options.jobs, self.options.timeout, self.options.recycle_after)
         for done in pool.run(write_letters, jobs):
             if done.failure is not None:
                 raise OutputError(f"stopped: writing stamped letters: {done.failure.message}")
@@ -334,20 +335,15 @@ class _Run:
         return stamped, [by_id[item.key] for item in stamped.full]
 
     def _render_layouts(
-        self, accept: Callable[[LayoutTask, Layout], None], tasks: list[LayoutTask]
+        self,
+        pool: WorkerPool,
+        accept: Callable[[LayoutTask, Layout], None],
+        tasks: list[LayoutTask],
     ) -> None:
-        """Renders the layouts the cache lacks on all workers at once (one by one in a
-        single process otherwise, while the others wait)."""
-        if len(tasks) < 2 or self.options.jobs < 2:
-            return  # rendered where first needed, at no more cost
-        setup = WorkerSetup(self.workspace.clinic.root, self.options.out_dir.resolve())
-        pool = WorkerPool(
-            min(self.options.jobs, len(tasks)),
-            self.options.timeout,
-            self.options.recycle_after,
-            init_worker,
-            (setup,),
-        )
+        """Renders the layouts the cache lacks on the batch's workers, side by side, before
+        they stamp: each once, stored where every worker reads it."""
+        if not tasks:
+            return
         for done in pool.run(layout_task, tasks):
             if done.result is not None:
                 accept(done.task, done.result)

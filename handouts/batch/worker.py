@@ -33,7 +33,7 @@ from handouts.stamp.model import Layout
 from handouts.workspace import Made, Workspace
 
 if TYPE_CHECKING:
-    from collections.abc import Mapping
+    pass
 
 
 @dataclass(frozen=True)
@@ -45,10 +45,8 @@ class WorkerSetup:
     fhir: FhirMode | None = None
     target: Target = Target.PORTAL
     letter_date: dt.date | None = None
-    stamping: LayoutCacheOptions | None = None  # portal: stamp with this layout cache
-    #: With the cache off (--no-cache), the layouts the batch rendered before the
-    #: workers started (cache key -> template): a worker cannot read the parent's memory.
-    layouts: Mapping[str, Layout] | None = None
+    #: portal: stamp with this layout cache (with --no-cache, the run's own folder)
+    stamping: LayoutCacheOptions | None = None
 
 
 @dataclass(frozen=True)
@@ -77,7 +75,6 @@ def init_worker(setup: WorkerSetup) -> None:
             cache = open_layout_cache(
                 _state.workspace, setup.stamping.folder, setup.stamping.enabled
             )
-            cache.preload(setup.layouts or {})
             _state.stamper = HandoutStamper(_state.workspace, cache)
         else:
             _state.workspace.renderer  # noqa: B018 - warm up: templates, CSS and fonts, once

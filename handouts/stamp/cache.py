@@ -7,8 +7,9 @@ value is ever part of a layout or a key.
 
 - Where: `--cache-dir`, else $HANDOUTS_CACHE_DIR, else the user's cache folder
   (platformdirs: ~/.cache/handouts/layouts on Linux). `--no-cache`: the folder is
-  neither read nor written, and the layouts a run renders are kept in memory until it
-  ends (a portal batch hands them to its workers), the same for build, serve and batch.
+  neither read nor written, and the layouts a run renders live only until it ends, the
+  same for build, serve and batch: in memory, and for a batch's workers in the run's
+  temporary folder inside its output folder (batch/run.py), removed with it.
   `make-handouts cache info` shows it, `cache clear` empties it.
 - Key: the layout class, and a fingerprint of everything that changes a layout: this
   package's own code (every module's source), the content, the clinic (clinic.toml,
@@ -222,11 +223,6 @@ class LayoutCache:
     def held(self) -> dict[str, Layout]:
         """The templates this process holds (read or rendered), by key."""
         return dict(self._memory)
-
-    def preload(self, templates: Mapping[str, Layout]) -> None:
-        """Templates another process of this run rendered (--no-cache: a portal batch
-        hands its layouts to each worker, which cannot read the batch's memory)."""
-        self._memory.update(templates)
 
     def put(self, key: str, template: Layout) -> None:
         self._memory[key] = template
