@@ -21,6 +21,10 @@ import tempfile
 import time
 from pathlib import Path
 
+#: Notes longer than the notes box's lines ([options] notes_lines, 3): they grow the box,
+#: so the record takes the full render whatever the cache (short notes are stamped).
+LONG_NOTE = " ".join(["Bring your insulin pen and the list of medicines you take."] * 5)
+
 FIRST = ["Maria", "José", "Ana", "Nguyễn", "Ελένη", "James", "Aisha", "Dmitri", "Li", "Fatima"]
 LAST = ["Garcia", "Hernández", "Smith", "Thị Ánh", "Papadopoulou", "Okafor", "Ivanov", "Chen"]
 
@@ -39,8 +43,9 @@ COLUMNS = [
 ]
 
 
-def make_records(path: Path, count: int, notes: bool = True) -> None:
-    """Mixed procedures, phases and languages; `notes=False` leaves the notes empty."""
+def make_records(path: Path, count: int, notes: bool = True, notes_every: int = 0) -> None:
+    """Mixed procedures, phases and languages; `notes=False` leaves the notes empty;
+    `notes_every=3`: a short note on every third record, the others none."""
     rng = random.Random(42)
     with open(path, "w", newline="", encoding="utf-8") as handle:
         writer = csv.writer(handle)
@@ -57,9 +62,15 @@ def make_records(path: Path, count: int, notes: bool = True) -> None:
                     f"{rng.randint(6, 11)}:{rng.choice(['00', '15', '30', '45'])}",
                     "Dr. Okafor",
                     rng.choice(["L1", "T12, L1", "L2"]),
-                    rng.choice(["", "Bring your brace.", "Use entrance B."]) if notes else "",
+                    _note(rng, i, notes, notes_every),
                 ]
             )
+
+
+def _note(rng: random.Random, i: int, notes: bool, every: int) -> str:
+    if every:
+        return ("Bring your brace.", "Use entrance B.")[i // every % 2] if i % every == 0 else ""
+    return rng.choice(["", "Bring your brace.", "Use entrance B."]) if notes else ""
 
 
 def peak_rss_mb() -> float:

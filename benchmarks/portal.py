@@ -1,12 +1,13 @@
 """Portal batches: the full render vs tagged stamping on the same 500 records.
 
-    .venv/bin/python benchmarks/portal.py [--records 500] [--jobs N]
+    .venv/bin/python benchmarks/portal.py [--records 500] [--jobs N] [--notes]
 
 Each run is its own `make-handouts batch` process (the portal is the default target).
 Stamping runs twice, with a cold layout cache of its own (the layouts are rendered,
 side by side, in the run) and again warm (a clinic's second batch). Prints seconds,
 records per second, peak memory of the process tree, how many records were stamped, and
-stamping vs full render in records per second (target >= 30x).
+stamping vs full render in records per second (target >= 30x). `--notes`: a short note
+on every third record (the notes box's lines: still stamped; target >= 20x).
 """
 
 from __future__ import annotations
@@ -42,12 +43,14 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--records", type=int, default=500)
     parser.add_argument("--jobs", type=int, default=os.cpu_count() or 1)
+    parser.add_argument("--notes", action="store_true", help="short notes on every third")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         work = Path(tmp)
         source = work / "portal.csv"
-        make_records(source, args.records, notes=False)  # notes take the full render
-        print(f"portal: {args.records} synthetic records, --jobs {args.jobs}")
+        make_records(source, args.records, notes=False, notes_every=3 if args.notes else 0)
+        with_notes = ", a short note on every third" if args.notes else ""
+        print(f"portal: {args.records} synthetic records{with_notes}, --jobs {args.jobs}")
         runs = {
             "full": measure("full", source, work / "full", work / "cache-full", args.jobs),
             "stamp, cold": measure("fast", source, work / "cold", work / "cache", args.jobs),
@@ -63,8 +66,9 @@ def main() -> None:
     for name in ("stamp, cold", "stamp, warm"):
         r = runs[name]
         ratio = (r["records"] / r["seconds"]) / full_rate
-        verdict = "met" if ratio >= 30 else "NOT MET"
-        print(f"{name} vs full render: {ratio:.1f}x (target >= 30x): {verdict}")
+        target = 20 if args.notes else 30
+        verdict = "met" if ratio >= target else "NOT MET"
+        print(f"{name} vs full render: {ratio:.1f}x (target >= {target}x): {verdict}")
 
 
 if __name__ == "__main__":

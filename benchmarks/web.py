@@ -2,8 +2,8 @@
 
     .venv/bin/python benchmarks/web.py [--clients 8] [--seconds 30] [--threads 8]
 
-Starts `make-handouts serve` on loopback twice: with notes in every request (notes
-always take the full render) and with a layout cache warmed by one request per layout
+Starts `make-handouts serve` on loopback twice: with notes longer than the notes box in
+every request (they take the full render) and with a layout cache warmed by one request per layout
 class. Each client posts personalized handout requests (both procedures and phases,
 English and Spanish, every field, notes only in the first run) one after another;
 prints requests, median and 95th percentile latency. Target: stamped median <= one
@@ -24,6 +24,8 @@ import time
 import urllib.parse
 import urllib.request
 from pathlib import Path
+
+from batch import LONG_NOTE  # notes that take the full render
 
 CLASSES = [
     (procedure, phase, language)
@@ -53,7 +55,7 @@ def form(rng: random.Random, kind: tuple[str, str, str], notes: bool) -> bytes:
         "levels": rng.choice(["L1", "T12, L1"]),
     }
     if notes:
-        fields["notes"] = "Bring your insulin pen."
+        fields["notes"] = LONG_NOTE
     return urllib.parse.urlencode(fields).encode()
 
 

@@ -302,3 +302,8 @@ def resume_counts(stderr: str) -> tuple[int, int, int]:
     removed = re.search(r"resume: removed (\d+) file\(s\) of records not verified", stderr)
     assert done and removed, stderr
     return int(done[1]), int(done[2]), int(removed[1])
+
+
+#: Notes longer than the notes box's lines ([options] notes_lines, 3 by default): the
+#: box grows with them, so the record takes the full render (short notes are stamped).
+LONG_NOTE = " ".join(["Please read every line of this note from your care team."] * 6)

@@ -16,6 +16,7 @@ from pathlib import Path
 import pytest
 from helpers import (
     DEADLINE,
+    LONG_NOTE,
     batch_claims,
     open_pdf,
     read_manifest,
@@ -405,7 +406,7 @@ ONE_POOL_ROWS = (
     "address_line1,city,state,postal_code\n"
     "P1,kyphoplasty,post,en,Maria Garcia,2026-11-12,07:30,,12 Elm St,Springfield,IL,62704\n"
     "P2,vertebroplasty,post,es,Ana Lopez,2026-11-13,08:00,,9 Pine Rd,Boston,MA,02118\n"
-    "P3,kyphoplasty,post,en,Eve Stone,2026-11-15,10:00,Bring your brace.,5 Oak Ln,Troy,NY,12180\n"
+    f"P3,kyphoplasty,post,en,Eve Stone,2026-11-15,10:00,{LONG_NOTE},5 Oak Ln,Troy,NY,12180\n"
 )
 
 
@@ -413,7 +414,7 @@ ONE_POOL_ROWS = (
 def test_a_batch_starts_one_pool_for_layouts_stamping_and_full_renders(
     tmp_path, monkeypatch, target
 ):
-    """Two layouts to render, two records to stamp and one with notes for the full
+    """Layouts to render, two records to stamp and one with long notes for the full
     render: all on the workers of one pool, started once."""
     started: list[int] = []
 
@@ -440,7 +441,8 @@ def test_a_batch_starts_one_pool_for_layouts_stamping_and_full_renders(
     assert {e["record_id"]: e["engine"] for e in manifest} == {
         "P1": "fast", "P2": "fast", "P3": "full",
     }  # fmt: skip
-    # the two handouts' layouts, and for mail the two cover letters' (English, Spanish)
-    layouts = 4 if target is Target.MAIL else 2
+    # the three handouts' layouts (the notes box's too: the notes are found too long
+    # for it only against its measured slot), and for mail two cover letters' (en, es)
+    layouts = 5 if target is Target.MAIL else 3
     assert len(list((tmp_path / "cache").rglob("*.json"))) == layouts
     assert started == [2]

@@ -20,6 +20,7 @@ import pdfplumber
 import pikepdf
 import pytest
 from helpers import (
+    LONG_NOTE,
     POINTS_PER_INCH,
     page_sizes,
     page_texts,
@@ -77,6 +78,9 @@ BASE_ROWS = [
     # with its year (a "Wednesday, January 13, 2027" was wider than the slot)
     "F10,vertebroplasty,pre,en,no,Year Crossing,2026-12-02,07:30,,,,8 Ash St,,Miami,FL,33101",
     "F11,vertebroplasty,pre,es,no,Inés Año,2026-12-02,8:15 AM,,,,10 Ash St,,Miami,FL,33101",
+    # notes longer than the box's 3 lines ([options] notes_lines): the box grows, the
+    # full render lays it out
+    f'F12,kyphoplasty,post,en,no,Long Notes,2026-11-12,,,,"{LONG_NOTE}",11 Ash St,,Miami,FL,33101',
 ]
 ROWS = [row + ",," for row in BASE_ROWS] + PLAN_ROWS
 DPI = 100
@@ -217,6 +221,19 @@ PRINTED = {
         "Tuesday, December 1",
         "Wednesday, December 2",
         "January 13, 2027",  # the lifting limit: 6 weeks, in 2027
+    ],
+    # notes that fit the box's lines are stamped, wrapped as the page wraps them
+    "F6": [
+        "Notes Person",
+        "3 Main St",
+        "Denver CO 80202",
+        "Saturday, December 5, 2026",
+        "9:00 AM",
+        "Wednesday, November 25",  # the call about medicines: 10 days before
+        "1:00 AM",  # 8 hours before arrival
+        "Saturday, December 5",
+        "January 16, 2027",  # the lifting limit: 6 weeks
+        "Bring your brace.",
     ],
     "F11": [
         "Inés Año",
@@ -365,7 +382,7 @@ def test_each_letter_names_its_own_procedure(both, record_id, intro):
     assert intro in page_texts(outs["fast"] / name)[0]
 
 
-def test_engines_recorded_and_notes_take_the_full_path(both):
+def test_engines_recorded_and_long_notes_take_the_full_path(both):
     _, outs, _, _ = both
     fast = read_manifest(outs["fast"])
     assert {rid: e["engine"] for rid, e in fast.items()} == {
@@ -374,16 +391,17 @@ def test_engines_recorded_and_notes_take_the_full_path(both):
         "F3": "fast",
         "F4": "fast",
         "F5": "fast",
-        "F6": "full",
+        "F6": "fast",  # short notes: in the box's lines
         "F7": "fast",
         "F8": "fast",
         "F9": "full",  # five medicines: more than the table's four rows
         "F10": "fast",  # a date in 2027, printed with its year
         "F11": "fast",
+        "F12": "full",  # notes longer than the box
     }
     full = read_manifest(outs["full"])
     assert {e["engine"] for e in full.values()} == {"full"}
-    assert sorted(fast) == sorted(full) == sorted(f"F{i}" for i in range(1, 12))
+    assert sorted(fast) == sorted(full) == sorted(f"F{i}" for i in range(1, 13))
     for rid in fast:  # same files, names, pages and mailing order
         assert fast[rid]["file"] == full[rid]["file"]
         assert fast[rid]["pages"] == full[rid]["pages"]
@@ -782,6 +800,8 @@ LETTER_ONLY = {
     "Miami FL 33101",
     "8 Ash St",
     "10 Ash St",
+    "3 Main St",
+    "Denver CO 80202",
 }
 PORTAL_PRINTED = {rid: [p for p in PRINTED[rid] if p not in LETTER_ONLY] for rid in PRINTED}
 
@@ -801,7 +821,7 @@ def portal(tmp_path_factory):
     return outs
 
 
-def test_portal_records_are_stamped_and_notes_take_the_full_render(portal):
+def test_portal_records_are_stamped_and_long_notes_take_the_full_render(portal):
     fast, full = read_manifest(portal["fast"]), read_manifest(portal["full"])
     assert {rid: e["engine"] for rid, e in fast.items()} == {
         "F1": "fast",
@@ -809,12 +829,13 @@ def test_portal_records_are_stamped_and_notes_take_the_full_render(portal):
         "F3": "fast",
         "F4": "fast",  # Greek: the fallback face, added to the page as a full render adds it
         "F5": "fast",  # Vietnamese letters: the same
-        "F6": "full",  # free-text notes change the flow of the page
+        "F6": "fast",  # short notes: stamped in the notes box's lines
         "F7": "fast",  # a medicine plan: slots in the table and in "What to do"
         "F8": "fast",
         "F9": "full",  # more medicines than the table's rows: the second table
         "F10": "fast",  # a day in the next year
         "F11": "fast",
+        "F12": "full",  # notes longer than the box grow it: the full render
     }
     assert {e["engine"] for e in full.values()} == {"full"}
     for rid in fast:

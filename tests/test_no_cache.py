@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
-from helpers import page_texts, run_cli, text_of
+from helpers import LONG_NOTE, page_texts, run_cli, text_of
 
 from handouts.cli import NO_CACHE_HELP, main
 from handouts.options import LayoutCacheOptions
@@ -24,7 +24,7 @@ ROWS = [
     "N1,kyphoplasty,post,en,Maria Garcia,2026-11-12,07:30,,12 Elm St,Springfield,IL,62704",
     "N2,kyphoplasty,post,en,Ann Lee,2026-11-13,08:00,,9 Pine Rd,Boston,MA,02118",
     "N3,kyphoplasty,post,en,Omar Haddad,2026-11-14,09:15,,1 Main St,Dayton,OH,45402",
-    "N4,kyphoplasty,post,en,Eve Stone,2026-11-15,10:00,Bring your brace.,5 Oak Ln,Troy,NY,12180",
+    f"N4,kyphoplasty,post,en,Eve Stone,2026-11-15,10:00,{LONG_NOTE},5 Oak Ln,Troy,NY,12180",
 ]
 NAMES = {"N1": "Maria Garcia", "N2": "Ann Lee", "N3": "Omar Haddad", "N4": "Eve Stone"}
 
@@ -91,10 +91,11 @@ def test_serve_no_cache_keeps_layouts_in_memory_only(tmp_path):
 
 def test_portal_batch_no_cache_hands_the_layouts_to_the_workers(tmp_path):
     result, out, manifest = _batch(tmp_path, "portal", "portal", "--recycle-after", "1")
-    # One layout class, rendered once for the whole run although each of the two
-    # workers restarts after every record; the notes take the full render.
-    assert result.stderr.count("layout cache: stored") == 1
-    assert "fast path: 1 layout(s) rendered" in result.stderr
+    # Two layout classes (the records without notes, and the one with notes, which are
+    # too long for the box), each rendered once for the whole run although each of the
+    # two workers restarts after every record; the long notes take the full render.
+    assert result.stderr.count("layout cache: stored") == 2
+    assert "fast path: 2 layout(s) rendered" in result.stderr
     assert not [p for p in out.iterdir() if p.name.startswith(".")]  # the run's folder: gone
     assert {r: manifest[r]["engine"] for r in NAMES} == {
         "N1": "fast", "N2": "fast", "N3": "fast", "N4": "full",

@@ -27,11 +27,11 @@ POST = HandoutRequest(
 UNDATED = HandoutRequest(
     "kyphoplasty", "pre", "en", False, PatientDetails(patient_name="Nguyễn Thị Ánh")
 )
-# The recovery log as base.css declares it: the date column is 9em wide in the header
+# The recovery log as base.css declares it: the date column is 12em wide in the header
 # row's font (0.9em of the 12pt body: `table-layout: fixed` takes the first row), and
 # each row is 1.9em of the body high plus its 1pt collapsed border.
 BODY_PT = 12.0
-DATE_COLUMN_PT = 9 * 0.9 * BODY_PT
+DATE_COLUMN_PT = 12 * 0.9 * BODY_PT
 ROW_PITCH_PT = 1.9 * BODY_PT + 1.0
 
 

@@ -134,6 +134,13 @@ class Options(_Strict):
     recovery_log_days: int = Field(
         default=14, ge=7, le=42, description="Days (rows) of the recovery log."
     )
+    notes_lines: int = Field(
+        default=3,
+        ge=0,
+        le=12,
+        description="Lines of the care-team notes box: notes that fit are stamped, longer "
+        "ones grow the box (full render); 0: the box grows with any note.",
+    )
     large_print: bool = Field(
         default=False,
         description="Large print unless a request says otherwise (blank large_print "

@@ -54,8 +54,8 @@ def handout_class(
         return None  # the page is set in another font (styles/base.css, per language)
     patient = settled(request, clinic.medicines)
     slots = record_slots(request, clinic.protocol, locale, strings)
-    if slots["notes"]:
-        return None  # free text changes the flow of the page
+    if slots["notes"] and not clinic.options.notes_lines:
+        return None  # the box grows with the notes: they change the flow of the page
     if len(patient.medicines) > STAMPED_MEDICINES:
         return None  # the second medicine table: the full render
     filled = tuple(sorted(name for name, value in slots.items() if value))
@@ -132,7 +132,9 @@ def plan_handout(
             value = values[slot.index] if slot.index < len(values) else ""
         else:
             value = slots.get(slot.name, "")
-        if value:
+        if value and slot.name == "notes":  # wrapped as the page does, or no fit
+            stamps.append(Stamp(slot, value.splitlines(), wrap=clinic.options.notes_lines))
+        elif value:
             stamps.append(Stamp(slot, [value]))
     return stamps
 

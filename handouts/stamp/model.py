@@ -40,6 +40,9 @@ class Stamp:
     slot: Slot
     lines: list[str]
     size: float | None = None  # the address uses its fitted size
+    #: The notes: its lines are paragraphs, wrapped to the slot's width as the page wraps
+    #: them, in at most this many lines (0: each line as it is).
+    wrap: int = 0
 
 
 def first_baseline(stamp: Stamp, size: float) -> float:

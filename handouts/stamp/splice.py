@@ -23,7 +23,7 @@ rule, with the writer's own metrics, and such a record takes the full render.
 from __future__ import annotations
 
 import io
-from collections.abc import Container, Iterable, Iterator
+from collections.abc import Callable, Container, Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -178,7 +178,14 @@ def _value_ops(
     first = first_baseline(value, size)
     color = b" ".join(pdf_number(c) for c in slot.color)
     ops = [b"q %s cm BT 0 Tc 0 Tw 100 Tz 0 Ts 0 Tr %s rg" % (_matrix(inverse), color)]
-    for i, line in enumerate(value.lines):
+    lines: list[str] | None = value.lines
+    if value.wrap:
+        lines = _wrapped(value, size, lambda text: _width(glyphs, splice, slot, text, size))
+    if lines is None:
+        return None
+    for i, line in enumerate(lines):
+        if not line:
+            continue  # an empty line of the notes: only its height
         found = glyphs.runs(slot.page, splice.fonts, line, slot.bold, size)
         if found is None or found[1] > slot.width + FIT_SLACK:
             return None
@@ -193,6 +200,38 @@ def _value_ops(
         ops.append(_bars(barcode, slot.x, height - bars_top(value, size, imb.GAP_POINTS)))
     ops.append(b"Q")
     return b"\n".join(ops)
+
+
+def _width(
+    glyphs: RecordFonts, splice: PageSplice, slot: Slot, text: str, size: float
+) -> float | None:
+    found = glyphs.runs(slot.page, splice.fonts, text, slot.bold, size)
+    return None if found is None else found[1]
+
+
+def _wrapped(value: Stamp, size: float, width: Callable[[str], float | None]) -> list[str] | None:
+    """The notes' paragraphs broken into lines at spaces, each as long as fits the slot
+    (the page's own rule for `white-space: pre-line` text: spaces collapsed, a line
+    break kept); None when a word cannot be written or the lines are more than
+    `value.wrap`. The writer then checks each line as any other value."""
+    room = value.slot.width + FIT_SLACK
+    lines: list[str] = []
+    for paragraph in value.lines:
+        words = paragraph.split()
+        line = words[0] if words else ""
+        for word in words[1:]:
+            wide = width(f"{line} {word}")
+            if wide is None:
+                return None
+            if wide <= room:
+                line = f"{line} {word}"
+            else:
+                lines.append(line)
+                line = word
+        lines.append(line)
+    while lines and not lines[-1]:
+        lines.pop()
+    return lines if len(lines) <= value.wrap else None
 
 
 def _matrix(m: Matrix) -> bytes:

@@ -1,0 +1,78 @@
+"""Care-team notes: a box of [options] notes_lines lines. Notes that fit are stamped,
+wrapped line for line as the full render wraps them; longer notes grow the box and take
+the full render; `notes_lines = 0` lets every note grow the box."""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+from pathlib import Path
+
+import pdfplumber
+from helpers import LONG_NOTE, append_clinic_toml, page_texts
+
+from handouts.model.request import HandoutRequest, PatientDetails
+from handouts.options import Engine, LayoutCacheOptions
+from handouts.stamp.handout import stamper_for
+from handouts.workspace import Workspace
+
+#: Two paragraphs, the first wider than the box: three lines in all.
+NOTE = (
+    "Bring your brace and the list of every medicine you take. Use entrance B on Oak "
+    "Street; parking is free for patients.\nCall the nurse, Pat, with questions."
+)
+#: The lines the full render gives NOTE in the demo clinic's box (read off its PDF).
+LINES = [
+    "Bring your brace and the list of every medicine you take. Use entrance B on Oak Street;",
+    "parking is free for patients.",
+    "Call the nurse, Pat, with questions.",
+]
+
+
+def request(notes: str) -> HandoutRequest:
+    patient = PatientDetails(
+        patient_name="Ann Lee", procedure_date=dt.date(2026, 11, 12), notes=notes
+    )
+    return HandoutRequest("kyphoplasty", "post", "en", False, patient)
+
+
+def notes_lines(pdf: bytes) -> list[str]:
+    """The lines of text under the notes box's heading, up to the next section's."""
+    with pdfplumber.open(io.BytesIO(pdf)) as document:
+        for page in document.pages:
+            lines = (page.extract_text() or "").splitlines()
+            if "Notes from your care team" in lines:
+                start = lines.index("Notes from your care team") + 1
+                end = lines.index("The first 24 hours")
+                return lines[start:end]
+    raise AssertionError("no notes box")
+
+
+def test_notes_that_fit_are_stamped_in_the_lines_the_full_render_gives_them(tmp_path):
+    workspace = Workspace.open()
+    stamper = stamper_for(workspace, LayoutCacheOptions(folder=tmp_path / "cache"))
+    stamped = workspace.make_pdf(request(NOTE), stamper)
+    full = workspace.make_pdf(request(NOTE), None)
+    assert (stamped.engine, full.engine) == (Engine.FAST, Engine.FULL)
+    assert notes_lines(full.data) == LINES
+    assert notes_lines(stamped.data) == LINES
+    assert stamped.pages == full.pages
+
+
+def test_notes_longer_than_the_box_grow_it_in_the_full_render(tmp_path):
+    workspace = Workspace.open()
+    stamper = stamper_for(workspace, LayoutCacheOptions(folder=tmp_path / "cache"))
+    made = workspace.make_pdf(request(LONG_NOTE), stamper)
+    assert made.engine is Engine.FULL
+    lines = notes_lines(made.data)
+    assert len(lines) > 3
+    assert " ".join(lines) == LONG_NOTE
+
+
+def test_a_clinic_can_let_every_note_grow_the_box(clinic_copy: Path, tmp_path):
+    append_clinic_toml(clinic_copy, "\n[options]\nnotes_lines = 0\n")
+    workspace = Workspace.open(clinic_copy)
+    stamper = stamper_for(workspace, LayoutCacheOptions(folder=tmp_path / "cache"))
+    made = workspace.make_pdf(request("Bring your brace."), stamper)
+    assert made.engine is Engine.FULL
+    assert "Bring your brace." in page_texts(made.data)[1]
