@@ -72,8 +72,9 @@ BASE_ROWS = [
     "T11,,12 Long Road,,Springfield,IL,62704",
     "F4,vertebroplasty,post,es,no,Ελένη Παπαδοπούλου,2026-12-04,,,,,9 Pine Rd,,Austin,TX,73301",
     "F5,kyphoplasty,pre,en,no,Nguyễn Thị Ánh,,,,,,77 Bay St,,Seattle,WA,98101",
-    "F6,vertebroplasty,pre,en,no,Notes Person,2026-12-05,09:00,,,Bring your brace.,"
-    "3 Main St,,Denver,CO,80202",
+    # notes in two lines (a line break): the notes box's lines, stamped
+    'F6,vertebroplasty,pre,en,no,Notes Person,2026-12-05,09:00,,,"Bring your brace.\n'
+    'Use entrance B.",3 Main St,,Denver,CO,80202',
     # a Wednesday in December: the lifting limit, 6 weeks on, is in January 2027, printed
     # with its year (a "Wednesday, January 13, 2027" was wider than the slot)
     "F10,vertebroplasty,pre,en,no,Year Crossing,2026-12-02,07:30,,,,8 Ash St,,Miami,FL,33101",
@@ -234,6 +235,7 @@ PRINTED = {
         "Saturday, December 5",
         "January 16, 2027",  # the lifting limit: 6 weeks
         "Bring your brace.",
+        "Use entrance B.",  # the second line, NOTES_LEADING under the first
     ],
     "F11": [
         "Inés Año",

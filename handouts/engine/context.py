@@ -148,6 +148,10 @@ class ActionFormatter(TextFormatter):
 #: Width of a line to write a date or time on by hand (em).
 BLANK_EM = 7
 
+#: Line height of the care-team notes (templates/_notes.html): the stamping path writes
+#: their lines this far apart (stamp/layouts.plan_handout), so it is set here, once.
+NOTES_LEADING = 1.35
+
 #: Width of a medicine name's slot in a sentence (em of the bold body font): a longer
 #: name grows its box, and the stamping path hands that record to the full render.
 NAME_EM = 11
@@ -362,6 +366,12 @@ def patient_slots(patient: PatientDetails, protocol: Protocol, locale: Locale) -
     }
 
 
+def notes_style(lines: int) -> str:
+    """The notes' line height, and a box `lines` tall at least (0: as tall as the notes)."""
+    tall = f"; min-height: {round(lines * NOTES_LEADING, 3)}em" if lines else ""
+    return f"line-height: {NOTES_LEADING}{tall}"
+
+
 def labels(strings: Mapping[str, str], fmt: TextFormatter) -> dict[str, Markup]:
     """The fixed labels, clinic values filled (not the patterns with fields of their own,
     the letter's strings or the medicine plan's lines)."""
@@ -429,6 +439,7 @@ def build_context(
         "dir": text_direction(handout.language),
         **punctuation(handout.language),
         "options": clinic.config.options,
+        "notes_style": notes_style(clinic.config.options.notes_lines),
         "recovery_days": days,
         **plan,
     }

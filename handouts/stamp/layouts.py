@@ -16,7 +16,13 @@ from typing import Any
 
 from babel import Locale
 
-from handouts.engine.context import patient_slots, plan_view, recovery_days, settled
+from handouts.engine.context import (
+    NOTES_LEADING,
+    patient_slots,
+    plan_view,
+    recovery_days,
+    settled,
+)
 from handouts.engine.formats import clock_time, day_date, day_label, long_date, short_date
 from handouts.engine.levels import level_lines, level_slots
 from handouts.fonts import harfbuzz
@@ -133,7 +139,8 @@ def plan_handout(
         else:
             value = slots.get(slot.name, "")
         if value and slot.name == "notes":  # wrapped as the page does, or no fit
-            stamps.append(Stamp(slot, value.splitlines(), wrap=clinic.options.notes_lines))
+            lines, wrap = value.splitlines(), clinic.options.notes_lines
+            stamps.append(Stamp(slot, lines, wrap=wrap, leading=NOTES_LEADING))
         elif value:
             stamps.append(Stamp(slot, [value]))
     return stamps

@@ -43,6 +43,7 @@ class Stamp:
     #: The notes: its lines are paragraphs, wrapped to the slot's width as the page wraps
     #: them, in at most this many lines (0: each line as it is).
     wrap: int = 0
+    leading: float = LEADING  # line height of several lines, in font sizes
 
 
 def first_baseline(stamp: Stamp, size: float) -> float:

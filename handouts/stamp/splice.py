@@ -33,7 +33,6 @@ from handouts.mail import imb
 from handouts.pdf.shown import TEXT_OBJECT_ONLY, marked_mcid
 from handouts.pdf.stream import interleave, pdf_number
 from handouts.stamp.model import (
-    LEADING,
     Layout,
     Matrix,
     PageSplice,
@@ -189,7 +188,7 @@ def _value_ops(
         found = glyphs.runs(slot.page, splice.fonts, line, slot.bold, size)
         if found is None or found[1] > slot.width + FIT_SLACK:
             return None
-        y = height - (first + i * size * LEADING)
+        y = height - (first + i * size * value.leading)
         ops.append(b"1 0 0 1 %s %s Tm" % (pdf_number(slot.x), pdf_number(y)))
         ops += [
             b"%s %s Tf <%s> Tj" % (resource.encode(), pdf_number(size), codes.hex().encode())
