@@ -153,7 +153,7 @@ def _lint_imports(*config: Path) -> subprocess.CompletedProcess[str]:
 
 
 def test_the_packages_keep_their_layers():
-    """pyproject.toml's contract: cli, then web and batch, commands, stamp, mail,
+    """pyproject.toml's contract: cli, then web and batch, commands, mail, stamp,
     workspace, engine, content, pdf, fonts, model, options, errors; none imports upward."""
     result = _lint_imports()
     assert result.returncode == 0, result.stdout

@@ -34,6 +34,7 @@ from helpers import (
 
 from handouts.batch.records import read_input, validate_rows
 from handouts.locate import default_clinic_dir
+from handouts.mail.fastpath import letter_layout
 from handouts.mail.letter import LetterJob
 from handouts.pdf.rules import check_pdfua
 from handouts.pdf.structure import (
@@ -44,7 +45,7 @@ from handouts.pdf.structure import (
     structure,
     used_cids,
 )
-from handouts.stamp.probe import handout_layout, letter_layout
+from handouts.stamp.probe import handout_layout
 from handouts.workspace import Workspace
 
 HEADER = (

@@ -36,10 +36,10 @@ from handouts.batch.worker import Task, WorkerSetup, init_worker, layout_task, r
 from handouts.engine.output import TEMP_PREFIX, fhir_file_name, write_atomic
 from handouts.errors import HandoutError, OutputError
 from handouts.mail.assemble import HOW_TO_PRINT, MailPiece, assemble_mailing, printed_pages
+from handouts.mail.fastpath import FastMail, MailItem, Stamped, StampedLetter
+from handouts.mail.files import Written, write_letters
 from handouts.mail.preview import write_previews
 from handouts.options import BatchOptions, LayoutCacheOptions, ProgressMode, Target
-from handouts.stamp.fastpath import FastMail, MailItem, Stamped, StampedLetter
-from handouts.stamp.files import Written, write_letters
 from handouts.stamp.handout import LayoutTask, open_layout_cache, stamper_for
 from handouts.stamp.model import Layout
 from handouts.workspace import Workspace

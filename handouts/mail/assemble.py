@@ -4,7 +4,7 @@ A letter rendered in full is copied from its file. A stamped letter's pages are 
 layout's pages, written once per mailing, and on each page with values the content of
 its letter file: the layout page's segments (shared) with the letter's value ops
 between them (stamp/splice.py writes both), in the page fonts widened once per chunk
-of letters (stamp/files.py). So the mail room prints what the letter files show.
+of letters (mail/files.py). So the mail room prints what the letter files show.
 
 With duplex printing each letter starts on a front side: `duplex_blank` is the one rule
 for when a blank back page follows a letter, used to count sheets and to assemble.
@@ -37,7 +37,7 @@ class MailLayout:
 @dataclass(frozen=True)
 class ChunkValues:
     """What mailing.pdf needs of a chunk of stamped letters, from the worker that wrote
-    their files (stamp/files.py): each letter's values, by file name, for each page
+    their files (mail/files.py): each letter's values, by file name, for each page
     that has any (the gaps between that page's segments, the bytes the file has); and,
     by layout, a PDF whose /PageFonts are the page fonts the chunk's glyphs widened or
     added, by page and resource name."""

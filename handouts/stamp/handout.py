@@ -18,7 +18,6 @@ from typing import TYPE_CHECKING, Any
 
 from handouts.engine.formats import locale_of
 from handouts.errors import LayoutError
-from handouts.mail.letter import LetterJob
 from handouts.model.request import HandoutRequest
 from handouts.options import Engine
 from handouts.stamp.cache import LayoutCache, fingerprint, open_cache
@@ -53,12 +52,17 @@ def open_layout_cache(workspace: Workspace, folder: Path | None, enabled: bool) 
 
 @dataclass(frozen=True)
 class LayoutTask:
-    """One layout class to render (in a batch worker): a handout, or a cover letter."""
+    """One layout class to render (in a batch worker): a handout's; a cover letter's is
+    mail/fastpath.LetterLayoutTask."""
 
-    kind: str  # "handout" or "letter"
+    kind: str  # the cache's word for what it is: "handout" ("letter")
     key: Any  # the layout class
     request: HandoutRequest
-    job: LetterJob | None = None
+
+    def render(self, workspace: Workspace) -> Layout:
+        from handouts.stamp.probe import handout_layout  # WeasyPrint
+
+        return handout_layout(workspace.renderer, self.request)
 
 
 def uncached(cache: LayoutCache, tasks: Iterable[LayoutTask]) -> list[LayoutTask]:
@@ -74,11 +78,7 @@ def uncached(cache: LayoutCache, tasks: Iterable[LayoutTask]) -> list[LayoutTask
 
 
 def render_layout(workspace: Workspace, task: LayoutTask) -> Layout:
-    from handouts.stamp.probe import handout_layout, letter_layout  # WeasyPrint
-
-    if task.job is not None:
-        return letter_layout(workspace.renderer, task.job)
-    return handout_layout(workspace.renderer, task.request)
+    return task.render(workspace)
 
 
 class HandoutStamper:

@@ -27,7 +27,6 @@ from handouts.engine.formats import clock_time, day_date, day_label, long_date, 
 from handouts.engine.levels import level_lines, level_slots
 from handouts.fonts import harfbuzz
 from handouts.fonts.registry import BODY, coverage, face
-from handouts.mail.letter import LetterJob, LetterSlots
 from handouts.model.clinic import ClinicConfig, Protocol
 from handouts.model.medicines import PlanShape
 from handouts.model.request import HandoutRequest
@@ -37,9 +36,6 @@ HandoutClass = tuple[Any, ...]
 #: Medicines a stamped handout holds: the rows of the content's medicine table (4). A
 #: plan with more continues on a second table, which the full render lays out.
 STAMPED_MEDICINES = 4
-#: A cover letter's class: its words name the language, procedure and phase; its
-#: table has a date row and a time row, or the "we will call you" line.
-LetterClass = tuple[str, str, str, bool, bool]
 
 
 def record_slots(
@@ -105,17 +101,6 @@ def date_characters(locale_tag: str) -> str:
     return "".join(sorted(chars))
 
 
-def letter_class(job: LetterJob) -> LetterClass:
-    patient = job.request.patient
-    return (
-        job.request.language,
-        job.request.procedure,
-        job.request.phase,
-        bool(patient.procedure_date),
-        bool(patient.arrival_time),
-    )
-
-
 def plan_handout(
     template: Layout,
     request: HandoutRequest,
@@ -143,15 +128,4 @@ def plan_handout(
             stamps.append(Stamp(slot, lines, wrap=wrap, leading=NOTES_LEADING))
         elif value:
             stamps.append(Stamp(slot, [value]))
-    return stamps
-
-
-def plan_letter(template: Layout, values: LetterSlots) -> list[Stamp]:
-    fields = {slot: value for _, value, slot in values.fields}
-    stamps = []
-    for slot in template.slots:
-        if slot.name == "address":
-            stamps.append(Stamp(slot, list(values.address.lines), values.address.size))
-        elif slot.name in fields:
-            stamps.append(Stamp(slot, [fields[slot.name]]))
     return stamps

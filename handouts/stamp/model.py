@@ -44,6 +44,9 @@ class Stamp:
     #: them, in at most this many lines (0: each line as it is).
     wrap: int = 0
     leading: float = LEADING  # line height of several lines, in font sizes
+    #: Content ops drawn after the text, in the page's coordinates (points from the
+    #: bottom): the IMb bars under a mail address (mail/fastpath.py).
+    after: bytes = b""
 
 
 def first_baseline(stamp: Stamp, size: float) -> float:
@@ -54,13 +57,6 @@ def first_baseline(stamp: Stamp, size: float) -> float:
     return slot.baseline - slot.ratio * slot.size + slot.ratio * size
 
 
-def bars_top(stamp: Stamp, size: float, gap: float) -> float:
-    """The top of the IMb bars under an address (points from the page top): `gap`
-    below the last line's box."""
-    slot = stamp.slot
-    return first_baseline(stamp, size) - slot.ratio * size + len(stamp.lines) * size * LEADING + gap
-
-
 @dataclass(frozen=True)
 class Part:
     """One layout's pages of a record (a letter's cover letter, or its handout): their
@@ -68,7 +64,6 @@ class Part:
 
     sizes: tuple[tuple[float, float], ...]
     stamps: tuple[Stamp, ...]
-    barcode: str | None = None
 
 
 @dataclass(frozen=True)

@@ -23,7 +23,6 @@ from weasyprint import CSS
 
 from handouts.engine.render import Renderer
 from handouts.errors import LayoutError
-from handouts.mail.letter import LetterJob, letter_html, letter_layout_name, letter_styles
 from handouts.model.request import HandoutRequest
 from handouts.pdf.shown import shown_glyphs
 from handouts.stamp.measure import Probe, measure_slots, page_sizes
@@ -109,7 +108,7 @@ def static_pages(pdf: pikepdf.Pdf, slots: list[Slot]) -> bytes:
     return buffer.getvalue()
 
 
-def _layout(
+def probed_layout(
     renderer: Renderer, html: str, styles: list[CSS], layout: str, budget: int | None = None
 ) -> Layout:
     probed, probes = probe_html(html)
@@ -125,19 +124,10 @@ def _layout(
 
 
 def handout_layout(renderer: Renderer, request: HandoutRequest) -> Layout:
-    return _layout(
+    return probed_layout(
         renderer,
         renderer.html(request, slot_text=PROBE),
         renderer.styles(request.large_print),
         repr(request.layout_key),
         renderer.page_budget(request.large_print),
-    )
-
-
-def letter_layout(renderer: Renderer, job: LetterJob) -> Layout:
-    return _layout(
-        renderer,
-        letter_html(renderer, job, PROBE),
-        letter_styles(renderer),
-        letter_layout_name(job),
     )

@@ -15,7 +15,7 @@ template.
 
 This is the only way a value reaches a page: a letter file is `stamp`'s output, and
 mailing.pdf's pages are the same segments and the same value ops (`value_ops`,
-`interleave`; stamp/files.py, mail/assemble.py). A value with a character no bundled
+`interleave`; mail/files.py, mail/assemble.py). A value with a character no bundled
 face can write, or too wide for its slot, cannot be written this way: `fits` is the one
 rule, with the writer's own metrics, and such a record takes the full render.
 """
@@ -29,7 +29,6 @@ from typing import Any
 
 import pikepdf
 
-from handouts.mail import imb
 from handouts.pdf.shown import TEXT_OBJECT_ONLY, marked_mcid
 from handouts.pdf.stream import interleave, pdf_number
 from handouts.stamp.model import (
@@ -38,7 +37,6 @@ from handouts.stamp.model import (
     PageSplice,
     Slot,
     Stamp,
-    bars_top,
     first_baseline,
 )
 from handouts.stamp.pagefonts import RecordFonts, read_fonts
@@ -107,10 +105,10 @@ def cut_pages(pdf: bytes, slots: Iterable[Slot]) -> dict[int, PageSplice]:
         return {n: cut_page(document.pages[n], mcids[n]) for n in sorted(mcids)}
 
 
-def stamp(template: Layout, stamps: list[Stamp], barcode: str | None = None) -> bytes | None:
+def stamp(template: Layout, stamps: list[Stamp]) -> bytes | None:
     """The template with every value written in its slot; None when a value cannot be
     (see `fits`)."""
-    values = value_ops(template, stamps, barcode)
+    values = value_ops(template, stamps)
     return None if values is None else write(template, values)
 
 
@@ -134,7 +132,7 @@ def fits(template: Layout, stamps: Iterable[Stamp]) -> bool:
     marked content with the page's fonts (glyphs, HarfBuzz advances, `FIT_SLACK`). Not:
     a character no bundled face has or one that needs shaping, a value too wide for its
     slot, a slot without marked content to fill."""
-    return value_ops(template, stamps, None) is not None
+    return value_ops(template, stamps) is not None
 
 
 @dataclass
@@ -146,13 +144,13 @@ class Values:
     glyphs: RecordFonts
 
 
-def value_ops(template: Layout, stamps: Iterable[Stamp], barcode: str | None) -> Values | None:
+def value_ops(template: Layout, stamps: Iterable[Stamp]) -> Values | None:
     """Each value's content ops (None: one cannot be written, see `fits`)."""
     values = Values({}, RecordFonts())
     for value in stamps:
         splice = template.pages.get(value.slot.page)
         height = template.sizes[value.slot.page][1]
-        ops = _value_ops(splice, height, value, barcode, values.glyphs) if splice else None
+        ops = _value_ops(splice, height, value, values.glyphs) if splice else None
         if ops is None or value.slot.mcid is None:
             return None
         page = values.pages.setdefault(value.slot.page, {})
@@ -167,7 +165,7 @@ def gaps(splice: PageSplice, ops: dict[int, bytes]) -> tuple[bytes, ...]:
 
 
 def _value_ops(
-    splice: PageSplice, height: float, value: Stamp, barcode: str | None, glyphs: RecordFonts
+    splice: PageSplice, height: float, value: Stamp, glyphs: RecordFonts
 ) -> bytes | None:
     slot = value.slot
     inverse = dict(splice.points).get(slot.mcid) if slot.mcid is not None else None
@@ -195,8 +193,8 @@ def _value_ops(
             for resource, codes in found[0]
         ]
     ops.append(b"ET")
-    if barcode and slot.name == "address":
-        ops.append(_bars(barcode, slot.x, height - bars_top(value, size, imb.GAP_POINTS)))
+    if value.after:
+        ops.append(value.after)
     ops.append(b"Q")
     return b"\n".join(ops)
 
@@ -235,11 +233,3 @@ def _wrapped(value: Stamp, size: float, width: Callable[[str], float | None]) ->
 
 def _matrix(m: Matrix) -> bytes:
     return b" ".join(pdf_number(v) for v in m)
-
-
-def _bars(bars: str, x: float, top: float) -> bytes:
-    """The IMb bars with their top edge at `top` (points from the page bottom)."""
-    rects = [
-        b"%s re" % b" ".join(pdf_number(v) for v in box) for box in imb.bar_boxes(bars, x, top)
-    ]
-    return b"0 0 0 rg " + b" ".join(rects) + b" f"

@@ -3,7 +3,7 @@
 Each worker takes a chunk of letters in mailing order. A letter's file is its layout's
 static pages with the values spliced into their slots in the fonts the pages already
 embed (stamp/splice.py), so it carries no font of its own. The planner
-(stamp/fastpath.py) sends only letters that `splice.fits`, so every letter is written
+(mail/fastpath.py) sends only letters that `splice.fits`, so every letter is written
 this way. For mailing.pdf the worker also writes the chunk's `ChunkValues`: each
 letter's value ops (the bytes its file has) and, per layout, the page fonts widened
 once with every glyph of the chunk's letters; mail/assemble.py puts those between the
@@ -92,12 +92,11 @@ def write_letters(job: WriteJob) -> list[Written]:
 def _values(static: Layout, parts: tuple[Part, ...]) -> Values:
     """The letter's values as content ops, its parts' pages numbered on from each other."""
     stamps: list[Stamp] = []
-    offset, barcode = 0, None
+    offset = 0
     for part in parts:
         stamps += [replace(s, slot=replace(s.slot, page=s.slot.page + offset)) for s in part.stamps]
         offset += len(part.sizes)
-        barcode = barcode or part.barcode
-    values = value_ops(static, stamps, barcode)
+    values = value_ops(static, stamps)
     if values is None:  # the planner checked `fits` with the same rule
         raise RenderError("a planned value does not fit its slot")
     return values

@@ -1,7 +1,7 @@
 """The stamping fast path for mail: one layout per class, the values spliced into it.
 
 `FastMail.write_jobs` plans the letters chunk by chunk, in mailing order, as the file
-writers (stamp/files.py, in pool workers) ask for them, and sets aside the letters it
+writers (mail/files.py, in pool workers) ask for them, and sets aside the letters it
 cannot take for the full render: free-text notes, a value that the splice cannot write
 (`splice.fits`, the writer's own rule: a glyph no bundled face has, a script that needs
 shaping, a value too wide for its slot), a letter layout that fails the preflight.
@@ -17,31 +17,41 @@ import pickle
 from collections.abc import Iterator
 from dataclasses import dataclass, field, replace
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from babel import Locale
 
 from handouts.engine.formats import locale_of
 from handouts.errors import LayoutError, RecordError
+from handouts.mail import imb
 from handouts.mail.address import MailAddress
 from handouts.mail.assemble import MailLayout, StampedPages
-from handouts.mail.letter import LetterJob, letter_slots
+from handouts.mail.files import LetterFile, WriteJob
+from handouts.mail.letter import (
+    LetterJob,
+    LetterSlots,
+    letter_html,
+    letter_layout_name,
+    letter_slots,
+    letter_styles,
+)
 from handouts.mail.preflight import preflight_letter
 from handouts.model.request import HandoutRequest
 from handouts.pdf.merge import merged_pdf
+from handouts.pdf.stream import pdf_number
 from handouts.stamp.cache import LayoutCache
-from handouts.stamp.files import LetterFile, WriteJob
 from handouts.stamp.handout import HandoutStamper, LayoutTask, render_layout, uncached
-from handouts.stamp.layouts import (
-    HandoutClass,
-    LetterClass,
-    handout_class,
-    letter_class,
-    plan_handout,
-    plan_letter,
-)
-from handouts.stamp.model import Layout, Part, Slot
+from handouts.stamp.layouts import HandoutClass, handout_class, plan_handout
+from handouts.stamp.model import LEADING, Layout, Part, Slot, Stamp, first_baseline
 from handouts.stamp.splice import cut_pages, fits
 from handouts.workspace import Workspace
+
+if TYPE_CHECKING:
+    from handouts.engine.render import Renderer
+
+#: A cover letter's class: its words name the language, procedure and phase; its
+#: table has a date row and a time row, or the "we will call you" line.
+LetterClass = tuple[str, str, str, bool, bool]
 
 LetterClasses = tuple[LetterClass, HandoutClass]
 #: Letters per file-writing task: small enough to journal often, big enough that the
@@ -77,6 +87,69 @@ class Stamped:
     layouts: list[MailLayout] = field(default_factory=list)
     letters: dict[str, StampedLetter] = field(default_factory=dict)  # by file name
     full: list[MailItem] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class LetterLayoutTask(LayoutTask):
+    """A cover letter's layout class to render (in a batch worker)."""
+
+    job: LetterJob | None = None
+
+    def render(self, workspace: Workspace) -> Layout:
+        assert self.job is not None
+        return letter_layout(workspace.renderer, self.job)
+
+
+def letter_layout(renderer: Renderer, job: LetterJob) -> Layout:
+    """A cover letter's layout class, rendered with its probes (stamp/probe.py)."""
+    from handouts.stamp.probe import PROBE, probed_layout  # WeasyPrint
+
+    html = letter_html(renderer, job, PROBE)
+    return probed_layout(renderer, html, letter_styles(renderer), letter_layout_name(job))
+
+
+def letter_class(job: LetterJob) -> LetterClass:
+    patient = job.request.patient
+    return (
+        job.request.language,
+        job.request.procedure,
+        job.request.phase,
+        bool(patient.procedure_date),
+        bool(patient.arrival_time),
+    )
+
+
+def plan_letter(layout: Layout, values: LetterSlots) -> list[Stamp]:
+    """Each slot of a cover letter's layout with its value; the address with its fitted
+    size and, with a Mailer ID, the IMb bars under it."""
+    fields = {slot: value for _, value, slot in values.fields}
+    stamps = []
+    for slot in layout.slots:
+        if slot.name == "address":
+            address = Stamp(slot, list(values.address.lines), values.address.size)
+            if values.bars:
+                height = layout.sizes[slot.page][1]
+                top = height - bars_top(address, values.address.size, imb.GAP_POINTS)
+                address = replace(address, after=_bars(values.bars, slot.x, top))
+            stamps.append(address)
+        elif slot.name in fields:
+            stamps.append(Stamp(slot, [fields[slot.name]]))
+    return stamps
+
+
+def bars_top(stamp: Stamp, size: float, gap: float) -> float:
+    """The top of the IMb bars under an address (points from the page top): `gap`
+    below the last line's box."""
+    slot = stamp.slot
+    return first_baseline(stamp, size) - slot.ratio * size + len(stamp.lines) * size * LEADING + gap
+
+
+def _bars(bars: str, x: float, top: float) -> bytes:
+    """The IMb bars with their top edge at `top` (points from the page bottom)."""
+    rects = [
+        b"%s re" % b" ".join(pdf_number(v) for v in box) for box in imb.bar_boxes(bars, x, top)
+    ]
+    return b"0 0 0 rg " + b" ".join(rects) + b" f"
 
 
 def combined(templates: tuple[Layout, Layout]) -> Layout:
@@ -122,7 +195,7 @@ class FastMail:
                 job = LetterJob(item.request, item.address, self.letter_date, item.serial)
                 tasks += [
                     LayoutTask("handout", hkey, item.request),
-                    LayoutTask("letter", letter_class(job), item.request, job),
+                    LetterLayoutTask("letter", letter_class(job), item.request, job),
                 ]
         return uncached(self.cache, tasks)
 
@@ -143,7 +216,7 @@ class FastMail:
         cache_key = self.cache.key("letter", key)
         found = self.cache.get(cache_key)
         if found is None:
-            found = render_layout(self.workspace, LayoutTask("letter", key, job.request, job))
+            found = render_layout(self.workspace, LetterLayoutTask("letter", key, job.request, job))
             if problems := self._preflight(found):
                 raise RecordError("preflight of the letter layout: " + "; ".join(problems))
             self.cache.put(cache_key, found)
@@ -188,7 +261,7 @@ class FastMail:
             return None
         self.templates[layout] = (letter, handout)
         return layout, (
-            Part(tuple(letter.sizes), tuple(letter_stamps), values.bars),
+            Part(tuple(letter.sizes), tuple(letter_stamps)),
             Part(tuple(handout.sizes), tuple(handout_stamps)),
         )
 
