@@ -2,9 +2,10 @@
 
 `FastMail.write_jobs` plans the letters chunk by chunk, in mailing order, as the file
 writers (mail/files.py, in pool workers) ask for them, and sets aside the letters it
-cannot take for the full render: free-text notes, a value that the splice cannot write
-(`splice.fits`, the writer's own rule: a glyph no bundled face has, a script that needs
-shaping, a value too wide for its slot), a letter layout that fails the preflight.
+cannot take for the full render: notes longer than the notes box, a value that the
+splice cannot write (`splice.fits`, the writer's own rule: a glyph no bundled face has,
+a script that needs shaping, a value too wide for its slot), a letter layout that fails
+the preflight.
 Running the workers and assembling mailing.pdf (mail/assemble.py, from the layouts and
 the chunks' values the workers hand back) is the batch's job; nothing here starts a
 process or knows about manifests.
@@ -152,16 +153,16 @@ def _bars(bars: str, x: float, top: float) -> bytes:
     return b"0 0 0 rg " + b" ".join(rects) + b" f"
 
 
-def combined(templates: tuple[Layout, Layout]) -> Layout:
-    """A letter's static pages as one template: the cover letter's pages, then the
+def combined(layouts: tuple[Layout, Layout]) -> Layout:
+    """A letter's static pages as one layout: the cover letter's pages, then the
     handout's (slots renumbered; pages cut again: the fonts have new object numbers)."""
     sizes: list[tuple[float, float]] = []
     slots: list[Slot] = []
-    for template in templates:
+    for layout in layouts:
         offset = len(sizes)
-        sizes += template.sizes
-        slots += [replace(slot, page=slot.page + offset) for slot in template.slots]
-    pdf = merged_pdf([template.pdf for template in templates])  # one structure tree
+        sizes += layout.sizes
+        slots += [replace(slot, page=slot.page + offset) for slot in layout.slots]
+    pdf = merged_pdf([layout.pdf for layout in layouts])  # one structure tree
     return Layout(pdf, sizes, slots, cut_pages(pdf, slots))
 
 
@@ -174,7 +175,7 @@ class FastMail:
         self.letter_date = letter_date
         self.cache = cache
         self.handouts = HandoutStamper(workspace, cache)
-        self.templates: dict[LetterClasses, tuple[Layout, Layout]] = {}
+        self.pairs: dict[LetterClasses, tuple[Layout, Layout]] = {}
 
     def _locale(self, item: MailItem) -> Locale:
         language = item.request.language
@@ -199,18 +200,18 @@ class FastMail:
                 ]
         return uncached(self.cache, tasks)
 
-    def accept(self, task: LayoutTask, template: Layout) -> None:
-        """A template rendered elsewhere: stored, unless a letter fails the preflight."""
-        if task.kind == "letter" and self._preflight(template):
+    def accept(self, task: LayoutTask, layout: Layout) -> None:
+        """A layout rendered elsewhere: stored, unless a letter fails the preflight."""
+        if task.kind == "letter" and self._preflight(layout):
             return  # rendered again when planned, which reports it (the full path)
-        self.handouts.accept(task, template)
+        self.handouts.accept(task, layout)
 
-    def _preflight(self, template: Layout) -> list[str]:
+    def _preflight(self, layout: Layout) -> list[str]:
         config = self.workspace.clinic.config
         return_lines = [config.clinic.name, *config.clinic.address]
-        return preflight_letter(template.pdf, config.mail, [], return_lines)
+        return preflight_letter(layout.pdf, config.mail, [], return_lines)
 
-    def _letter_template(self, key: LetterClass, job: LetterJob) -> Layout:
+    def _letter_layout(self, key: LetterClass, job: LetterJob) -> Layout:
         """The letter layout, from the cache or rendered and preflighted once (a layout
         that fails the preflight is never stored, so it is checked again each run)."""
         cache_key = self.cache.key("letter", key)
@@ -222,7 +223,7 @@ class FastMail:
             self.cache.put(cache_key, found)
         return found
 
-    def _templates(
+    def _layouts(
         self, item: MailItem, job: LetterJob
     ) -> tuple[LetterClasses, Layout, Layout] | None:
         hkey = handout_class(
@@ -235,7 +236,7 @@ class FastMail:
             return None
         lkey = letter_class(job)
         try:
-            letter = self._letter_template(lkey, job)
+            letter = self._letter_layout(lkey, job)
         except (RecordError, LayoutError):
             return None  # the full path preflights the letter and reports it
         handout = self.handouts.measured(hkey, item.request)
@@ -244,7 +245,7 @@ class FastMail:
     def plan(self, item: MailItem) -> tuple[LetterClasses, tuple[Part, Part]] | None:
         """The letter's layout and values, or None when it needs the full render."""
         job = LetterJob(item.request, item.address, self.letter_date, item.serial)
-        found = self._templates(item, job)
+        found = self._layouts(item, job)
         if found is None:
             return None
         layout, letter, handout = found
@@ -259,7 +260,7 @@ class FastMail:
         )
         if not (fits(letter, letter_stamps) and fits(handout, handout_stamps)):
             return None
-        self.templates[layout] = (letter, handout)
+        self.pairs[layout] = (letter, handout)
         return layout, (
             Part(tuple(letter.sizes), tuple(letter_stamps)),
             Part(tuple(handout.sizes), tuple(handout_stamps)),
@@ -284,7 +285,7 @@ class FastMail:
                 layout, parts = planned
                 if layout not in layouts:
                     layouts[layout] = len(statics)
-                    statics.append(self._share(combined(self.templates[layout]), shared, stamped))
+                    statics.append(self._share(combined(self.pairs[layout]), shared, stamped))
                 pages = sum(len(part.sizes) for part in parts)
                 mailing = StampedPages(layouts[layout], values, item.file_name)
                 stamped.letters[item.file_name] = StampedLetter(item, pages, mailing)
@@ -293,10 +294,10 @@ class FastMail:
                 yield WriteJob(out_dir, tuple(statics), values, tuple(files))
 
     @staticmethod
-    def _share(template: Layout, shared: Path, stamped: Stamped) -> Path:
+    def _share(layout: Layout, shared: Path, stamped: Stamped) -> Path:
         """A new layout: its file for the writers, and its pages for mailing.pdf."""
         path = shared / f"static-{len(stamped.layouts)}.pickle"
-        path.write_bytes(pickle.dumps(template))
-        segments = {number: page.segments for number, page in template.pages.items()}
-        stamped.layouts.append(MailLayout(template.pdf, segments))
+        path.write_bytes(pickle.dumps(layout))
+        segments = {number: page.segments for number, page in layout.pages.items()}
+        stamped.layouts.append(MailLayout(layout.pdf, segments))
         return path

@@ -57,7 +57,7 @@ from handouts.options import OptionsError
 from handouts.stamp.model import Layout, PageFont, PageSplice, Slot
 
 log = logging.getLogger("handouts")
-FORMAT = 2  # 2: templates measured from the output (visible probes, cut out)
+FORMAT = 2  # 2: layouts measured from the output (visible probes, cut out)
 #: Font files are fingerprinted by size and modification time, not read.
 _FONT_SUFFIXES = (".ttf", ".otf", ".ttc", ".woff", ".woff2")
 #: Where fontconfig finds system fonts (the taglines' Noto faces).
@@ -221,15 +221,15 @@ class LayoutCache:
         return found
 
     def held(self) -> dict[str, Layout]:
-        """The templates this process holds (read or rendered), by key."""
+        """The layouts this process holds (read or rendered), by key."""
         return dict(self._memory)
 
-    def put(self, key: str, template: Layout) -> None:
-        self._memory[key] = template
+    def put(self, key: str, layout: Layout) -> None:
+        self._memory[key] = layout
         if self.folder is None:
             log.debug("layout cache: kept %s in memory for this run", key[:12])
             return
-        body = json.dumps(_encode(template), separators=(",", ":")).encode()
+        body = json.dumps(_encode(layout), separators=(",", ":")).encode()
         head = json.dumps({"format": FORMAT, "sha256": hashlib.sha256(body).hexdigest()})
         try:
             write_atomic(self._path(key), head.encode() + b"\n" + body)
@@ -384,11 +384,11 @@ def _unb64(text: str) -> bytes:
     return base64.b64decode(text.encode("ascii"), validate=True)
 
 
-def _encode(template: Layout) -> dict[str, Any]:
+def _encode(layout: Layout) -> dict[str, Any]:
     return {
-        "pdf": _b64(template.pdf),
-        "sizes": template.sizes,
-        "slots": [asdict(slot) for slot in template.slots],
+        "pdf": _b64(layout.pdf),
+        "sizes": layout.sizes,
+        "slots": [asdict(slot) for slot in layout.slots],
         "pages": {
             str(number): {
                 "segments": [_b64(s) for s in cut.segments],
@@ -405,7 +405,7 @@ def _encode(template: Layout) -> dict[str, Any]:
                     for (family, _), font in cut.fonts.items()
                 ],
             }
-            for number, cut in template.pages.items()
+            for number, cut in layout.pages.items()
         },
     }
 

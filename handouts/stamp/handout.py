@@ -3,8 +3,9 @@
 A record's handout is its layout class's Layout (from the layout cache, or rendered
 once and stored there) with the patient values written into their slots
 (stamp/splice.py): the same pages, structure tree and fonts a full render makes.
-`pdf` returns None when the record needs the full render instead: free-text notes
-(they change the flow of the page), a value wider than its slot, a character none of
+`pdf` returns None when the record needs the full render instead: notes longer than
+the notes box (they grow it, and so change the flow of the page), a value wider than
+its slot, a character none of
 the bundled faces has, a script that needs shaping, a language whose dates need another
 font, or a layout class whose probe render cannot be measured (LayoutError).
 """
@@ -100,15 +101,15 @@ class HandoutStamper:
     def pdf(self, request: HandoutRequest) -> Made | None:
         """The stamped PDF, or None when this record takes the full render."""
         key, locale = self._class(request)
-        template = self.measured(key, request) if key is not None else None
-        if key is None or template is None:
+        layout = self.measured(key, request) if key is not None else None
+        if key is None or layout is None:
             return None
         clinic = self.workspace.clinic.config
         strings = self.workspace.library.strings(request.language)
-        data = stamp(template, plan_handout(template, request, clinic, locale, strings))
+        data = stamp(layout, plan_handout(layout, request, clinic, locale, strings))
         if data is None:
             return None
-        return Made(data, len(template.sizes), engine=Engine.FAST)
+        return Made(data, len(layout.sizes), engine=Engine.FAST)
 
     def measured(self, key: HandoutClass, request: HandoutRequest) -> Layout | None:
         """The class's layout, or None when its probe render cannot be measured (then
@@ -116,15 +117,15 @@ class HandoutStamper:
         if key in self._unmeasurable:
             return None
         try:
-            return self.template(key, request)
+            return self.layout(key, request)
         except LayoutError:
             self._unmeasurable.add(key)
             return None
 
-    def template(self, key: HandoutClass, request: HandoutRequest) -> Layout:
-        """The class's template from the cache, or rendered and stored. Renders take
+    def layout(self, key: HandoutClass, request: HandoutRequest) -> Layout:
+        """The class's layout from the cache, or rendered and stored. Renders take
         turns (one renderer; they happen once per layout class), and a thread wanting a
-        template another is rendering waits and reads it."""
+        layout another is rendering waits and reads it."""
         cache_key = self.cache.key("handout", key)
         found = self.cache.get(cache_key)
         if found is not None:
@@ -142,9 +143,9 @@ class HandoutStamper:
         tasks = (LayoutTask("handout", key, r) for key, r in classes if key is not None)
         return uncached(self.cache, tasks)
 
-    def accept(self, task: LayoutTask, template: Layout) -> None:
-        """A template rendered elsewhere (a batch worker), stored for every process."""
-        self.cache.put(self.cache.key(task.kind, task.key), template)
+    def accept(self, task: LayoutTask, layout: Layout) -> None:
+        """A layout rendered elsewhere (a batch worker), stored for every process."""
+        self.cache.put(self.cache.key(task.kind, task.key), layout)
 
 
 def stamper_for(workspace: Workspace, options: LayoutCacheOptions) -> HandoutStamper:

@@ -3,7 +3,7 @@ which value goes in which slot.
 
 Records that differ only in their slot values share a layout class, rendered once
 (stamp/probe.py) or read from the layout cache (stamp/cache.py). Per record,
-`plan_*` pairs each slot of the class's template with the value to draw. Nothing here
+`plan_*` pairs each slot of the class's layout with the value to draw. Nothing here
 renders, so a warm cache stamps without loading WeasyPrint.
 """
 
@@ -102,7 +102,7 @@ def date_characters(locale_tag: str) -> str:
 
 
 def plan_handout(
-    template: Layout,
+    layout: Layout,
     request: HandoutRequest,
     clinic: ClinicConfig,
     locale: Locale,
@@ -111,13 +111,13 @@ def plan_handout(
     """Each slot of the layout with its value: single slots by name, repeated ones
     (recovery log dates, the medicine plan's names and dates) by name and index."""
     slots = record_slots(request, clinic.protocol, locale, strings)
-    log_days = sum(1 for slot in template.slots if slot.name == "recovery_date")
+    log_days = sum(1 for slot in layout.slots if slot.name == "recovery_date")
     plan = plan_view(settled(request, clinic.medicines), clinic.medicines, locale, strings)
     repeated = plan.slot_values
     repeated["recovery_date"] = recovery_days(request.patient, locale, log_days)
     repeated["levels_meaning"] = level_lines(request.patient.levels, strings)
     stamps = []
-    for slot in template.slots:
+    for slot in layout.slots:
         if slot.name in repeated:
             values = repeated[slot.name]
             value = values[slot.index] if slot.index < len(values) else ""

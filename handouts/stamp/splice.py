@@ -11,7 +11,7 @@ the segments joined with nothing between them are the page without the probes.
 color, with glyphs of the font the page already embeds (widened by
 stamp/pagefonts.py): no new font, no change to the structure tree, and the value
 reads in order with the text around it, so the PDF stays as conformant as the
-template.
+layout.
 
 This is the only way a value reaches a page: a letter file is `stamp`'s output, and
 mailing.pdf's pages are the same segments and the same value ops (`value_ops`,
@@ -105,21 +105,21 @@ def cut_pages(pdf: bytes, slots: Iterable[Slot]) -> dict[int, PageSplice]:
         return {n: cut_page(document.pages[n], mcids[n]) for n in sorted(mcids)}
 
 
-def stamp(template: Layout, stamps: list[Stamp]) -> bytes | None:
-    """The template with every value written in its slot; None when a value cannot be
+def stamp(layout: Layout, stamps: list[Stamp]) -> bytes | None:
+    """The layout with every value written in its slot; None when a value cannot be
     (see `fits`)."""
-    values = value_ops(template, stamps)
-    return None if values is None else write(template, values)
+    values = value_ops(layout, stamps)
+    return None if values is None else write(layout, values)
 
 
-def write(template: Layout, values: Values) -> bytes | None:
-    """The template's PDF with `values` spliced in and its fonts widened with their
+def write(layout: Layout, values: Values) -> bytes | None:
+    """The layout's PDF with `values` spliced in and its fonts widened with their
     glyphs (None: a font cannot be widened)."""
-    with pikepdf.open(io.BytesIO(template.pdf)) as document:
+    with pikepdf.open(io.BytesIO(layout.pdf)) as document:
         if not values.glyphs.embed(document):
             return None
         for number, ops in values.pages.items():
-            splice = template.pages[number]
+            splice = layout.pages[number]
             content = b"\n".join(interleave(splice.segments, gaps(splice, ops)))
             document.pages[number].Contents = document.make_stream(content)
         buffer = io.BytesIO()
@@ -127,12 +127,12 @@ def write(template: Layout, values: Values) -> bytes | None:
     return buffer.getvalue()
 
 
-def fits(template: Layout, stamps: Iterable[Stamp]) -> bool:
+def fits(layout: Layout, stamps: Iterable[Stamp]) -> bool:
     """The one fit rule, the writer's own: every value can be written into its slot's
     marked content with the page's fonts (glyphs, HarfBuzz advances, `FIT_SLACK`). Not:
     a character no bundled face has or one that needs shaping, a value too wide for its
     slot, a slot without marked content to fill."""
-    return value_ops(template, stamps) is not None
+    return value_ops(layout, stamps) is not None
 
 
 @dataclass
@@ -144,12 +144,12 @@ class Values:
     glyphs: RecordFonts
 
 
-def value_ops(template: Layout, stamps: Iterable[Stamp]) -> Values | None:
+def value_ops(layout: Layout, stamps: Iterable[Stamp]) -> Values | None:
     """Each value's content ops (None: one cannot be written, see `fits`)."""
     values = Values({}, RecordFonts())
     for value in stamps:
-        splice = template.pages.get(value.slot.page)
-        height = template.sizes[value.slot.page][1]
+        splice = layout.pages.get(value.slot.page)
+        height = layout.sizes[value.slot.page][1]
         ops = _value_ops(splice, height, value, values.glyphs) if splice else None
         if ops is None or value.slot.mcid is None:
             return None
