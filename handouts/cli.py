@@ -299,7 +299,8 @@ def build(
     show_default=True,
     help="full: WeasyPrint per record. fast or auto: each layout rendered once (kept in the "
     "layout cache) and the patient values stamped into it, tagged like a full render; "
-    "records with notes, or a value that does not fit its slot, take the full render "
+    "records with notes longer than the notes box, or a value that does not fit its "
+    "slot, take the full render "
     "(the manifest's engine column says which).",
 )
 @click.option(

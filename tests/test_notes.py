@@ -14,6 +14,8 @@ from helpers import LONG_NOTE, append_clinic_toml, page_texts
 from handouts.model.request import HandoutRequest, PatientDetails
 from handouts.options import Engine, LayoutCacheOptions
 from handouts.stamp.handout import stamper_for
+from handouts.stamp.model import Slot, Stamp
+from handouts.stamp.splice import _wrapped
 from handouts.workspace import Workspace
 
 #: Two paragraphs, the first wider than the box: three lines in all.
@@ -76,3 +78,19 @@ def test_a_clinic_can_let_every_note_grow_the_box(clinic_copy: Path, tmp_path):
     made = workspace.make_pdf(request("Bring your brace."), stamper)
     assert made.engine is Engine.FULL
     assert "Bring your brace." in page_texts(made.data)[1]
+
+
+def wrapped(text: str, width: float, lines: int = 3) -> list[str] | None:
+    """The notes' lines in a box `width` characters wide (every character 1 wide)."""
+    slot = Slot("notes", 0, 0, 0.0, 0.0, width, 10.0, (0.0, 0.0, 0.0), False, 0.8)
+    return _wrapped(Stamp(slot, text.splitlines(), wrap=lines), 10.0, lambda t: float(len(t)))
+
+
+def test_notes_break_where_the_page_breaks_them():
+    """pre-line: spaces and tabs collapse and may break, a no-break space never does, a
+    hyphen before a letter may; a line break stays one."""
+    assert wrapped("Take 5\u00a0mg at 8\u00a0AM", 11) == ["Take 5\u00a0mg", "at 8\u00a0AM"]
+    assert wrapped("Your follow-up visit", 12) == ["Your follow-", "up visit"]
+    assert wrapped("Ages 10-12 only", 8) == ["Ages", "10-12", "only"]  # not before a digit
+    assert wrapped("  One\t\ttwo  \nThree", 20) == ["One two", "Three"]
+    assert wrapped("a b c d", 1) is None  # four lines in a box of three

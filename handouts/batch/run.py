@@ -202,6 +202,7 @@ class _Run:
                 if self.options.stamping and tasks and self.options.target is Target.MAIL:
                     stamped, tasks = self._stamp(pool, tasks, Path(tmp))
                 self._render(pool, tasks)
+                pool.close()  # its workers are done: mailing.pdf is made without them
                 if self.options.target is Target.MAIL:
                     self._mailing(records, stamped)
             finished = True
@@ -274,6 +275,7 @@ class _Run:
             options.target,
             options.letter_date,
             self.layouts if stamping else None,
+            warm=not options.stamping,
         )
         jobs = min(options.jobs, max(1, tasks))
         return WorkerPool(jobs, options.timeout, options.recycle_after, init_worker, (setup,))

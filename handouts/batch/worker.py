@@ -11,7 +11,6 @@ import hashlib
 import json
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from handouts.batch.fhir import document_reference
 from handouts.batch.manifest import EngineUsed, Entry, rendered_entry
@@ -32,9 +31,6 @@ from handouts.stamp.handout import (
 from handouts.stamp.model import Layout
 from handouts.workspace import Made, Workspace
 
-if TYPE_CHECKING:
-    pass
-
 
 @dataclass(frozen=True)
 class WorkerSetup:
@@ -47,6 +43,9 @@ class WorkerSetup:
     letter_date: dt.date | None = None
     #: portal: stamp with this layout cache (with --no-cache, the run's own folder)
     stamping: LayoutCacheOptions | None = None
+    #: Load the renderer at start (full renders); a stamping mail batch's workers load
+    #: it on first use, as most of them only write stamped letters.
+    warm: bool = True
 
 
 @dataclass(frozen=True)
@@ -76,7 +75,7 @@ def init_worker(setup: WorkerSetup) -> None:
                 _state.workspace, setup.stamping.folder, setup.stamping.enabled
             )
             _state.stamper = HandoutStamper(_state.workspace, cache)
-        else:
+        elif setup.warm:
             _state.workspace.renderer  # noqa: B018 - warm up: templates, CSS and fonts, once
     except HandoutError as exc:
         _state.error = exc.format_message()

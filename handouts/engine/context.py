@@ -33,7 +33,7 @@ from handouts.engine.formats import (
 from handouts.engine.levels import level_lines, level_slots
 from handouts.engine.schedule import computed_slots, widest_values
 from handouts.errors import RecordError
-from handouts.model.clinic import Clinic, Medicines, Protocol
+from handouts.model.clinic import Clinic, Medicines, Options, Protocol
 from handouts.model.medicines import PlanView
 from handouts.model.request import HandoutRequest, PatientDetails
 
@@ -366,10 +366,12 @@ def patient_slots(patient: PatientDetails, protocol: Protocol, locale: Locale) -
     }
 
 
-def notes_style(lines: int) -> str:
-    """The notes' line height, and a box `lines` tall at least (0: as tall as the notes)."""
+def options_context(options: Options) -> dict[str, Any]:
+    """The clinic's options, and the notes' style: their line height, in a box
+    `notes_lines` tall at least (0: as tall as the notes)."""
+    lines = options.notes_lines
     tall = f"; min-height: {round(lines * NOTES_LEADING, 3)}em" if lines else ""
-    return f"line-height: {NOTES_LEADING}{tall}"
+    return {"options": options, "notes_style": f"line-height: {NOTES_LEADING}{tall}"}
 
 
 def labels(strings: Mapping[str, str], fmt: TextFormatter) -> dict[str, Markup]:
@@ -438,8 +440,7 @@ def build_context(
         "notice": notice,
         "dir": text_direction(handout.language),
         **punctuation(handout.language),
-        "options": clinic.config.options,
-        "notes_style": notes_style(clinic.config.options.notes_lines),
+        **options_context(clinic.config.options),
         "recovery_days": days,
         **plan,
     }

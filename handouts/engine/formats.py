@@ -109,9 +109,10 @@ def day_date(value: dt.date, locale: Locale, year: int | None = None) -> str:
     """Weekday, month and day, no year, for a date in the coming weeks: "Monday,
     November 30", "lunes, 30 de noviembre", "11月30日星期一". A date in another year
     than `year` (the procedure's) is written with its year and without its weekday:
-    "January 1, 2027", "1 de enero de 2027". That is no wider than the widest day of the
-    year without one (tests/test_key_actions.py), so a date in the new year fills the
-    same slot as any other: the page keeps its lines, and the record its layout class."""
+    "January 1, 2027", "1 de enero de 2027". In the stamped languages (English, Spanish)
+    that is no wider than the widest day without a year (tests/test_key_actions.py), so
+    a date in the new year fills the same slot as any other: the page keeps its lines,
+    and the record its layout class."""
     if year is not None and value.year != year:
         return short_date(value, locale)
     pattern = locale.datetime_skeletons.get("MMMEd")

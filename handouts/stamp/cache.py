@@ -194,7 +194,7 @@ def fingerprint(content: Iterable[Path], clinic_root: Path, clinic_files: Iterab
 
 
 class LayoutCache:
-    """Templates by key: in memory for the process, and on disk unless `folder` is None,
+    """Layouts by key: in memory for the process, and on disk unless `folder` is None,
     where it keeps at most `max_bytes`."""
 
     def __init__(

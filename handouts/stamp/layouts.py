@@ -3,7 +3,7 @@ which value goes in which slot.
 
 Records that differ only in their slot values share a layout class, rendered once
 (stamp/probe.py) or read from the layout cache (stamp/cache.py). Per record,
-`plan_*` pairs each slot of the class's layout with the value to draw. Nothing here
+`plan_handout` pairs each slot of the class's layout with the value to draw. Nothing here
 renders, so a warm cache stamps without loading WeasyPrint.
 """
 
@@ -56,7 +56,7 @@ def handout_class(
         return None  # the page is set in another font (styles/base.css, per language)
     patient = settled(request, clinic.medicines)
     slots = record_slots(request, clinic.protocol, locale, strings)
-    if slots["notes"] and not clinic.options.notes_lines:
+    if slots["notes"] and not notes_may_fit(slots["notes"], clinic.options.notes_lines):
         return None  # the box grows with the notes: they change the flow of the page
     if len(patient.medicines) > STAMPED_MEDICINES:
         return None  # the second medicine table: the full render
@@ -65,6 +65,18 @@ def handout_class(
     # the card prints a line per spine letter: "L2" and "T12, L1" differ in lines
     level_count = len(level_lines(patient.levels, strings))
     return (*request.layout_key, filled, shape, level_count)
+
+
+#: More characters than any line of the notes box holds (its width in the narrowest
+#: letters): notes longer than this many a line cannot fit, whatever they say.
+NOTES_LINE_CHARS = 160
+
+
+def notes_may_fit(notes: str, lines: int) -> bool:
+    """Whether notes might fit the notes box's `lines` (the stamping path decides,
+    against the box's measured width): not with more paragraphs or characters than the
+    box can hold, so such records need no layout of their own."""
+    return 0 < len(notes.splitlines()) <= lines and len(notes) <= lines * NOTES_LINE_CHARS
 
 
 @cache

@@ -23,6 +23,7 @@ rule, with the writer's own metrics, and such a record takes the full render.
 from __future__ import annotations
 
 import io
+import re
 from collections.abc import Callable, Container, Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -206,25 +207,36 @@ def _width(
     return None if found is None else found[1]
 
 
+#: Where `white-space: pre-line` text may break: at spaces and tabs (collapsed; a
+#: no-break space is not one), and after a hyphen that a letter follows ("follow-|up").
+_SPACES = re.compile(r"[ \t]+")
+_AFTER_HYPHEN = re.compile(r"(?<=[-\u2010])(?=[^\W\d_])")
+
+
 def _wrapped(value: Stamp, size: float, width: Callable[[str], float | None]) -> list[str] | None:
-    """The notes' paragraphs broken into lines at spaces, each as long as fits the slot
-    (the page's own rule for `white-space: pre-line` text: spaces collapsed, a line
-    break kept); None when a word cannot be written or the lines are more than
-    `value.wrap`. The writer then checks each line as any other value."""
-    room = value.slot.width + FIT_SLACK
+    """The notes' paragraphs broken into lines where the page may break them, each as
+    long as fits the slot's width (the page's own rule for `white-space: pre-line`
+    text: spaces collapsed, a line break kept); None when a piece cannot be written or
+    the lines are more than `value.wrap`. The writer then checks each line as any
+    other value."""
+    room = value.slot.width
     lines: list[str] = []
     for paragraph in value.lines:
-        words = paragraph.split()
-        line = words[0] if words else ""
-        for word in words[1:]:
-            wide = width(f"{line} {word}")
-            if wide is None:
-                return None
-            if wide <= room:
-                line = f"{line} {word}"
-            else:
-                lines.append(line)
-                line = word
+        line, words = "", paragraph.strip(" \t")
+        if not words:
+            lines.append("")  # an empty line keeps its height
+            continue
+        for word in _SPACES.split(words):
+            for p, piece in enumerate(_AFTER_HYPHEN.split(word)):
+                joined = piece if not line else line + (" " if p == 0 else "") + piece
+                wide = width(joined)
+                if wide is None:
+                    return None
+                if wide <= room or not line:
+                    line = joined
+                else:
+                    lines.append(line)
+                    line = piece
         lines.append(line)
     while lines and not lines[-1]:
         lines.pop()
