@@ -83,7 +83,7 @@ def test_a_clinic_can_let_every_note_grow_the_box(clinic_copy: Path, tmp_path):
 def wrapped(text: str, width: float, lines: int = 3) -> list[str] | None:
     """The notes' lines in a box `width` characters wide (every character 1 wide)."""
     slot = Slot("notes", 0, 0, 0.0, 0.0, width, 10.0, (0.0, 0.0, 0.0), False, 0.8)
-    return _wrapped(Stamp(slot, text.splitlines(), wrap=lines), 10.0, lambda t: float(len(t)))
+    return _wrapped(Stamp(slot, text.splitlines(), wrap=lines), lambda t: float(len(t)))
 
 
 def test_notes_break_where_the_page_breaks_them():

@@ -194,15 +194,14 @@ class _Run:
             self.journal = Journal(self.options.out_dir)
             if self.options.resume:  # only now: no manifest or journal still claims them
                 self._remove_unverified(records)
-            with (
-                tempfile.TemporaryDirectory(prefix=TEMP_PREFIX, dir=self.options.out_dir) as tmp,
-                self._pool(Path(tmp), len(tasks)) as pool,
-            ):
+            with tempfile.TemporaryDirectory(prefix=TEMP_PREFIX, dir=self.options.out_dir) as tmp:
+                self.layouts = self._layouts(Path(tmp))
                 stamped: Stamped | None = None
-                if self.options.stamping and tasks and self.options.target is Target.MAIL:
-                    stamped, tasks = self._stamp(pool, tasks, Path(tmp))
-                self._render(pool, tasks)
-                pool.close()  # its workers are done: mailing.pdf is made without them
+                with self._pool(len(tasks)) as pool:
+                    if self.options.stamping and tasks and self.options.target is Target.MAIL:
+                        stamped, tasks = self._stamp(pool, tasks, Path(tmp))
+                    self._render(pool, tasks)
+                # the workers are stopped: mailing.pdf is made without them
                 if self.options.target is Target.MAIL:
                     self._mailing(records, stamped)
             finished = True
@@ -258,15 +257,18 @@ class _Run:
             return None
         return Progress(total, self.options.progress.value)
 
-    def _pool(self, tmp: Path, tasks: int) -> WorkerPool:
+    def _layouts(self, tmp: Path) -> LayoutCacheOptions:
+        """Where this run keeps its layouts: the cache; with the cache off (--no-cache)
+        the run's temporary folder, removed when it ends, where the workers find the
+        layouts it renders (the cache folder is neither read nor written)."""
+        if self.options.cache.enabled:
+            return self.options.cache
+        return LayoutCacheOptions(folder=tmp / "layouts", enabled=True)
+
+    def _pool(self, tasks: int) -> WorkerPool:
         """The batch's one pool: its workers render the missing layouts, then stamp,
-        then render in full what cannot be stamped. With the cache off (--no-cache) the
-        layouts this run renders are handed to the workers in the run's temporary folder,
-        removed when it ends; the cache folder is neither read nor written."""
+        then render in full what cannot be stamped."""
         options = self.options
-        self.layouts = options.cache
-        if not options.cache.enabled:
-            self.layouts = LayoutCacheOptions(folder=tmp / "layouts", enabled=True)
         stamping = options.stamping and options.target is Target.PORTAL
         setup = WorkerSetup(
             self.workspace.clinic.root,

@@ -94,10 +94,9 @@ class Stamped:
 class LetterLayoutTask(LayoutTask):
     """A cover letter's layout class to render (in a batch worker)."""
 
-    job: LetterJob | None = None
+    job: LetterJob
 
     def render(self, workspace: Workspace) -> Layout:
-        assert self.job is not None
         return letter_layout(workspace.renderer, self.job)
 
 

@@ -5,9 +5,9 @@ once and stored there) with the patient values written into their slots
 (stamp/splice.py): the same pages, structure tree and fonts a full render makes.
 `pdf` returns None when the record needs the full render instead: notes longer than
 the notes box (they grow it, and so change the flow of the page), a value wider than
-its slot, a character none of
-the bundled faces has, a script that needs shaping, a language whose dates need another
-font, or a layout class whose probe render cannot be measured (LayoutError).
+its slot, a character none of the bundled faces has, a script that needs shaping, a
+language whose dates need another font, or a layout class whose probe render cannot be
+measured (LayoutError).
 """
 
 from __future__ import annotations

@@ -178,7 +178,7 @@ def _value_ops(
     ops = [b"q %s cm BT 0 Tc 0 Tw 100 Tz 0 Ts 0 Tr %s rg" % (_matrix(inverse), color)]
     lines: list[str] | None = value.lines
     if value.wrap:
-        lines = _wrapped(value, size, lambda text: _width(glyphs, splice, slot, text, size))
+        lines = _wrapped(value, lambda text: _width(glyphs, splice, slot, text, size))
     if lines is None:
         return None
     for i, line in enumerate(lines):
@@ -213,7 +213,7 @@ _SPACES = re.compile(r"[ \t]+")
 _AFTER_HYPHEN = re.compile(r"(?<=[-\u2010])(?=[^\W\d_])")
 
 
-def _wrapped(value: Stamp, size: float, width: Callable[[str], float | None]) -> list[str] | None:
+def _wrapped(value: Stamp, width: Callable[[str], float | None]) -> list[str] | None:
     """The notes' paragraphs broken into lines where the page may break them, each as
     long as fits the slot's width (the page's own rule for `white-space: pre-line`
     text: spaces collapsed, a line break kept); None when a piece cannot be written or
