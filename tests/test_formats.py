@@ -7,6 +7,7 @@ import datetime as dt
 import pytest
 
 from handouts.engine.formats import clock_time, day_label, locale_of, long_date, number
+from handouts.engine.levels import level_meaning
 
 DATE = dt.date(2026, 12, 2)
 NBSP = "\u00a0"
@@ -67,3 +68,15 @@ def test_a_language_cldr_does_not_know_is_a_clear_content_error():
     with pytest.raises(ContentError, match="hmn/strings.yaml: CLDR has no locale 'hmn'"):
         locale_of("hmn", {})
     assert locale_of("hmn", {"locale": "en_US"}).language == "en"
+
+
+def test_the_meaning_of_spine_letters_is_one_paragraph():
+    """A sentence for each letter, in spine order, a space apart; none after a Chinese
+    full stop."""
+    en = {"levels.T": "T means the middle of the back.", "levels.L": "L means the lower back."}
+    assert level_meaning("L1, T12", en) == (
+        "T means the middle of the back. L means the lower back."
+    )
+    zh = {"levels.T": "T 指背部中段。", "levels.L": "L 指下背部（腰部）。"}
+    assert level_meaning("T12, L1", zh) == "T 指背部中段。L 指下背部（腰部）。"
+    assert level_meaning("", en) == ""

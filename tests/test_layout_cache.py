@@ -13,7 +13,7 @@ import sys
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-from helpers import REPO, run_cli, text_of
+from helpers import REPO, pdf_text, run_cli, text_of
 
 from handouts.locate import DATA_FOLDERS, default_clinic_dir
 from handouts.model.request import request_or_error
@@ -125,6 +125,29 @@ def test_a_changed_clinic_never_reads_an_old_layout(tmp_path):
     after = text_of((tmp_path / "after.pdf").read_bytes())
     assert "Lakeside Spine Clinic" in after and "Riverbend Spine Center" not in after
     assert len(_entries(cache)) == 2  # a new key; the old entry is left alone
+
+
+def test_one_and_two_spine_letters_share_a_layout(tmp_path):
+    """What the letters mean is one paragraph, whatever their number: "L2" and
+    "T12, L1" are one layout class, both stamped, and the card prints both sentences
+    on one line."""
+    cache = tmp_path / "cache"
+    one = [*PATIENT[:-1], "L2"]
+    first = run_cli("--cache-dir", str(cache), "-v", "build", "kyphoplasty", "pre", *one,
+                    "-o", str(tmp_path / "one.pdf"))  # fmt: skip
+    assert first.returncode == 0, first.stderr
+    second = _build(cache, tmp_path / "two.pdf")
+    assert second.returncode == 0, second.stderr
+    assert "made by the stamping path" in second.stderr
+    assert "layout cache: read" in second.stderr
+    assert len(_entries(cache)) == 1
+    both = "T means the middle of the back. L means the lower back."
+    lines = [
+        " ".join(line.split())
+        for line in pdf_text((tmp_path / "two.pdf").read_bytes()).splitlines()
+    ]
+    assert any(line == both for line in lines), lines
+    assert "T means" not in text_of((tmp_path / "one.pdf").read_bytes())
 
 
 def test_no_cache_writes_nothing(tmp_path):

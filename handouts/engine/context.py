@@ -30,7 +30,7 @@ from handouts.engine.formats import (
     number,
     text_direction,
 )
-from handouts.engine.levels import level_lines, level_slots
+from handouts.engine.levels import level_slots
 from handouts.engine.schedule import computed_slots, widest_values
 from handouts.errors import RecordError
 from handouts.model.clinic import Clinic, Medicines, Options, Protocol
@@ -329,18 +329,15 @@ def plan_context(
     slot_text: str | None,
 ) -> dict[str, Any]:
     """The template's medicine plan (probed for a layout), whether it is shown, the
-    patterns of its lines, and the lines explaining the spine levels."""
+    patterns of its lines."""
     medicines = clinic.config.medicines
     plan = plan_view(settled(request, medicines), medicines, locale, strings)
     if slot_text is not None:
         plan = plan.probed(slot_text)
-    lines = level_lines(request.patient.levels, strings)
     return {
         "plan": plan,
         "plan_shown": plan_shown(plan, phase),
         "plan_text": {k: v for k, v in strings.items() if k.startswith("plan.")},
-        # what the card's spine levels mean, a slot a line
-        "level_lines": [slot_text] * len(lines) if slot_text else lines,
     }
 
 

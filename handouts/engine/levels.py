@@ -35,19 +35,33 @@ def parse_levels(text: str) -> tuple[str, int | None]:
 
 
 def level_lines(levels: str | None, strings: Mapping[str, str]) -> list[str]:
-    """What each letter typed means, a line each ("T means the middle of the back.")."""
+    """What each letter typed means, a sentence each ("T means the middle of the back.")."""
     letters, _ = parse_levels(levels or "")
     return [strings[f"levels.{letter}"] for letter in letters]
+
+
+#: Sentence ends after which the next sentence follows without a space (Chinese).
+_WIDE_STOPS = "。！？"
+
+
+def level_meaning(levels: str | None, strings: Mapping[str, str]) -> str:
+    """What the letters typed mean, their sentences in one paragraph ("T means the middle
+    of the back. L means the lower back."): one slot, whatever the number of letters."""
+    text = ""
+    for sentence in level_lines(levels, strings):
+        gap = "" if not text or text[-1] in _WIDE_STOPS else " "
+        text += gap + sentence
+    return text
 
 
 def level_slots(
     levels: str | None, procedure: str, phase: str, locale: Locale, strings: Mapping[str, str]
 ) -> dict[str, str]:
-    """The card's derived slots: what the letters mean (the lines of level_lines, one
-    slot each), and before a kyphoplasty its time for that many levels (1 to 2 hours
-    each, CLINICAL-FACTS.md); "" when unknown."""
+    """The card's derived slots: what the letters mean (level_meaning), and before a
+    kyphoplasty its time for that many levels (1 to 2 hours each, CLINICAL-FACTS.md);
+    "" when unknown."""
     _, count = parse_levels(levels or "")
-    meaning = "\n".join(level_lines(levels, strings))
+    meaning = level_meaning(levels, strings)
     time = ""
     if procedure == "kyphoplasty" and phase == "pre" and count:
         key = "duration.one" if count == 1 else "duration.other"

@@ -24,7 +24,7 @@ from handouts.engine.context import (
     settled,
 )
 from handouts.engine.formats import clock_time, day_date, day_label, long_date, short_date
-from handouts.engine.levels import level_lines, level_slots
+from handouts.engine.levels import level_slots
 from handouts.fonts import harfbuzz
 from handouts.fonts.registry import BODY, coverage, face
 from handouts.model.clinic import ClinicConfig, Protocol
@@ -62,9 +62,7 @@ def handout_class(
         return None  # the second medicine table: the full render
     filled = tuple(sorted(name for name, value in slots.items() if value))
     shape = PlanShape.of(patient.medicines, patient.medicine_plan, bool(patient.diabetes_plan))
-    # the card prints a line per spine letter: "L2" and "T12, L1" differ in lines
-    level_count = len(level_lines(patient.levels, strings))
-    return (*request.layout_key, filled, shape, level_count)
+    return (*request.layout_key, filled, shape)
 
 
 #: More characters than any line of the notes box holds (its width in the narrowest
@@ -127,7 +125,6 @@ def plan_handout(
     plan = plan_view(settled(request, clinic.medicines), clinic.medicines, locale, strings)
     repeated = plan.slot_values
     repeated["recovery_date"] = recovery_days(request.patient, locale, log_days)
-    repeated["levels_meaning"] = level_lines(request.patient.levels, strings)
     stamps = []
     for slot in layout.slots:
         if slot.name in repeated:
