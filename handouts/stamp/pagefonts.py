@@ -87,6 +87,25 @@ def _face(key: FaceKey) -> harfbuzz.Face | None:
     return harfbuzz.face(face(*key).path)
 
 
+@lru_cache(maxsize=4096)  # a record's values repeat the same letters and digits
+def _char(char: str, bold: bool, previous: str) -> tuple[FaceKey, int, float, str] | None:
+    """The face a full render takes a character from (the first family that has it),
+    its glyph and advance, and the family of the run it continues; None when it needs
+    shaping (`_simple`) or no bundled face has it. A space after a letter of another
+    script (Greek, Cyrillic) stays in that run's family, as Pango itemizes it; after
+    Latin text it is the body font's."""
+    if not _simple(char):
+        return None
+    families = (previous,) if char == " " else FAMILIES
+    for family in families:
+        hb = _face((family, bold))
+        gid = hb.glyph(char) if hb is not None else None
+        if hb is not None and gid is not None:
+            following = BODY if _latin(char) else family
+            return (family, bold), gid, hb.width(gid), following
+    return None
+
+
 class RecordFonts:
     """The glyphs one record's values add to a layout's fonts, and the faces they add."""
 
@@ -106,13 +125,10 @@ class RecordFonts:
         runs: list[Run] = []
         width, family = 0.0, BODY
         for char in text:
-            if not _simple(char):
-                return None
-            found = self._glyph(char, bold, family)
+            found = _char(char, bold, family)
             if found is None:
                 return None
-            key, gid, advance = found
-            family = BODY if _latin(char) else key[0]
+            key, gid, advance, family = found
             code = gid.to_bytes(2, "big")
             font = fonts.get(key)
             if font is None:
@@ -131,19 +147,6 @@ class RecordFonts:
             else:
                 runs.append((resource, code))
         return runs, width * size / 1000
-
-    @staticmethod
-    def _glyph(char: str, bold: bool, previous: str) -> tuple[FaceKey, int, float] | None:
-        """The face a full render takes a character from: the first family that has it.
-        A space after a letter of another script (Greek, Cyrillic) stays in that run's
-        family, as Pango itemizes it; after Latin text it is the body font's."""
-        families = (previous,) if char == " " else FAMILIES
-        for family in families:
-            hb = _face((family, bold))
-            gid = hb.glyph(char) if hb is not None else None
-            if hb is not None and gid is not None:
-                return (family, bold), gid, hb.width(gid)
-        return None
 
     def merge(self, other: RecordFonts) -> None:
         """Adds another record's glyphs: the letters of a chunk share one widening of

@@ -124,7 +124,8 @@ def write(layout: Layout, values: Values) -> bytes | None:
             content = b"\n".join(interleave(splice.segments, gaps(splice, ops)))
             document.pages[number].Contents = document.make_stream(content)
         buffer = io.BytesIO()
-        document.save(buffer, deterministic_id=True)
+        # the layout's XMP already names its PDF version: not parsed again per record
+        document.save(buffer, deterministic_id=True, fix_metadata_version=False)
     return buffer.getvalue()
 
 
