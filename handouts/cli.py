@@ -112,6 +112,9 @@ def main(
     logging.basicConfig(level=level, format="%(message)s")
     logging.getLogger("weasyprint").setLevel(logging.WARNING if verbose else logging.ERROR)
     logging.getLogger("fontTools").setLevel(logging.ERROR)
+    # pdfminer (pdfplumber, the mail preflight) traces every token it reads at DEBUG:
+    # page text, which must not reach a log
+    logging.getLogger("pdfminer").setLevel(logging.WARNING)
     if not no_cache:
         layout_cache.size_limit()  # a bad $HANDOUTS_CACHE_MAX_MB: exit 2, nothing written
     ctx.obj = App(clinic_dir, LayoutCacheOptions(folder=cache_dir, enabled=not no_cache))

@@ -134,6 +134,20 @@ def test_no_duplex_adds_no_blank_pages(tmp_path):
     assert len(pikepdf.open(out / "mailing.pdf").pages) == total
 
 
+def test_verbose_logs_the_tools_lines_not_a_pdf_parsers_trace(tmp_path):
+    """`-v` shows the batch's own lines; pdfminer (read by the preflight) traces every
+    token of a page at DEBUG, letters' text included: it stays out of the log."""
+    source = tmp_path / "mail.csv"
+    source.write_text(HEADER + "\n".join(ROWS[:2]) + "\n")
+    out = tmp_path / "out"
+    result = run_cli("-v", "--no-cache", "batch", str(source), "-o", str(out),
+                     "--for", "mail", "--letter-date", "2026-11-21")  # fmt: skip
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert "fast path:" in result.stderr
+    assert "nexttoken" not in result.stderr
+    assert "get_unichr" not in result.stderr
+
+
 def test_each_letter_is_its_own_pdf_with_cover_letter_first(mailed):
     _, out = mailed
     letter = (out / "M2-vertebroplasty-pre-es.pdf").read_bytes()
