@@ -138,8 +138,9 @@ PRINTED = {
         "8:15 a.m.",
         "Dra. Ruiz",
         "T12, L1",
-        "T significa la parte media de la espalda.",
-        "L significa la parte baja de la espalda.",
+        # one value: what both letters mean, a paragraph (kerning inside it is the
+        # writer's nominal advances, so only where it starts is compared)
+        "T significa la parte media de la espalda. L significa la parte baja de la espalda.",
         "martes, 3 de noviembre",  # the call about medicines: 10 days before
         "12:15 a.m.",  # 8 hours before 8:15 a.m., the same day
         "viernes, 13 de noviembre",

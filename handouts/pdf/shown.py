@@ -12,8 +12,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
-from collections.abc import Iterator, Mapping
-from collections.abc import Set as AbstractSet
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -22,8 +21,6 @@ import pikepdf
 from handouts.pdf.structure import to_unicode
 
 RGB = tuple[float, float, float]
-#: Glyph numbers shown, by font object (objgen).
-Glyphs = dict[tuple[int, int], set[int]]
 #: Operators whose effect ends with the text object (the rest of a BT..ET outlives it).
 TEXT_OBJECT_ONLY = frozenset({"BT", "ET", "Tm", "Td", "TD", "T*", "Tj", "TJ", "'", '"'})
 _SHOW = frozenset({"Tj", "TJ", "'", '"'})
@@ -176,30 +173,21 @@ def _forms(resources: Any, seen: set[tuple[int, int]]) -> Iterator[Any]:
             yield from _forms(xobject.get("/Resources", {}), seen)
 
 
-def shown_glyphs(
-    pdf: pikepdf.Pdf, marked: Mapping[int, AbstractSet[int]] | None = None
-) -> tuple[Glyphs, Glyphs]:
+def shown_glyphs(pdf: pikepdf.Pdf) -> dict[tuple[int, int], set[int]]:
     """The two-byte codes (glyph numbers, for WeasyPrint's fonts) each Type0 font object
-    shows anywhere, on the pages and in their Form XObjects: those shown outside the
-    `marked` sequences (page number -> MCIDs), and those shown inside them."""
-    outside: Glyphs = {}
-    inside: Glyphs = {}
+    shows anywhere: on the pages and in their Form XObjects."""
+    found: dict[tuple[int, int], set[int]] = {}
     seen: set[tuple[int, int]] = set()
-    for number, page in enumerate(pdf.pages):
+    for page in pdf.pages:
         resources: Any = page.get("/Resources", {})
-        cut = (marked or {}).get(number, set())
-        streams = [(page, resources, cut)]
-        streams += [
-            (form, form.get("/Resources", resources), set()) for form in _forms(resources, seen)
-        ]
-        for stream, own, skip in streams:
+        streams = [(page, resources)]
+        streams += [(form, form.get("/Resources", resources)) for form in _forms(resources, seen)]
+        for stream, own in streams:
             fonts = _fonts(own)
             for show in _Reader(fonts).read(pikepdf.parse_content_stream(stream)):
                 font = fonts.get(show.font)
                 if font is not None and font.get("/Subtype") == "/Type0":
                     codes = show.codes
-                    glyphs = (inside if show.mcid in skip else outside).setdefault(
-                        font.objgen, set()
-                    )
+                    glyphs = found.setdefault(font.objgen, set())
                     glyphs.update(int.from_bytes(codes[i : i + 2]) for i in range(0, len(codes), 2))
-    return outside, inside
+    return found

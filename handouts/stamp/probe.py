@@ -95,17 +95,13 @@ def _without_markers(pdf: pikepdf.Pdf) -> None:
 
 def static_pages(pdf: pikepdf.Pdf, slots: list[Slot]) -> bytes:
     """The probe render without its probes (text, their own glyphs, the markers)."""
-    probes: dict[int, set[int]] = {}
-    for slot in slots:
-        if slot.mcid is not None:
-            probes.setdefault(slot.page, set()).add(slot.mcid)
-    kept, cut = shown_glyphs(pdf, probes)  # glyphs shown outside the probes, and in them
+    before = shown_glyphs(pdf)
     for number in sorted({slot.page for slot in slots}):
         page = pdf.pages[number]
-        page.Contents = pdf.make_stream(
-            b"\n".join(cut_page(page, probes.get(number, set())).segments)
-        )
-    narrow(pdf, {font: glyphs - kept.get(font, set()) for font, glyphs in cut.items()})
+        mcids = {slot.mcid for slot in slots if slot.page == number and slot.mcid is not None}
+        page.Contents = pdf.make_stream(b"\n".join(cut_page(page, mcids).segments))
+    after = shown_glyphs(pdf)
+    narrow(pdf, {font: glyphs - after.get(font, set()) for font, glyphs in before.items()})
     _without_markers(pdf)
     buffer = io.BytesIO()
     pdf.save(buffer, deterministic_id=True)
