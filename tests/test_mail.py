@@ -244,6 +244,22 @@ def test_moved_address_fails_the_row_in_a_batch(tmp_path, clinic_copy):
     assert not (out / "mailing.pdf").exists()
 
 
+def test_a_letter_layout_the_preflight_refuses_is_rendered_once(tmp_path, clinic_copy):
+    """Three letters of one class whose layout fails the preflight: the layout is
+    rendered and refused once, not once a letter; each letter is still reported."""
+    extend_clinic_stylesheet(clinic_copy, "letter.css", ".letter-body { top: 2.3in; }")
+    rows = [ROWS[0].replace("M1,", f"M{n},", 1) for n in (1, 7, 8)]
+    source = tmp_path / "mail.csv"
+    source.write_text(HEADER + "\n".join(rows) + "\n")
+    result = run_cli("--clinic", str(clinic_copy), "-v", "--no-cache", "batch", str(source),
+                     "-o", str(tmp_path / "out"), "--for", "mail",
+                     "--letter-date", "2026-11-21")  # fmt: skip
+    assert result.returncode == 1
+    assert result.stderr.count("a letter layout failed the preflight") == 1, result.stderr
+    errors = (tmp_path / "out" / "errors.csv").read_text()
+    assert errors.count("preflight: the recipient window shows text") == 3
+
+
 def test_intelligent_mail_barcode_only_with_a_mailer_id(workspace, clinic_copy):
     def bars(pdf: bytes) -> int:
         with pdfplumber.open(io.BytesIO(pdf)) as plumber:

@@ -14,6 +14,7 @@ process or knows about manifests.
 from __future__ import annotations
 
 import datetime as dt
+import logging
 import pickle
 from collections.abc import Iterator
 from dataclasses import dataclass, field, replace
@@ -49,6 +50,8 @@ from handouts.workspace import Workspace
 
 if TYPE_CHECKING:
     from handouts.engine.render import Renderer
+
+log = logging.getLogger("handouts")
 
 #: A cover letter's class: its words name the language, procedure and phase; its
 #: table has a date row and a time row, or the "we will call you" line.
@@ -175,6 +178,9 @@ class FastMail:
         self.cache = cache
         self.handouts = HandoutStamper(workspace, cache)
         self.pairs: dict[LetterClasses, tuple[Layout, Layout]] = {}
+        #: Letter classes whose layout failed the preflight: rendered and checked once,
+        #: their letters then go straight to the full path (which reports each one).
+        self.refused: set[LetterClass] = set()
 
     def _locale(self, item: MailItem) -> Locale:
         language = item.request.language
@@ -202,8 +208,15 @@ class FastMail:
     def accept(self, task: LayoutTask, layout: Layout) -> None:
         """A layout rendered elsewhere: stored, unless a letter fails the preflight."""
         if task.kind == "letter" and self._preflight(layout):
-            return  # rendered again when planned, which reports it (the full path)
+            self._refuse(task.key)  # its letters take the full path, which reports them
+            return
         self.handouts.accept(task, layout)
+
+    def _refuse(self, key: LetterClass) -> None:
+        self.refused.add(key)
+        log.info(
+            "fast path: a letter layout failed the preflight; its letters take the full render"
+        )
 
     def _preflight(self, layout: Layout) -> list[str]:
         config = self.workspace.clinic.config
@@ -212,12 +225,16 @@ class FastMail:
 
     def _letter_layout(self, key: LetterClass, job: LetterJob) -> Layout:
         """The letter layout, from the cache or rendered and preflighted once (a layout
-        that fails the preflight is never stored, so it is checked again each run)."""
+        that fails the preflight is never stored, so it is checked again each run, but
+        only once in a run)."""
+        if key in self.refused:
+            raise RecordError("preflight of the letter layout failed")
         cache_key = self.cache.key("letter", key)
         found = self.cache.get(cache_key)
         if found is None:
             found = render_layout(self.workspace, LetterLayoutTask("letter", key, job.request, job))
             if problems := self._preflight(found):
+                self._refuse(key)
                 raise RecordError("preflight of the letter layout: " + "; ".join(problems))
             self.cache.put(cache_key, found)
         return found
