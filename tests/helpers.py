@@ -304,6 +304,6 @@ def resume_counts(stderr: str) -> tuple[int, int, int]:
     return int(done[1]), int(done[2]), int(removed[1])
 
 
-#: Notes longer than the notes box's lines ([options] notes_lines, 3 by default): the
+#: Notes longer than the notes box's lines ([options] notes_lines, 2 by default): the
 #: box grows with them, so the record takes the full render (short notes are stamped).
 LONG_NOTE = " ".join(["Please read every line of this note from your care team."] * 6)

@@ -80,7 +80,7 @@ BASE_ROWS = [
     # with its year (a "Wednesday, January 13, 2027" was wider than the slot)
     "F10,vertebroplasty,pre,en,no,Year Crossing,2026-12-02,07:30,,,,8 Ash St,,Miami,FL,33101",
     "F11,vertebroplasty,pre,es,no,Inés Año,2026-12-02,8:15 AM,,,,10 Ash St,,Miami,FL,33101",
-    # notes longer than the box's 3 lines ([options] notes_lines): the box grows, the
+    # notes longer than the box's 2 lines ([options] notes_lines): the box grows, the
     # full render lays it out
     f'F12,kyphoplasty,post,en,no,Long Notes,2026-11-12,,,,"{LONG_NOTE}",11 Ash St,,Miami,FL,33101',
 ]

@@ -148,9 +148,10 @@ class ActionFormatter(TextFormatter):
 #: Width of a line to write a date or time on by hand (em).
 BLANK_EM = 7
 
-#: Line height of the care-team notes (templates/_notes.html): the stamping path writes
-#: their lines this far apart (stamp/layouts.plan_handout), so it is set here, once.
-NOTES_LEADING = 1.35
+#: Line height of the care-team notes box (templates/_notes.html), and so the distance
+#: of its ruled lines: room to write by hand (about 8 mm in normal print). The stamping
+#: path writes typed notes this far apart (stamp/layouts.plan_handout): set here, once.
+NOTES_LEADING = 1.9
 
 #: Width of a medicine name's slot in a sentence (em of the bold body font): a longer
 #: name grows its box, and the stamping path hands that record to the full render.
@@ -364,11 +365,13 @@ def patient_slots(patient: PatientDetails, protocol: Protocol, locale: Locale) -
 
 
 def options_context(options: Options) -> dict[str, Any]:
-    """The clinic's options, and the notes' style: their line height, in a box
-    `notes_lines` tall at least (0: as tall as the notes)."""
-    lines = options.notes_lines
-    tall = f"; min-height: {round(lines * NOTES_LEADING, 3)}em" if lines else ""
-    return {"options": options, "notes_style": f"line-height: {NOTES_LEADING}{tall}"}
+    """The clinic's options, and the notes box's style: its line height (the distance of
+    its ruled lines), `notes_lines` lines tall at least (0: as tall as the notes)."""
+    lines, leading = options.notes_lines, NOTES_LEADING
+    tall = f"; min-height: {round(lines * leading, 3)}em" if lines else ""
+    # a rule just under each line's descenders (0.35em above the line box's bottom)
+    rules = f"; background-size: 100% {leading}em; background-position: 0 -0.35em"
+    return {"options": options, "notes_style": f"line-height: {leading}{tall}{rules}"}
 
 
 def labels(strings: Mapping[str, str], fmt: TextFormatter) -> dict[str, Markup]:
@@ -406,7 +409,9 @@ def build_context(
     days = recovery_days(request.patient, locale, clinic.config.options.recovery_log_days)
     plan = plan_context(request, clinic, locale, strings, handout.phase, slot_text)
     if slot_text is not None:
-        slots = {name: slot_text if value else "" for name, value in slots.items()}
+        # the ruled notes box is one layout, blank or filled: it always takes the probe
+        ruled = {"notes"} if clinic.config.options.notes_lines else set()
+        slots = {name: slot_text if value or name in ruled else "" for name, value in slots.items()}
         days = [slot_text if day else "" for day in days]
     sections = visible_sections(handout, flags(clinic, handout.procedure))
     lead, after_card = lead_sections(sections, handout.phase)

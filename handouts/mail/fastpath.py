@@ -274,7 +274,9 @@ class FastMail:
             self._locale(item),
             self.workspace.library.strings(item.request.language),
         )
-        if not (fits(letter, letter_stamps) and fits(handout, handout_stamps)):
+        if handout_stamps is None or not (
+            fits(letter, letter_stamps) and fits(handout, handout_stamps)
+        ):
             return None
         self.pairs[layout] = (letter, handout)
         return layout, (

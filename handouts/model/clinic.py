@@ -135,11 +135,12 @@ class Options(_Strict):
         default=14, ge=7, le=42, description="Days (rows) of the recovery log."
     )
     notes_lines: int = Field(
-        default=3,
+        default=2,
         ge=0,
         le=12,
-        description="Lines of the care-team notes box: notes that fit are stamped, longer "
-        "ones grow the box (full render); 0: the box grows with any note.",
+        description="Ruled lines of the care-team notes box, typed on or written on by "
+        "hand: notes that fit are stamped, longer ones grow the box (full render); 0: no "
+        "rules, the box grows with any note.",
     )
     large_print: bool = Field(
         default=False,

@@ -106,7 +106,8 @@ class HandoutStamper:
             return None
         clinic = self.workspace.clinic.config
         strings = self.workspace.library.strings(request.language)
-        data = stamp(layout, plan_handout(layout, request, clinic, locale, strings))
+        stamps = plan_handout(layout, request, clinic, locale, strings)
+        data = stamp(layout, stamps) if stamps is not None else None
         if data is None:
             return None
         return Made(data, len(layout.sizes), engine=Engine.FAST)

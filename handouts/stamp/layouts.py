@@ -60,7 +60,9 @@ def handout_class(
         return None  # the box grows with the notes: they change the flow of the page
     if len(patient.medicines) > STAMPED_MEDICINES:
         return None  # the second medicine table: the full render
-    filled = tuple(sorted(name for name, value in slots.items() if value))
+    # the ruled notes box has one layout, blank or with notes that fit
+    ruled = {"notes"} if clinic.options.notes_lines else set()
+    filled = tuple(sorted(name for name, value in slots.items() if value and name not in ruled))
     shape = PlanShape.of(patient.medicines, patient.medicine_plan, bool(patient.diabetes_plan))
     return (*request.layout_key, filled, shape)
 
@@ -117,14 +119,17 @@ def plan_handout(
     clinic: ClinicConfig,
     locale: Locale,
     strings: Mapping[str, str],
-) -> list[Stamp]:
+) -> list[Stamp] | None:
     """Each slot of the layout with its value: single slots by name, repeated ones
-    (recovery log dates, the medicine plan's names and dates) by name and index."""
+    (recovery log dates, the medicine plan's names and dates) by name and index. None:
+    the record has notes and the layout no notes box (the full render)."""
     slots = record_slots(request, clinic.protocol, locale, strings)
     log_days = sum(1 for slot in layout.slots if slot.name == "recovery_date")
     plan = plan_view(settled(request, clinic.medicines), clinic.medicines, locale, strings)
     repeated = plan.slot_values
     repeated["recovery_date"] = recovery_days(request.patient, locale, log_days)
+    if slots["notes"] and not any(slot.name == "notes" for slot in layout.slots):
+        return None  # never stamped without them: the full render prints them
     stamps = []
     for slot in layout.slots:
         if slot.name in repeated:
