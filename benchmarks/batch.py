@@ -21,7 +21,7 @@ import tempfile
 import time
 from pathlib import Path
 
-#: Notes longer than the notes box's lines ([options] notes_lines, 3): they grow the box,
+#: Notes longer than the notes box's lines ([options] notes_lines, 2): they grow the box,
 #: so the record takes the full render whatever the cache (short notes are stamped).
 LONG_NOTE = " ".join(["Bring your insulin pen and the list of medicines you take."] * 5)
 

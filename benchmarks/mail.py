@@ -10,8 +10,9 @@ letters per second, peak memory, mailing.pdf size, average per-letter PDF size, 
 time at 10,000 / time at 1,000 (target <= 10.5), peak at 10,000 / peak at 1,000
 (target <= 1.3), the fast path at 10,000 vs the full render in letters per second
 (target >= 50; also printed at 1,000), and the average stamped letter vs the average
-fully rendered letter (target <= 100%). `--full N`: the full render on the first N of
-the 1,000 letters only (its rate per letter is what is compared; default: all).
+fully rendered letter, over the same letters (target <= 100%). `--full N`: the full
+render on the first N of the 1,000 letters only (its rate per letter is what is
+compared; default: all).
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ import random
 import sys
 import tempfile
 from pathlib import Path
+from typing import Any
 
 from batch import COLUMNS as PATIENT_COLUMNS
 from memory import run_measured
@@ -75,7 +77,7 @@ def make_records(path: Path, count: int) -> None:
             )
 
 
-def measure(engine: str, source: Path, work: Path, jobs: int) -> dict[str, float]:
+def measure(engine: str, source: Path, work: Path, jobs: int) -> dict[str, Any]:
     out = work / f"{engine}-{source.stem}"
     exe = Path(sys.executable).with_name("make-handouts")
     command = [str(exe), "-q", "--cache-dir", str(work / f"cache-{engine}-{source.stem}")]
@@ -94,6 +96,7 @@ def measure(engine: str, source: Path, work: Path, jobs: int) -> dict[str, float
         "peak_mb": peak,
         "mailing": (out / "mailing.pdf").stat().st_size,
         "average": sum(p.stat().st_size for p in letters) / max(len(letters), 1),
+        "sizes": {p.name: p.stat().st_size for p in letters},
     }
 
 
@@ -137,7 +140,8 @@ def main() -> None:
     full_rate = full["letters"] / full["seconds"]
     speed = (fast["letters"] / fast["seconds"]) / full_rate
     speed_big = (large["letters"] / large["seconds"]) / full_rate
-    size = fast["average"] / full["average"]
+    same = [name for name in full["sizes"] if name in fast["sizes"]]  # the same letters
+    size = sum(fast["sizes"][n] for n in same) / max(sum(full["sizes"][n] for n in same), 1)
     print(
         f"time {args.big} / {args.records}: {time_ratio:.2f}x for {scale:g}x the letters "
         f"(target <= {1.05 * scale:g}x): {verdict(time_ratio <= 1.05 * scale)}"
@@ -147,11 +151,12 @@ def main() -> None:
         f"(target <= 1.3x): {verdict(peak_ratio <= 1.3)}"
     )
     print(
-        f"fast path at {args.big} vs full render, letters/s: {speed_big:.1f}x "
-        f"(target >= 50x): {verdict(speed_big >= 50)}; at {args.records}: {speed:.1f}x"
+        f"fast path vs full render, letters/s: at {args.big} {speed_big:.1f}x "
+        f"(target >= 50x): {verdict(speed_big >= 50)}; at {args.records} {speed:.1f}x "
+        f"(layouts rendered in the run are a larger share): {verdict(speed >= 50)}"
     )
     print(
-        f"average stamped letter vs fully rendered letter: {size:.1%} (target <= 100%): "
+        f"stamped vs fully rendered, the same {len(same)} letters: {size:.1%} (target <= 100%): "
         f"{verdict(size <= 1.0)}"
     )
 

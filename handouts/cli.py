@@ -114,7 +114,7 @@ def main(
     logging.getLogger("fontTools").setLevel(logging.ERROR)
     # pdfminer (pdfplumber, the mail preflight) traces every token it reads at DEBUG:
     # page text, which must not reach a log
-    logging.getLogger("pdfminer").setLevel(logging.WARNING)
+    logging.getLogger("pdfminer").setLevel(max(level, logging.WARNING))
     if not no_cache:
         layout_cache.size_limit()  # a bad $HANDOUTS_CACHE_MAX_MB: exit 2, nothing written
     ctx.obj = App(clinic_dir, LayoutCacheOptions(folder=cache_dir, enabled=not no_cache))

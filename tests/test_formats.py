@@ -79,4 +79,6 @@ def test_the_meaning_of_spine_letters_is_one_paragraph():
     )
     zh = {"levels.T": "T 指背部中段。", "levels.L": "L 指下背部（腰部）。"}
     assert level_meaning("T12, L1", zh) == "T 指背部中段。L 指下背部（腰部）。"
+    quoted = {"levels.T": "「T」指背部中段。」", "levels.L": "L 指下背部。"}
+    assert level_meaning("T12, L1", quoted) == "「T」指背部中段。」L 指下背部。"
     assert level_meaning("", en) == ""

@@ -136,6 +136,7 @@ def test_one_and_two_spine_letters_share_a_layout(tmp_path):
     first = run_cli("--cache-dir", str(cache), "-v", "build", "kyphoplasty", "pre", *one,
                     "-o", str(tmp_path / "one.pdf"))  # fmt: skip
     assert first.returncode == 0, first.stderr
+    assert "made by the stamping path" in first.stderr
     second = _build(cache, tmp_path / "two.pdf")
     assert second.returncode == 0, second.stderr
     assert "made by the stamping path" in second.stderr
@@ -147,7 +148,21 @@ def test_one_and_two_spine_letters_share_a_layout(tmp_path):
         for line in pdf_text((tmp_path / "two.pdf").read_bytes()).splitlines()
     ]
     assert any(line == both for line in lines), lines
-    assert "T means" not in text_of((tmp_path / "one.pdf").read_bytes())
+    one_text = text_of((tmp_path / "one.pdf").read_bytes())
+    assert "L means the lower back." in one_text and "T means" not in one_text
+
+
+def test_a_meaning_too_long_for_its_line_takes_the_full_render(tmp_path):
+    """In large print the Spanish meaning of two letters is wider than the card: the
+    record takes the full render, where the paragraph wraps, both sentences printed."""
+    out = tmp_path / "es.pdf"
+    result = run_cli("--cache-dir", str(tmp_path / "cache"), "-v", "build", "kyphoplasty",
+                     "pre", *PATIENT, "--lang", "es", "--large-print", "yes",
+                     "-o", str(out))  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    assert "made by the full render path" in result.stderr
+    text = text_of(out.read_bytes())
+    assert "T significa la parte media de la espalda. L significa la parte baja" in text
 
 
 def test_no_cache_writes_nothing(tmp_path):

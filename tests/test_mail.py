@@ -146,6 +146,9 @@ def test_verbose_logs_the_tools_lines_not_a_pdf_parsers_trace(tmp_path):
     assert "fast path:" in result.stderr
     assert "nexttoken" not in result.stderr
     assert "get_unichr" not in result.stderr
+    for row in ROWS[:2]:  # nor a patient's name or street
+        name, street = row.split(",")[4], row.split(",")[7]
+        assert name not in result.stderr and street not in result.stderr
 
 
 def test_each_letter_is_its_own_pdf_with_cover_letter_first(mailed):

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import datetime as dt
 import io
+from dataclasses import replace
 from pathlib import Path
 
 import pdfplumber
@@ -119,6 +120,24 @@ def test_notes_longer_than_the_box_grow_it_in_the_full_render(tmp_path):
     lines = notes_lines(made.data)
     assert len(lines) > 2
     assert " ".join(lines) == LONG_NOTE
+
+
+def test_notes_are_never_stamped_into_a_layout_without_the_box(tmp_path):
+    """A layout whose notes box was not measured (its probe not found): a record with
+    notes takes the full render, never a stamped page without them; one without notes
+    is still stamped."""
+    workspace = Workspace.open()
+    cache = LayoutCacheOptions(folder=tmp_path / "cache")
+    stamper = stamper_for(workspace, cache)
+    (task,) = stamper.missing([request("Bring your brace.")])
+    key = task.key
+    layout = stamper.layout(key, request("Bring your brace."))
+    assert any(slot.name == "notes" for slot in layout.slots)
+    without = replace(layout, slots=[slot for slot in layout.slots if slot.name != "notes"])
+    stamper.cache.put(stamper.cache.key("handout", key), without)
+    assert stamper.pdf(request("Bring your brace.")) is None
+    blank = stamper.pdf(request(""))
+    assert blank is not None and blank.engine is Engine.FAST
 
 
 def test_a_clinic_can_let_every_note_grow_the_box(clinic_copy: Path, tmp_path):

@@ -58,8 +58,8 @@ LARGE_PRINT_PAGES = {
     "vi": {"pre": 16, "post": 14},
 }
 HEADING_RATIO = 1.09  # h2 is 1.3 times the body, the card's 1.15, the notes box's 1.1
-#: A heading's own rule is drawn this close under it; anything lower (the notes box's
-#: lines to write on) is what the heading introduces.
+#: A heading's own rule is drawn this close under it; anything reaching lower (the
+#: notes box's lines to write on) is what the heading introduces.
 RULE_GAP = 6.0
 
 
@@ -123,7 +123,11 @@ def layout(pdf: bytes, large: bool) -> list[Page]:
                     "".join(char["text"] for char in lines[-1]),
                     min(char["size"] for char in lines[-1]) >= body * HEADING_RATIO
                     and not any(
-                        item["top"] > max(char["bottom"] for char in lines[-1]) + RULE_GAP
+                        # under it: starts below the line's top (not a box around it)
+                        # and reaches further down than the heading's own rule (the
+                        # notes box's ruled lines are one pattern-filled rectangle)
+                        item["top"] > min(char["top"] for char in lines[-1])
+                        and item["bottom"] > max(char["bottom"] for char in lines[-1]) + RULE_GAP
                         for item in drawn
                         if item["bottom"] < limit
                     ),

@@ -368,9 +368,9 @@ def options_context(options: Options) -> dict[str, Any]:
     """The clinic's options, and the notes box's style: its line height (the distance of
     its ruled lines), `notes_lines` lines tall at least (0: as tall as the notes)."""
     lines, leading = options.notes_lines, NOTES_LEADING
-    tall = f"; min-height: {round(lines * leading, 3)}em" if lines else ""
-    # a rule just under each line's descenders (0.35em above the line box's bottom)
-    rules = f"; background-size: 100% {leading}em; background-position: 0 -0.35em"
+    tall = f"; --notes-floor: {round(lines * leading, 3)}em" if lines else ""
+    # a rule just under each line's descenders (0.3em above the line box's bottom)
+    rules = f"; background-size: 100% {leading}em; background-position: 0 -0.3em"
     return {"options": options, "notes_style": f"line-height: {leading}{tall}{rules}"}
 
 
@@ -396,9 +396,9 @@ def build_context(
     figure_url: Callable[[str], str] = str,
     review: str = "",
 ) -> dict[str, Any]:
-    """`slot_text` replaces every filled patient value (the stamping fast path renders the
-    layout with "" and measures it with a probe); None prints the real values. `review`:
-    the footer's word on approval (approval_note)."""
+    """`slot_text` replaces every filled patient value, and fills the ruled notes box
+    even when blank (the stamping path measures each slot of a layout with a probe); None
+    prints the real values. `review`: the footer's word on approval (approval_note)."""
     locale = locale_of(handout.language, strings)
     values = text_values(clinic, handout.procedure, strings, locale)
     fmt = TextFormatter(values)
@@ -410,7 +410,7 @@ def build_context(
     plan = plan_context(request, clinic, locale, strings, handout.phase, slot_text)
     if slot_text is not None:
         # the ruled notes box is one layout, blank or filled: it always takes the probe
-        ruled = {"notes"} if clinic.config.options.notes_lines else set()
+        ruled = {"notes"} if clinic.config.options.notes_ruled else set()
         slots = {name: slot_text if value or name in ruled else "" for name, value in slots.items()}
         days = [slot_text if day else "" for day in days]
     sections = visible_sections(handout, flags(clinic, handout.procedure))

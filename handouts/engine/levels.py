@@ -40,8 +40,10 @@ def level_lines(levels: str | None, strings: Mapping[str, str]) -> list[str]:
     return [strings[f"levels.{letter}"] for letter in letters]
 
 
-#: Sentence ends after which the next sentence follows without a space (Chinese).
+#: Sentence ends after which the next sentence follows without a space (Chinese), and
+#: closing marks that may follow them.
 _WIDE_STOPS = "。！？"
+_WIDE_CLOSERS = "）」』"
 
 
 def level_meaning(levels: str | None, strings: Mapping[str, str]) -> str:
@@ -49,7 +51,8 @@ def level_meaning(levels: str | None, strings: Mapping[str, str]) -> str:
     of the back. L means the lower back."): one slot, whatever the number of letters."""
     text = ""
     for sentence in level_lines(levels, strings):
-        gap = "" if not text or text[-1] in _WIDE_STOPS else " "
+        end = text.rstrip(_WIDE_CLOSERS)[-1:]
+        gap = "" if not text or end in _WIDE_STOPS else " "
         text += gap + sentence
     return text
 

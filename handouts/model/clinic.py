@@ -148,6 +148,12 @@ class Options(_Strict):
         "cell, no --large-print option; the web form starts ticked).",
     )
 
+    @property
+    def notes_ruled(self) -> bool:
+        """Whether the notes box has ruled lines: then it is one layout, blank or typed
+        (the template, the probe render and the layout class all ask this)."""
+        return self.notes_lines > 0
+
 
 class Window(_Strict):
     """A window of the envelope, measured on the letter sheet from its top-left corner."""

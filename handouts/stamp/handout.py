@@ -6,8 +6,8 @@ once and stored there) with the patient values written into their slots
 `pdf` returns None when the record needs the full render instead: notes longer than
 the notes box (they grow it, and so change the flow of the page), a value wider than
 its slot, a character none of the bundled faces has, a script that needs shaping, a
-language whose dates need another font, or a layout class whose probe render cannot be
-measured (LayoutError).
+language whose dates need another font, notes and a layout without the notes box, or a
+layout class whose probe render cannot be measured (LayoutError).
 """
 
 from __future__ import annotations

@@ -124,7 +124,7 @@ def write(layout: Layout, values: Values) -> bytes | None:
             content = b"\n".join(interleave(splice.segments, gaps(splice, ops)))
             document.pages[number].Contents = document.make_stream(content)
         buffer = io.BytesIO()
-        # the layout's XMP already names its PDF version: not parsed again per record
+        # WeasyPrint's XMP names no PDF version: nothing to fix, so not parsed per record
         document.save(buffer, deterministic_id=True, fix_metadata_version=False)
     return buffer.getvalue()
 
