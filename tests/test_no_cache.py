@@ -91,11 +91,11 @@ def test_serve_no_cache_keeps_layouts_in_memory_only(tmp_path):
 
 def test_portal_batch_no_cache_hands_the_layouts_to_the_workers(tmp_path):
     result, out, manifest = _batch(tmp_path, "portal", "portal", "--recycle-after", "1")
-    # Two layout classes (the records without notes, and the one with notes, which are
-    # too long for the box), each rendered once for the whole run although each of the
-    # two workers restarts after every record; the long notes take the full render.
-    assert result.stderr.count("layout cache: stored") == 2
-    assert "fast path: 2 layout(s) rendered" in result.stderr
+    # One layout class (blank and typed notes share the ruled box; the long notes fit no
+    # box and have no class), rendered once for the whole run although each of the two
+    # workers restarts after every record; the long notes take the full render.
+    assert result.stderr.count("layout cache: stored") == 1
+    assert "fast path: 1 layout(s) rendered" in result.stderr
     assert not [p for p in out.iterdir() if p.name.startswith(".")]  # the run's folder: gone
     assert {r: manifest[r]["engine"] for r in NAMES} == {
         "N1": "fast", "N2": "fast", "N3": "fast", "N4": "full",

@@ -364,6 +364,13 @@ def patient_slots(patient: PatientDetails, protocol: Protocol, locale: Locale) -
     }
 
 
+def probed_slots(slots: Mapping[str, str], probe: str, options: Options) -> dict[str, str]:
+    """The probe in every filled slot, and in the ruled notes box even when blank (one
+    layout, blank or typed)."""
+    ruled = {"notes"} if options.notes_ruled else set()
+    return {name: probe if value or name in ruled else "" for name, value in slots.items()}
+
+
 def options_context(options: Options) -> dict[str, Any]:
     """The clinic's options, and the notes box's style: its line height (the distance of
     its ruled lines), `notes_lines` lines tall at least (0: as tall as the notes)."""
@@ -409,9 +416,7 @@ def build_context(
     days = recovery_days(request.patient, locale, clinic.config.options.recovery_log_days)
     plan = plan_context(request, clinic, locale, strings, handout.phase, slot_text)
     if slot_text is not None:
-        # the ruled notes box is one layout, blank or filled: it always takes the probe
-        ruled = {"notes"} if clinic.config.options.notes_ruled else set()
-        slots = {name: slot_text if value or name in ruled else "" for name, value in slots.items()}
+        slots = probed_slots(slots, slot_text, clinic.config.options)
         days = [slot_text if day else "" for day in days]
     sections = visible_sections(handout, flags(clinic, handout.procedure))
     lead, after_card = lead_sections(sections, handout.phase)
