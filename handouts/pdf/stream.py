@@ -14,10 +14,11 @@ import hashlib
 import zlib
 from array import array
 from collections.abc import Mapping, Sequence
-from decimal import Decimal
-from typing import Any, BinaryIO, TypeVar
+from typing import Any, BinaryIO, Protocol, TypeVar
 
 import pikepdf
+
+from handouts.pdf.rewrite import value_bytes
 
 #: Page attributes a page may inherit from its ancestors (ISO 32000-1, 7.7.3.4).
 INHERITED = ("/Resources", "/MediaBox", "/CropBox", "/Rotate")
@@ -89,10 +90,18 @@ class PdfStream:
         )
 
 
+class Sink(Protocol):
+    """Where a Copier writes: a PdfStream, or a rewrite's added objects (pdf/rewrite.py)."""
+
+    def reserve(self) -> int: ...
+    def write(self, number: int, body: bytes) -> int: ...
+    def add(self, body: bytes) -> int: ...
+
+
 class Copier:
     """Copies objects of one source PDF into a PdfStream, each indirect object once."""
 
-    def __init__(self, stream: PdfStream) -> None:
+    def __init__(self, stream: Sink) -> None:
         self.stream = stream
         self._numbers: dict[tuple[int, int], int] = {}
         self._queue: list[tuple[int, Any]] = []
@@ -106,6 +115,7 @@ class Copier:
     def copy_page(self, page: Any) -> int:
         """A page of the source as a page of the stream (inherited attributes copied onto
         it; its structure-tree link dropped: the stream has no structure tree)."""
+        assert isinstance(self.stream, PdfStream)  # pages are a PdfStream's
         return self.stream.add_page(self.entries(page_entries(page)))
 
     def share(self, obj: Any) -> int:
@@ -152,14 +162,8 @@ class Copier:
 
     def value(self, obj: Any, direct: bool = False) -> bytes:
         """A value as PDF syntax; indirect objects become references to their copies."""
-        if obj is None:
-            return b"null"
-        if isinstance(obj, bool):
-            return b"true" if obj else b"false"
-        if isinstance(obj, int):
-            return b"%d" % obj
-        if isinstance(obj, Decimal | float):
-            return format(Decimal(obj).normalize(), "f").encode()
+        if not isinstance(obj, pikepdf.Object):
+            return value_bytes(obj)  # pikepdf gives numbers and booleans as Python's
         if not direct and obj.is_indirect:
             return b"%d 0 R" % self._number(obj)
         if isinstance(obj, pikepdf.Dictionary):

@@ -16,6 +16,8 @@ from __future__ import annotations
 
 import hashlib
 import unicodedata
+from collections.abc import Mapping
+from dataclasses import dataclass
 from functools import cache, lru_cache
 from typing import Any
 
@@ -23,6 +25,8 @@ import pikepdf
 
 from handouts.fonts import harfbuzz
 from handouts.fonts.registry import BODY, FAMILIES, face
+from handouts.pdf.rewrite import Added, dictionary, entries, reference, stream
+from handouts.pdf.stream import Copier, pdf_number
 from handouts.pdf.structure import cid_widths, page_fonts, to_unicode
 from handouts.pdf.tounicode import cmap, with_entries
 from handouts.stamp.model import PageFont
@@ -106,6 +110,37 @@ def _char(char: str, bold: bool, previous: str) -> tuple[FaceKey, int, float, st
     return None
 
 
+@dataclass(frozen=True)
+class FontHolder:
+    """The object a page's font dictionary is written in (the dictionary itself, or the
+    resources or page holding it directly), as written: a new face is named in it."""
+
+    number: int
+    outer: tuple[tuple[dict[str, bytes], str], ...]  # enclosing entries, key of the next
+    fonts: dict[str, bytes]  # the font dictionary's entries
+
+    def body(self, extra: Mapping[str, bytes]) -> bytes:
+        body = dictionary({**self.fonts, **extra})
+        for outer, key in reversed(self.outer):
+            body = dictionary({**outer, key: body})
+        return body
+
+
+def font_holder(page: Any) -> FontHolder | None:
+    """Where new faces are named for `page` (None: its resources are inherited)."""
+    resources = page.get("/Resources")
+    if resources is None:
+        return None
+    fonts = resources.get("/Font")
+    if fonts is not None and fonts.is_indirect:
+        return FontHolder(fonts.objgen[0], (), entries(fonts))
+    inner = entries(fonts) if fonts is not None else {}
+    if resources.is_indirect:
+        return FontHolder(resources.objgen[0], ((entries(resources), "/Font"),), inner)
+    outer = ((entries(page), "/Resources"), (entries(resources), "/Font"))
+    return FontHolder(page.objgen[0], outer, inner)
+
+
 class RecordFonts:
     """The glyphs one record's values add to a layout's fonts, and the faces they add."""
 
@@ -147,6 +182,44 @@ class RecordFonts:
             else:
                 runs.append((resource, code))
         return runs, width * size / 1000
+
+    def objects(
+        self,
+        fonts: Mapping[tuple[int, int], WidenableFont],
+        holders: Mapping[int, FontHolder],
+        first: int,
+    ) -> tuple[dict[int, bytes], list[bytes]] | None:
+        """What `embed` makes, as objects for pdf/rewrite.py, without changing any
+        document: each widened font's objects by number (`fonts`: the layout's page
+        fonts), then the new faces' objects numbered on from `first`, and the font
+        dictionaries (`holders`, by page) that name them. None: a font cannot be made."""
+        replaced: dict[int, bytes] = {}
+        for ref, glyphs in self.added.items():
+            font = fonts.get(ref)
+            made = font.objects(glyphs) if font is not None else None
+            if made is None:
+                return None
+            replaced.update(made)
+        added = Added(first)
+        numbers: dict[FaceKey, int] = {}
+        if self.new:
+            with pikepdf.new() as scratch:
+                copier = Copier(added)
+                for key, glyphs in self.new.items():
+                    font = _new_font(scratch, key, glyphs)
+                    if font is None:
+                        return None
+                    numbers[key] = copier.copy(font)
+        named: dict[int, tuple[FontHolder, dict[str, bytes]]] = {}
+        for page, keys in self.pages.items():
+            holder = holders.get(page)
+            if holder is None:
+                return None
+            _, extra = named.setdefault(holder.number, (holder, {}))
+            extra.update({_new_resource(key): reference(numbers[key]) for key in keys})
+        for holder, extra in named.values():
+            replaced[holder.number] = holder.body(extra)
+        return replaced, added.bodies
 
     def merge(self, other: RecordFonts) -> None:
         """Adds another record's glyphs: the letters of a chunk share one widening of
@@ -194,6 +267,71 @@ def _subset(key: FaceKey, gids: frozenset[int]) -> bytes | None:
 def _new_resource(key: FaceKey) -> str:
     family, bold = key
     return f"/Stamp{FAMILIES.index(family)}{'B' if bold else 'R'}"
+
+
+@dataclass(frozen=True)
+class WidenableFont:
+    """A page font as `RecordFonts.objects` widens it without its document: the face,
+    the glyphs its subset has, and its objects (numbers, entries as written)."""
+
+    key: FaceKey
+    gids: frozenset[int]
+    descendant: int  # object number of the CIDFont, whose /W gains the new widths
+    descendant_entries: dict[str, bytes]
+    file: int  # its FontFile2 stream: the subset made again
+    file_entries: dict[str, bytes]
+    unicode: int  # its ToUnicode stream: entries added
+    unicode_entries: dict[str, bytes]
+    unicode_data: bytes
+
+    def objects(self, glyphs: dict[int, str]) -> dict[int, bytes] | None:
+        """The font's objects with `glyphs` added (None: no subset can be made)."""
+        hb = _face(self.key)
+        data = _subset(self.key, self.gids | set(glyphs))
+        if hb is None or data is None:
+            return None
+        widths = b" ".join(b"%d [ %s ]" % (g, pdf_number(hb.width(g))) for g in sorted(glyphs))
+        old = self.descendant_entries["/W"]
+        return {
+            self.descendant: dictionary(
+                {**self.descendant_entries, "/W": old[:-1] + widths + b" ]"}
+            ),
+            self.file: stream({**self.file_entries, "/Length1": b"%d" % len(data)}, data),
+            self.unicode: stream(self.unicode_entries, with_entries(self.unicode_data, glyphs)),
+        }
+
+
+_REWRITTEN = ("/Length", "/Filter", "/DecodeParms")
+
+
+def widenable(font: Any) -> WidenableFont | None:
+    """What widening `font` (a bundled face WeasyPrint embeds) needs, read once; None for
+    a font whose objects are not each their own (then nothing is stamped in it)."""
+    key = face_of(str(font.get("/BaseFont", "")))
+    descendant = font.DescendantFonts[0] if "/DescendantFonts" in font else None
+    if key is None or descendant is None:
+        return None
+    file = descendant.FontDescriptor.get("/FontFile2")
+    unicode = font.get("/ToUnicode")
+    widths = descendant.get("/W")
+    parts = (descendant, file, unicode)
+    if widths is None or widths.is_indirect or any(p is None or not p.is_indirect for p in parts):
+        return None
+
+    def kept(obj: Any) -> dict[str, bytes]:
+        return {k: v for k, v in entries(obj.stream_dict).items() if k not in _REWRITTEN}
+
+    return WidenableFont(
+        key,
+        frozenset(cid_widths(widths)),
+        descendant.objgen[0],
+        entries(descendant),
+        file.objgen[0],
+        kept(file),
+        unicode.objgen[0],
+        kept(unicode),
+        unicode.read_bytes(),
+    )
 
 
 def _widen(font: Any, glyphs: dict[int, str]) -> bool:

@@ -24,12 +24,16 @@ from __future__ import annotations
 
 import io
 import re
+import threading
+import weakref
 from collections.abc import Callable, Container, Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
 import pikepdf
 
+from handouts.pdf.rewrite import Rewrite
+from handouts.pdf.rewrite import stream as pdf_stream
 from handouts.pdf.shown import TEXT_OBJECT_ONLY, marked_mcid
 from handouts.pdf.stream import interleave, pdf_number
 from handouts.stamp.model import (
@@ -40,7 +44,14 @@ from handouts.stamp.model import (
     Stamp,
     first_baseline,
 )
-from handouts.stamp.pagefonts import RecordFonts, read_fonts
+from handouts.stamp.pagefonts import (
+    FontHolder,
+    RecordFonts,
+    WidenableFont,
+    font_holder,
+    read_fonts,
+    widenable,
+)
 
 #: Slack for rounding when a value is measured against its slot (points).
 FIT_SLACK = 0.5
@@ -115,18 +126,78 @@ def stamp(layout: Layout, stamps: list[Stamp]) -> bytes | None:
 
 def write(layout: Layout, values: Values) -> bytes | None:
     """The layout's PDF with `values` spliced in and its fonts widened with their
-    glyphs (None: a font cannot be widened)."""
+    glyphs, written by pdf/rewrite.py: the layout's other objects are serialized once
+    per process, not parsed and saved for every record. None: a font cannot be widened,
+    or the layout's pages are not as WeasyPrint writes them (a page without its own
+    content stream)."""
+    writer = _writer(layout)
+    if writer is None:
+        return None
+    made = values.glyphs.objects(writer.fonts, writer.holders, writer.rewrite.next_number)
+    if made is None:
+        return None
+    replaced, added = made
+    for number, ops in values.pages.items():
+        splice = layout.pages[number]
+        content = b"\n".join(interleave(splice.segments, gaps(splice, ops)))
+        replaced[writer.contents[number]] = pdf_stream({}, content)
+    return writer.rewrite.write(replaced, added)
+
+
+@dataclass(frozen=True)
+class _Writer:
+    """A layout as its records' files are written (pdf/rewrite.py): its objects
+    serialized once, and the ones a record replaces: each page's content, the page
+    fonts and the font dictionaries."""
+
+    rewrite: Rewrite
+    contents: dict[int, int]  # page -> object number of its content stream
+    fonts: dict[tuple[int, int], WidenableFont]  # the page fonts values are written in
+    holders: dict[int, FontHolder]  # page -> where a new face is named
+
+
+#: Each layout's writer in this process (by the layout object, while it lives).
+_writers: dict[int, tuple[weakref.ref[Layout], _Writer | None]] = {}
+_writers_lock = threading.Lock()
+
+
+def _writer(layout: Layout) -> _Writer | None:
+    """The layout's writer, made on first use (None: its pages are not as WeasyPrint
+    writes them, so values cannot be written into them)."""
+    with _writers_lock:
+        found = _writers.get(id(layout))
+        if found is not None and found[0]() is layout:
+            return found[1]
+        writer = _make_writer(layout)
+        for key in [k for k, (ref, _) in _writers.items() if ref() is None]:
+            del _writers[key]
+        _writers[id(layout)] = (weakref.ref(layout), writer)
+        return writer
+
+
+def _make_writer(layout: Layout) -> _Writer | None:
     with pikepdf.open(io.BytesIO(layout.pdf)) as document:
-        if not values.glyphs.embed(document):
+        contents: dict[int, int] = {}
+        fonts: dict[tuple[int, int], WidenableFont] = {}
+        holders: dict[int, FontHolder] = {}
+        for number, splice in layout.pages.items():
+            page = document.pages[number].obj
+            content = page.get("/Contents")
+            if not isinstance(content, pikepdf.Stream) or not content.is_indirect:
+                return None
+            contents[number] = content.objgen[0]
+            if (holder := font_holder(page)) is not None:
+                holders[number] = holder
+            for font in splice.fonts.values():
+                made = widenable(document.get_object(font.ref))
+                if made is not None:
+                    fonts[font.ref] = made
+        open_ = {*contents.values(), *(h.number for h in holders.values())}
+        open_ |= {n for f in fonts.values() for n in (f.descendant, f.file, f.unicode)}
+        try:
+            return _Writer(Rewrite(document, open_), contents, fonts, holders)
+        except ValueError:
             return None
-        for number, ops in values.pages.items():
-            splice = layout.pages[number]
-            content = b"\n".join(interleave(splice.segments, gaps(splice, ops)))
-            document.pages[number].Contents = document.make_stream(content)
-        buffer = io.BytesIO()
-        # WeasyPrint's XMP names no PDF version: nothing to fix, so not parsed per record
-        document.save(buffer, deterministic_id=True, fix_metadata_version=False)
-    return buffer.getvalue()
 
 
 def fits(layout: Layout, stamps: Iterable[Stamp]) -> bool:

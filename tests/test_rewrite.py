@@ -1,0 +1,107 @@
+"""pdf/rewrite.py: a handout written again with some objects replaced, as stamping
+writes every record's file. Checked on a real handout: what pikepdf reads back."""
+
+from __future__ import annotations
+
+import io
+import zlib
+from collections.abc import Callable
+from pathlib import Path
+
+import pikepdf
+import pytest
+
+from handouts.pdf.rewrite import Rewrite, stream
+from tests.helpers import keep, pdf_text, qpdf_problems
+
+
+@pytest.fixture(scope="module")
+def handout(render: Callable[..., bytes]) -> bytes:
+    return render("kyphoplasty", "post")
+
+
+def _objects(data: bytes) -> dict[int, bytes]:
+    """Every object but the containers, serialized by QPDF, by number."""
+    found = {}
+    with pikepdf.open(io.BytesIO(data)) as document:
+        for obj in document.objects:
+            if isinstance(obj, pikepdf.Stream):
+                if obj.stream_dict.get("/Type") in ("/ObjStm", "/XRef"):
+                    continue
+                head = {k: v for k, v in obj.stream_dict.items() if k != "/Length"}
+                found[obj.objgen[0]] = repr(head).encode() + obj.read_bytes()
+            elif isinstance(obj, pikepdf.Object):
+                found[obj.objgen[0]] = bytes(obj.unparse(resolved=True))
+    return found
+
+
+def _content_number(data: bytes, page: int) -> int:
+    with pikepdf.open(io.BytesIO(data)) as document:
+        return int(document.pages[page].obj.Contents.objgen[0])
+
+
+def test_unchanged_it_is_the_same_document(handout: bytes, tmp_path: Path) -> None:
+    number = _content_number(handout, 0)
+    with pikepdf.open(io.BytesIO(handout)) as document:
+        written = keep(Rewrite(document, [number]).write({}))
+    assert _objects(written) == _objects(handout)
+    assert pdf_text(written) == pdf_text(handout)
+    (tmp_path / "same.pdf").write_bytes(written)
+    assert qpdf_problems(tmp_path / "same.pdf") is None
+    # the shared objects are packed as QPDF packs them: the file is no larger
+    assert len(written) <= len(handout) * 1.01
+
+
+def test_a_replaced_object_and_added_ones(handout: bytes, tmp_path: Path) -> None:
+    number = _content_number(handout, 0)
+    with pikepdf.open(io.BytesIO(handout)) as document:
+        rewrite = Rewrite(document, [number])
+        first = rewrite.next_number
+        content = b"q 1 0 0 1 0 0 cm Q"
+        form = stream({"/Type": b"/XObject", "/Subtype": b"/Form", "/BBox": b"[ 0 0 1 1 ]"}, b"")
+        written = keep(rewrite.write({number: stream({}, content)}, [form, b"(added)"]))
+    (tmp_path / "replaced.pdf").write_bytes(written)
+    assert qpdf_problems(tmp_path / "replaced.pdf") is None
+    with pikepdf.open(io.BytesIO(written)) as document:
+        assert document.pages[0].obj.Contents.read_bytes() == content
+        assert document.get_object(first, 0).Subtype == "/Form"
+        assert str(document.get_object(first + 1, 0)) == "added"
+        assert len(document.pages) == len(pikepdf.open(io.BytesIO(handout)).pages)
+    before, after = _objects(handout), _objects(written)
+    assert {n: v for n, v in after.items() if n != number and n < first} == {
+        n: v for n, v in before.items() if n != number
+    }
+
+
+def test_the_same_values_write_the_same_file(handout: bytes) -> None:
+    number = _content_number(handout, 1)
+    with pikepdf.open(io.BytesIO(handout)) as document:
+        rewrite = Rewrite(document, [number])
+        one = rewrite.write({number: stream({}, b"0 g")})
+        again = rewrite.write({number: stream({}, b"0 g")})
+        other = rewrite.write({number: stream({}, b"1 g")})
+    assert one == again
+    ids = [pikepdf.open(io.BytesIO(d)).trailer.ID[0] for d in (one, other)]
+    assert ids[0] != ids[1]
+
+
+def test_the_cross_reference_rows_are_predicted(handout: bytes) -> None:
+    """The rows are written with the PNG Up predictor, each row less the one above: read
+    back through it, every object's row is where the object is."""
+    with pikepdf.open(io.BytesIO(handout)) as document:
+        written = Rewrite(document, [_content_number(handout, 0)]).write({})
+    head, _, rest = written[written.rindex(b"obj\n<< /Type /XRef") :].partition(b"stream\n")
+    assert b"/Predictor 12" in head and b"/Columns 7" in head
+    raw = zlib.decompress(rest[: rest.rindex(b"\nendstream")])
+    rows, above = [], bytes(7)
+    for i in range(0, len(raw), 8):
+        assert raw[i] == 2  # Up
+        row = bytes((a + b) & 0xFF for a, b in zip(raw[i + 1 : i + 8], above, strict=True))
+        rows.append(row)
+        above = row
+    with pikepdf.open(io.BytesIO(written)) as document:
+        pages = [p.obj.objgen[0] for p in document.pages]
+    for number in pages:  # pages are packed: type 2, in an object stream
+        assert rows[number][0] == 2
+    offsets = [int.from_bytes(r[1:5], "big") for r in rows if r[0] == 1]
+    assert offsets and all(written[o : o + 20].split(b" ")[2].startswith(b"obj") for o in offsets)
