@@ -3,16 +3,22 @@ writes every record's file. Checked on a real handout: what pikepdf reads back."
 
 from __future__ import annotations
 
+import datetime as dt
 import io
+import re
 import zlib
 from collections.abc import Callable
 from pathlib import Path
 
 import pikepdf
 import pytest
+from helpers import decoded_payloads, keep, pdf_text, qpdf_problems
 
+from handouts.model.request import HandoutRequest, PatientDetails
+from handouts.options import LayoutCacheOptions
 from handouts.pdf.rewrite import Rewrite, stream
-from tests.helpers import keep, pdf_text, qpdf_problems
+from handouts.stamp.handout import stamper_for
+from handouts.workspace import Workspace
 
 
 @pytest.fixture(scope="module")
@@ -105,3 +111,27 @@ def test_the_cross_reference_rows_are_predicted(handout: bytes) -> None:
         assert rows[number][0] == 2
     offsets = [int.from_bytes(r[1:5], "big") for r in rows if r[0] == 1]
     assert offsets and all(written[o : o + 20].split(b" ")[2].startswith(b"obj") for o in offsets)
+
+
+def test_no_glyph_of_one_record_reaches_the_next(workspace: Workspace) -> None:
+    """A process writes every record from the same serialized layout: a name whose
+    letters the layout lacks widens that record's fonts only. The record after it is
+    byte for byte what it is when written first, and has no such glyph."""
+    stamper = stamper_for(workspace, LayoutCacheOptions(enabled=False))
+
+    def stamped(name: str) -> bytes:
+        patient = PatientDetails(patient_name=name, procedure_date=dt.date(2027, 3, 3))
+        made = stamper.pdf(HandoutRequest("vertebroplasty", "pre", "en", False, patient))
+        assert made is not None, "stamped"
+        return keep(made.data)
+
+    first = stamped("Ann Lee")
+    other = stamped("Øyvind Ærø")
+    again = stamped("Ann Lee")
+    assert again == first
+    assert "Øyvind Ærø" in pdf_text(other)
+    for data, has in ((other, True), (again, False)):
+        with pikepdf.open(io.BytesIO(data)) as document:
+            cmaps = b"".join(p for p in decoded_payloads(document) if b"begincmap" in p)
+        # a code that reads as "Ø": a glyph some font was widened with
+        assert bool(re.search(rb"<[0-9a-f]{4}> <00d8>\n", cmaps.lower())) is has
