@@ -5,14 +5,14 @@ the content is read here as a viewer reads it (pikepdf parses the operators): th
 transformation (q/Q/cm), the text state (BT/ET, Tm/Td/TD/T*, TL, Tf), the fill colour
 (rg, g, k, sc/scn) and the marked-content sequences (BDC/BMC ... EMC). Each text show
 is decoded with its font's ToUnicode map (pdf/structure.py reads them). Form
-XObjects are read too, for the glyphs they show (`shown_glyphs`).
+XObjects are read too, for the glyphs they show (`page_glyphs`).
 """
 
 from __future__ import annotations
 
 import dataclasses
 import math
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -173,21 +173,35 @@ def _forms(resources: Any, seen: set[tuple[int, int]]) -> Iterator[Any]:
             yield from _forms(xobject.get("/Resources", {}), seen)
 
 
-def shown_glyphs(pdf: pikepdf.Pdf) -> dict[tuple[int, int], set[int]]:
+Glyphs = dict[tuple[int, int], set[int]]  # Type0 font object -> two-byte codes shown
+
+
+def page_glyphs(page: Any, shows: list[Show] | None = None) -> Glyphs:
     """The two-byte codes (glyph numbers, for WeasyPrint's fonts) each Type0 font object
-    shows anywhere: on the pages and in their Form XObjects."""
-    found: dict[tuple[int, int], set[int]] = {}
-    seen: set[tuple[int, int]] = set()
-    for page in pdf.pages:
-        resources: Any = page.get("/Resources", {})
-        streams = [(page, resources)]
-        streams += [(form, form.get("/Resources", resources)) for form in _forms(resources, seen)]
-        for stream, own in streams:
-            fonts = _fonts(own)
-            for show in _Reader(fonts).read(pikepdf.parse_content_stream(stream)):
-                font = fonts.get(show.font)
-                if font is not None and font.get("/Subtype") == "/Type0":
-                    codes = show.codes
-                    glyphs = found.setdefault(font.objgen, set())
-                    glyphs.update(int.from_bytes(codes[i : i + 2]) for i in range(0, len(codes), 2))
+    shows on a page: in its content (`shows`, when read already) and its Form XObjects."""
+    found: Glyphs = {}
+    resources: Any = page.get("/Resources", {})
+    fonts = _fonts(resources)
+    _add(found, fonts, page_shows(page) if shows is None else shows)
+    for form in _forms(resources, set()):
+        own = _fonts(form.get("/Resources", resources))
+        _add(found, own, _Reader(own).read(pikepdf.parse_content_stream(form)))
+    return found
+
+
+def _add(found: Glyphs, fonts: dict[str, Any], shows: Iterable[Show]) -> None:
+    for show in shows:
+        font = fonts.get(show.font)
+        if font is not None and font.get("/Subtype") == "/Type0":
+            codes = show.codes
+            glyphs = found.setdefault(font.objgen, set())
+            glyphs.update(int.from_bytes(codes[i : i + 2]) for i in range(0, len(codes), 2))
+
+
+def merged(pages: Iterable[Glyphs]) -> Glyphs:
+    """The glyphs of several pages together."""
+    found: Glyphs = {}
+    for glyphs in pages:
+        for font, codes in glyphs.items():
+            found.setdefault(font, set()).update(codes)
     return found

@@ -21,7 +21,7 @@ from typing import Any
 import pikepdf
 
 from handouts.errors import LayoutError
-from handouts.pdf.shown import Show, page_shows
+from handouts.pdf.shown import Show
 from handouts.stamp.model import Slot
 from handouts.stamp.pagefonts import face_of
 
@@ -66,28 +66,32 @@ def _bold(page: Any, resource: str) -> bool:
     return face[1] if face is not None else _BOLD_NAME.search(name) is not None
 
 
-def find_texts(pdf: pikepdf.Pdf, texts: set[str]) -> dict[str, Found]:
+def find_texts(pdf: pikepdf.Pdf, texts: set[str], shows: list[list[Show]]) -> dict[str, Found]:
     """Each of `texts` that is the whole text of a marked-content sequence with an MCID:
-    the page and first show of that sequence (the first such sequence, if several)."""
+    the page and first show of that sequence (the first such sequence, if several).
+    `shows`: each page's (pdf/shown.py `page_shows`)."""
     found: dict[str, Found] = {}
     for number, page in enumerate(pdf.pages):
         sequences: dict[int, list[Show]] = {}
-        for show in page_shows(page):
+        for show in shows[number]:
             if show.mcid is not None:
                 sequences.setdefault(show.mcid, []).append(show)
-        for shows in sequences.values():
-            text = "".join(show.text for show in shows)
+        for sequence in sequences.values():
+            text = "".join(show.text for show in sequence)
             if text in texts and text not in found:
-                found[text] = Found(number, shows[0], _bold(page, shows[0].font))
+                found[text] = Found(number, sequence[0], _bold(page, sequence[0].font))
     return found
 
 
 def measure_slots(
-    pdf: pikepdf.Pdf, anchors: Sequence[Mapping[str, Anchor]], probes: Sequence[Probe]
+    pdf: pikepdf.Pdf,
+    anchors: Sequence[Mapping[str, Anchor]],
+    probes: Sequence[Probe],
+    shows: list[list[Show]],
 ) -> list[Slot]:
     """The slot of each probe printed in `pdf`, in the order of `probes`; `anchors` are
-    each page's anchors of the same render."""
-    found = find_texts(pdf, {probe.text for probe in probes})
+    each page's anchors of the same render, `shows` each page's text shows."""
+    found = find_texts(pdf, {probe.text for probe in probes}, shows)
     tops = [float(page.mediabox[3]) for page in pdf.pages]
     slots = []
     for probe in probes:

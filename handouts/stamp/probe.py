@@ -24,7 +24,7 @@ from weasyprint import CSS
 from handouts.engine.render import Renderer
 from handouts.errors import LayoutError
 from handouts.model.request import HandoutRequest
-from handouts.pdf.shown import shown_glyphs
+from handouts.pdf.shown import Show, merged, page_glyphs, page_shows
 from handouts.stamp.measure import Probe, measure_slots, page_sizes
 from handouts.stamp.model import Layout, Slot
 from handouts.stamp.pagefonts import narrow
@@ -93,15 +93,18 @@ def _without_markers(pdf: pikepdf.Pdf) -> None:
         del pdf.Root["/Names"]
 
 
-def static_pages(pdf: pikepdf.Pdf, slots: list[Slot]) -> bytes:
-    """The probe render without its probes (text, their own glyphs, the markers)."""
-    before = shown_glyphs(pdf)
+def static_pages(pdf: pikepdf.Pdf, slots: list[Slot], shows: list[list[Show]]) -> bytes:
+    """The probe render without its probes (text, their own glyphs, the markers);
+    `shows`: each page's text shows, read once for measuring and here."""
+    before = [page_glyphs(page, shown) for page, shown in zip(pdf.pages, shows, strict=True)]
+    after = list(before)  # a page without a slot shows what it showed
     for number in sorted({slot.page for slot in slots}):
         page = pdf.pages[number]
         mcids = {slot.mcid for slot in slots if slot.page == number and slot.mcid is not None}
         page.Contents = pdf.make_stream(b"\n".join(cut_page(page, mcids).segments))
-    after = shown_glyphs(pdf)
-    narrow(pdf, {font: glyphs - after.get(font, set()) for font, glyphs in before.items()})
+        after[number] = page_glyphs(page)
+    shown, kept = merged(before), merged(after)
+    narrow(pdf, {font: glyphs - kept.get(font, set()) for font, glyphs in shown.items()})
     _without_markers(pdf)
     buffer = io.BytesIO()
     pdf.save(buffer, deterministic_id=True)
@@ -117,9 +120,10 @@ def probed_layout(
     assert rendered.document is not None
     anchors = [page.anchors for page in rendered.document.pages]
     with pikepdf.open(io.BytesIO(rendered.data)) as pdf:
-        slots = measure_slots(pdf, anchors, probes)
+        shows = [page_shows(page) for page in pdf.pages]
+        slots = measure_slots(pdf, anchors, probes, shows)
         sizes = page_sizes(pdf)
-        data = static_pages(pdf, slots)
+        data = static_pages(pdf, slots, shows)
     return Layout(data, sizes, slots, cut_pages(data, slots))
 
 
