@@ -93,7 +93,7 @@ class BatchOptions(_Options):
     encoding: str | None = Field(default=None, description="Input encoding (default UTF-8).")
     fhir: FhirMode | None = Field(default=None, description="Also write DocumentReferences.")
     timeout: float = Field(default=120.0, ge=0.1, le=3600, description="Seconds per record.")
-    recycle_after: int = Field(default=200, ge=1, description="Records per worker process.")
+    recycle_after: int = Field(default=200, ge=1, description="Tasks per worker process.")
     progress: ProgressMode = ProgressMode.AUTO
     target: Target = Target.PORTAL
     duplex: bool = Field(default=True, description="mail: every letter starts on a front.")

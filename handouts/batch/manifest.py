@@ -41,7 +41,7 @@ Status = Literal["rendered", "resumed", "failed"]
 EngineUsed = Literal["full", "fast"]  # WeasyPrint per record, or stamped on a shared layout
 
 
-@dataclass
+@dataclass(slots=True)
 class Entry:
     """One record's line in the manifest."""
 

@@ -41,7 +41,7 @@ class RawRow:
     problem: str | None = None  # ragged row, unterminated quote...
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Record:
     """A validated record: what to render, for whom, and where it came from."""
 

@@ -29,10 +29,18 @@ from handouts.batch.manifest import (
     write_errors,
     write_manifest,
 )
-from handouts.batch.pool import WorkerPool
+from handouts.batch.pool import Failure, WorkerPool
 from handouts.batch.progress import Progress
 from handouts.batch.records import KNOWN_COLUMNS, Record, RowError, read_input, validate_rows
-from handouts.batch.worker import Task, WorkerSetup, init_worker, layout_task, render_task
+from handouts.batch.worker import (
+    STAMP_CHUNK,
+    Task,
+    WorkerSetup,
+    init_worker,
+    layout_task,
+    render_chunk,
+    render_task,
+)
 from handouts.engine.output import TEMP_PREFIX, fhir_file_name, write_atomic
 from handouts.errors import HandoutError, OutputError
 from handouts.mail.assemble import HOW_TO_PRINT, MailPiece, assemble_mailing, printed_pages
@@ -40,7 +48,8 @@ from handouts.mail.fastpath import FastMail, MailItem, Stamped, StampedLetter
 from handouts.mail.files import Written, write_letters
 from handouts.mail.preview import write_previews
 from handouts.options import BatchOptions, LayoutCacheOptions, ProgressMode, Target
-from handouts.stamp.handout import LayoutTask, open_layout_cache, stamper_for
+from handouts.stamp.handout import HandoutStamper, LayoutTask, open_layout_cache, stamper_for
+from handouts.stamp.layouts import HandoutClass
 from handouts.stamp.model import Layout
 from handouts.workspace import Workspace
 
@@ -284,20 +293,59 @@ class _Run:
 
     def _render(self, pool: WorkerPool, tasks: list[Task]) -> None:
         """Each record in warm worker processes (stamped, for the portal, when it can be)."""
+        stamper = None
         if self.options.stamping and self.options.target is Target.PORTAL and tasks:
             stamper = stamper_for(self.workspace, self.layouts)
             requests = [t.record.request for t in tasks]
             self._render_layouts(pool, stamper.accept, stamper.missing(requests))
         progress = self._progress(len(tasks))
+        if stamper is not None:
+            tasks = self._render_chunks(pool, stamper, tasks, progress)
         for done in pool.run(render_task, tasks):
-            if done.result is not None:
-                self._record(done.result)
-                self.result.rendered += 1
-            else:
-                assert done.failure is not None
-                self._fail(done.task.record, done.failure.message, done.task.input_hash)
-            if progress:
-                progress.advance(failed=done.result is None)
+            outcome = done.result if done.result is not None else done.failure
+            assert outcome is not None
+            self._finished(done.task, outcome, progress)
+
+    def _render_chunks(
+        self,
+        pool: WorkerPool,
+        stamper: HandoutStamper,
+        tasks: list[Task],
+        progress: Progress | None,
+    ) -> list[Task]:
+        """The portal's stamped records, in chunks of one layout class (a chunk is one
+        pool task: less to send, and a worker restarts after `--recycle-after` tasks,
+        so stamped records, which hold no memory, do not restart it often). Returns the
+        records left: those without a layout class (the full render), and those of a
+        chunk whose worker crashed or timed out, each to be tried again on its own."""
+        classes: dict[HandoutClass, list[Task]] = {}
+        alone: list[Task] = []
+        for task in tasks:
+            key = stamper.layout_class(task.record.request)
+            (classes.setdefault(key, []) if key is not None else alone).append(task)
+        chunks = [
+            tuple(group[i : i + STAMP_CHUNK])
+            for group in classes.values()
+            for i in range(0, len(group), STAMP_CHUNK)
+        ]
+        for done in pool.run(render_chunk, chunks):
+            if done.result is None:
+                alone += done.task
+                continue
+            for task, result in zip(done.task, done.result, strict=True):
+                self._finished(task, result, progress)
+        return alone
+
+    def _finished(self, task: Task, result: Entry | Failure, progress: Progress | None) -> None:
+        if isinstance(result, Failure):
+            if result.stop:
+                raise OutputError(f"stopped: {result.message}")
+            self._fail(task.record, result.message, task.input_hash)
+        else:
+            self._record(result)
+            self.result.rendered += 1
+        if progress:
+            progress.advance(failed=isinstance(result, Failure))
 
     def _fail(self, record: Record, message: str, input_hash: str) -> None:
         self._record(failed_entry(record, message, input_hash))

@@ -48,7 +48,7 @@ class WorkerSetup:
     warm: bool = True
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Task:
     record: Record
     input_hash: str
@@ -94,6 +94,16 @@ def render_task(task: Task) -> Entry | Failure:
     except Exception as exc:  # noqa: BLE001 - one record must not stop the batch
         # The type only: an exception's text could quote patient data.
         return Failure(f"internal error while rendering ({type(exc).__name__})")
+
+
+#: Portal records stamped in one pool task (batch/run.py groups them by layout class).
+STAMP_CHUNK = 10
+
+
+def render_chunk(tasks: tuple[Task, ...]) -> list[Entry | Failure]:
+    """Records of one layout class in one pool task: each one's entry, or its failure
+    (one record's failure never stops the others)."""
+    return [render_task(task) for task in tasks]
 
 
 def render_record(

@@ -83,7 +83,7 @@ MAX_LINE = 64
 SLACK = 2.0  # points kept free below the last line: glyph boxes run past the leading
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class MailAddress:
     name: str
     line1: str

@@ -46,7 +46,7 @@ class ChunkValues:
     fonts: dict[int, bytes]
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class StampedPages:
     """A stamped letter in mailing.pdf: its layout (an index into the mailing's
     layouts), and the chunk file that holds its values under its file name."""
@@ -74,7 +74,7 @@ def printed_pages(letter_pages: list[int], duplex: bool) -> int:
     return sum(p + duplex_blank(p, duplex) for p in [1, *letter_pages])
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class MailPiece:
     """One letter ready for the mailing file: a PDF file, or a stamped letter whose
     pages are its layout's shared pages with its own values between their segments."""
@@ -85,7 +85,7 @@ class MailPiece:
     stamped: StampedPages | None = None
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Placement:
     first_page: int
     last_page: int

@@ -63,7 +63,7 @@ LetterClasses = tuple[LetterClass, HandoutClass]
 WRITE_CHUNK = 100
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class MailItem:
     """What the fast path needs of one record."""
 
@@ -74,7 +74,7 @@ class MailItem:
     serial: int  # unique within the mailing, for the IMb
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class StampedLetter:
     """A letter the fast path took: its page count, and where mailing.pdf finds it."""
 

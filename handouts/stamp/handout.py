@@ -138,6 +138,10 @@ class HandoutStamper:
                 self.cache.put(cache_key, found)
         return found
 
+    def layout_class(self, request: HandoutRequest) -> HandoutClass | None:
+        """The request's layout class (None: it takes the full render)."""
+        return self._class(request)[0]
+
     def missing(self, requests: list[HandoutRequest]) -> list[LayoutTask]:
         """The layout classes of these requests that the cache does not have yet."""
         classes = ((self._class(request)[0], request) for request in requests)
