@@ -15,6 +15,7 @@ import hashlib
 import json
 import logging
 import tempfile
+from collections import deque
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
@@ -38,7 +39,7 @@ from handouts.batch.worker import (
     WorkerSetup,
     init_worker,
     layout_task,
-    render_chunk,
+    portal_task,
     render_task,
 )
 from handouts.engine.output import TEMP_PREFIX, fhir_file_name, write_atomic
@@ -191,6 +192,8 @@ class _Run:
         self.entries: dict[str, Entry] = {}
         self.journal: Journal | None = None
         self.layouts = options.cache  # where this run's layouts are kept (_pool)
+        self._total = 0  # records to render
+        self._bar: Progress | None = None
 
     def run(self, records: list[Record]) -> None:
         tasks = self._skip_done(records)
@@ -293,50 +296,42 @@ class _Run:
 
     def _render(self, pool: WorkerPool, tasks: list[Task]) -> None:
         """Each record in warm worker processes (stamped, for the portal, when it can be)."""
-        stamper = None
+        self._total = len(tasks)
         if self.options.stamping and self.options.target is Target.PORTAL and tasks:
-            stamper = stamper_for(self.workspace, self.layouts)
-            requests = [t.record.request for t in tasks]
-            self._render_layouts(pool, stamper.accept, stamper.missing(requests))
-        progress = self._progress(len(tasks))
-        if stamper is not None:
-            tasks = self._render_chunks(pool, stamper, tasks, progress)
+            tasks = self._stamp_portal(pool, tasks)
+        self._start_progress()
         for done in pool.run(render_task, tasks):
             outcome = done.result if done.result is not None else done.failure
             assert outcome is not None
-            self._finished(done.task, outcome, progress)
+            self._finished(done.task, outcome)
 
-    def _render_chunks(
-        self,
-        pool: WorkerPool,
-        stamper: HandoutStamper,
-        tasks: list[Task],
-        progress: Progress | None,
-    ) -> list[Task]:
-        """The portal's stamped records, in chunks of one layout class (a chunk is one
-        pool task: less to send, and a worker restarts after `--recycle-after` tasks,
-        so stamped records, which hold no memory, do not restart it often). Returns the
-        records left: those without a layout class (the full render), and those of a
-        chunk whose worker crashed or timed out, each to be tried again on its own."""
-        classes: dict[HandoutClass, list[Task]] = {}
-        alone: list[Task] = []
-        for task in tasks:
-            key = stamper.layout_class(task.record.request)
-            (classes.setdefault(key, []) if key is not None else alone).append(task)
-        chunks = [
-            tuple(group[i : i + STAMP_CHUNK])
-            for group in classes.values()
-            for i in range(0, len(group), STAMP_CHUNK)
-        ]
-        for done in pool.run(render_chunk, chunks):
-            if done.result is None:
-                alone += done.task
-                continue
-            for task, result in zip(done.task, done.result, strict=True):
-                self._finished(task, result, progress)
-        return alone
+    def _stamp_portal(self, pool: WorkerPool, tasks: list[Task]) -> list[Task]:
+        """The layouts the cache lacks, then the records in chunks of one layout class,
+        each chunk as soon as its layout is ready, on the same workers (they stamp while
+        the last layouts render). Returns the records left for one task each: those
+        without a layout class (the full render), and those of a chunk whose worker
+        crashed or timed out, tried again on their own."""
+        stamper = stamper_for(self.workspace, self.layouts)
+        layouts = stamper.missing([t.record.request for t in tasks])
+        plan = _PortalPlan(stamper, tasks, layouts)
+        if not layouts:
+            self._start_progress()
+        for done in pool.run(portal_task, plan):
+            if isinstance(done.task, LayoutTask):
+                if isinstance(done.result, Layout):
+                    stamper.accept(done.task, done.result)
+                plan.ready(done.task.key)  # rendered, or its records find out alone
+                self._start_progress()  # records are stamped from now on
+            elif isinstance(done.result, list):
+                for task, result in zip(done.task, done.result, strict=True):
+                    self._finished(task, result)
+            else:
+                plan.alone += done.task
+        if layouts:
+            log.info("fast path: %d layout(s) rendered", len(layouts))
+        return plan.alone
 
-    def _finished(self, task: Task, result: Entry | Failure, progress: Progress | None) -> None:
+    def _finished(self, task: Task, result: Entry | Failure) -> None:
         if isinstance(result, Failure):
             if result.stop:
                 raise OutputError(f"stopped: {result.message}")
@@ -344,8 +339,14 @@ class _Run:
         else:
             self._record(result)
             self.result.rendered += 1
-        if progress:
-            progress.advance(failed=isinstance(result, Failure))
+        if self._bar:
+            self._bar.advance(failed=isinstance(result, Failure))
+
+    def _start_progress(self) -> None:
+        """The progress of the records, once they are rendered (not while the first
+        layouts are: its rate and ETA are the records')."""
+        if self._bar is None:
+            self._bar = self._progress(self._total)
 
     def _fail(self, record: Record, message: str, input_hash: str) -> None:
         self._record(failed_entry(record, message, input_hash))
@@ -429,6 +430,46 @@ class _Run:
                 self.options.out_dir,
                 self.options.preview,
             )
+
+
+class _PortalPlan:
+    """A portal batch's pool tasks, in order: the layouts to render, then chunks of
+    records of one layout class, a class's chunks as soon as its layout is ready (in
+    the cache already, or `ready`). An iterator that runs dry while layouts are still
+    rendering and goes on once one is ready: the pool asks it again after each result."""
+
+    def __init__(
+        self, stamper: HandoutStamper, tasks: list[Task], layouts: list[LayoutTask]
+    ) -> None:
+        self._layouts = deque(layouts)
+        self._chunks: deque[tuple[Task, ...]] = deque()
+        self._waiting: dict[HandoutClass, list[Task]] = {}
+        self.alone: list[Task] = []
+        pending = {layout.key for layout in layouts}
+        for task in tasks:
+            key = stamper.layout_class(task.record.request)
+            if key is None:
+                self.alone.append(task)
+            else:
+                self._waiting.setdefault(key, []).append(task)
+        for key in [k for k in self._waiting if k not in pending]:
+            self.ready(key)
+
+    def ready(self, key: HandoutClass) -> None:
+        group = self._waiting.pop(key, [])
+        self._chunks += [
+            tuple(group[i : i + STAMP_CHUNK]) for i in range(0, len(group), STAMP_CHUNK)
+        ]
+
+    def __iter__(self) -> _PortalPlan:
+        return self
+
+    def __next__(self) -> LayoutTask | tuple[Task, ...]:
+        if self._layouts:
+            return self._layouts.popleft()
+        if self._chunks:
+            return self._chunks.popleft()
+        raise StopIteration
 
 
 def _assemble(

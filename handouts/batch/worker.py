@@ -156,6 +156,13 @@ def with_cover_letter(workspace: Workspace, setup: WorkerSetup, task: Task, hand
     return Made(merged, letter.pages + handout.pages, handout.warnings, handout.engine)
 
 
+def portal_task(task: LayoutTask | tuple[Task, ...]) -> Layout | list[Entry | Failure] | Failure:
+    """A portal batch's pool task: a layout to render, or a chunk of records to stamp."""
+    if isinstance(task, LayoutTask):
+        return layout_task(task)
+    return render_chunk(task)
+
+
 def layout_task(task: LayoutTask) -> Layout | Failure:
     """One layout class rendered for the fast path (batch/run.py renders them side by
     side before planning); a failure leaves it to the planner, which reports it."""
