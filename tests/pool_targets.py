@@ -24,6 +24,8 @@ def echo_pid(task: str) -> tuple[str, int] | Failure:
         os._exit(3)
     if task == "hang":
         time.sleep(60)
+    if task.startswith("sleep "):
+        time.sleep(float(task.split()[1]))
     if task == "refuse":
         return Failure("refused on purpose")
     if task == "setup":

@@ -34,6 +34,43 @@ def test_crash_and_hang_fail_only_their_task():
     assert pool.restarts == 2
 
 
+class _Released:
+    """A task source that runs dry until the consumer releases more: the way a portal
+    batch hands out the records of a layout once it is rendered."""
+
+    def __init__(self) -> None:
+        self.ready = ["first"]
+
+    def __iter__(self) -> _Released:
+        return self
+
+    def __next__(self) -> str:
+        if self.ready:
+            return self.ready.pop(0)
+        raise StopIteration
+
+
+def test_a_source_that_ran_dry_is_asked_again_after_each_result():
+    source = _Released()
+    seen = []
+    with WorkerPool(jobs=1, timeout=30, recycle_after=100) as pool:
+        for done in pool.run(echo_pid, source):
+            seen.append(done.result[0])
+            if done.task == "first":
+                source.ready += ["second", "third"]  # released by the first result
+    assert seen == ["first", "second", "third"]
+
+
+def test_a_task_of_several_records_has_their_time_together():
+    """A chunk of 3 records may take 3 times `timeout`; one record, only `timeout`."""
+    tasks = ["sleep 1.2", "sleep 1.2 x3"]
+    with WorkerPool(jobs=2, timeout=1, recycle_after=100) as pool:
+        weight = {"sleep 1.2": 1, "sleep 1.2 x3": 3}
+        results = {d.task: d for d in pool.run(echo_pid, tasks, weight.__getitem__)}
+    assert "longer than 1 s" in results["sleep 1.2"].failure.message
+    assert results["sleep 1.2 x3"].failure is None
+
+
 def test_workers_are_recycled():
     with WorkerPool(jobs=1, timeout=30, recycle_after=2) as pool:
         pids = [d.result[1] for d in pool.run(echo_pid, list("abcdef"))]

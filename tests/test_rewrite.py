@@ -8,6 +8,7 @@ import io
 import re
 import zlib
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pikepdf
@@ -107,10 +108,27 @@ def test_the_cross_reference_rows_are_predicted(handout: bytes) -> None:
         above = row
     with pikepdf.open(io.BytesIO(written)) as document:
         pages = [p.obj.objgen[0] for p in document.pages]
-    for number in pages:  # pages are packed: type 2, in an object stream
-        assert rows[number][0] == 2
-    offsets = [int.from_bytes(r[1:5], "big") for r in rows if r[0] == 1]
-    assert offsets and all(written[o : o + 20].split(b" ")[2].startswith(b"obj") for o in offsets)
+    for number in pages:  # pages are packed: type 2, in an object stream, at their index
+        kind, stream_number, index = rows[number][0], *_fields(rows[number])
+        assert kind == 2
+        head, _, body = written[_offset(rows, stream_number) :].partition(b"stream\n")
+        assert b"/Type /ObjStm" in head
+        first = int(re.search(rb"/First (\d+)", head).group(1))  # type: ignore[union-attr]
+        numbers = zlib.decompress(body[: body.index(b"\nendstream")])[:first].split()
+        assert int(numbers[2 * index]) == number
+    written_at = [(n, _offset(rows, n)) for n, row in enumerate(rows) if row[0] == 1]
+    assert len(written_at) > 10
+    for number, offset in written_at:  # each row points at its own object
+        assert written[offset:].split(b" ", 2)[:2] == [b"%d" % number, b"0"]
+
+
+def _fields(row: bytes) -> tuple[int, int]:
+    return int.from_bytes(row[1:5], "big"), int.from_bytes(row[5:7], "big")
+
+
+def _offset(rows: list[bytes], number: int) -> int:
+    assert rows[number][0] == 1
+    return _fields(rows[number])[0]
 
 
 def test_no_glyph_of_one_record_reaches_the_next(workspace: Workspace) -> None:
@@ -135,3 +153,22 @@ def test_no_glyph_of_one_record_reaches_the_next(workspace: Workspace) -> None:
             cmaps = b"".join(p for p in decoded_payloads(document) if b"begincmap" in p)
         # a code that reads as "Ø": a glyph some font was widened with
         assert bool(re.search(rb"<[0-9a-f]{4}> <00d8>\n", cmaps.lower())) is has
+
+
+def test_records_stamped_at_once_in_threads_are_each_their_own(workspace: Workspace) -> None:
+    """The web server's threads share one stamper and its serialized layouts: records
+    written at the same time are the files each one makes alone."""
+    stamper = stamper_for(workspace, LayoutCacheOptions(enabled=False))
+    names = ["Ann Lee", "Øyvind Ærø", "José Núñez", "Zoë Brontë", "Li Wei", "Ada Ng"]
+
+    def stamped(name: str) -> bytes:
+        patient = PatientDetails(patient_name=name, procedure_date=dt.date(2027, 3, 3))
+        made = stamper.pdf(HandoutRequest("kyphoplasty", "post", "en", False, patient))
+        assert made is not None, "stamped"
+        return made.data
+
+    alone = {name: stamped(name) for name in names}
+    with ThreadPoolExecutor(max_workers=6) as threads:
+        together = list(threads.map(stamped, names * 4))
+    mixed = [n for n, data in zip(names * 4, together, strict=True) if data != alone[n]]
+    assert mixed == []

@@ -76,7 +76,7 @@ class WorkerPool:
     """Runs `fn(task)` for each task on `jobs` warm processes; yields as tasks finish.
 
     One pool serves a whole batch: its workers are started by the first `run` and kept
-    for the next (the layouts, then the stamping, then the full renders), and stopped
+    for the next (the layouts and the stamping, then the full renders), and stopped
     when the pool is closed (`with WorkerPool(...) as pool`)."""
 
     def __init__(
@@ -125,9 +125,18 @@ class WorkerPool:
             self.started += 1
         return self._pool
 
-    def run(self, fn: Callable[[T], R | Failure], tasks: Iterable[T]) -> Iterator[Done[T, R]]:
+    def run(
+        self,
+        fn: Callable[[T], R | Failure],
+        tasks: Iterable[T],
+        weight: Callable[[T], int] | None = None,
+    ) -> Iterator[Done[T, R]]:
         """Tasks are taken from `tasks` as workers free up (two per worker in flight), so
-        a lazy iterable is made while the workers run and is never held whole. A run
+        a lazy iterable is made while the workers run and is never held whole. `tasks`
+        is asked again after each result is handed out: an iterator that has run dry
+        may have more by then (batch/run.py releases records once their layout is
+        rendered); the run ends when it has none and no task is in flight. `weight`:
+        how many records a task holds (its timeout is that many times `timeout`). A run
         left before its end (an error, a stop) stops the workers."""
         source = iter(tasks)
         window = self.jobs * 2
@@ -139,7 +148,8 @@ class WorkerPool:
         def schedule(batch: Iterable[T]) -> None:
             pool = self._workers()
             for task in batch:
-                future = pool.schedule(run_task, args=(fn, task), timeout=self.timeout)
+                limit = self.timeout * (weight(task) if weight else 1)
+                future = pool.schedule(run_task, args=(fn, task), timeout=limit)
                 pending[future] = task
 
         finished_all = False

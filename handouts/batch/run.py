@@ -314,21 +314,24 @@ class _Run:
         stamper = stamper_for(self.workspace, self.layouts)
         layouts = stamper.missing([t.record.request for t in tasks])
         plan = _PortalPlan(stamper, tasks, layouts)
+        rendered = 0
         if not layouts:
             self._start_progress()
-        for done in pool.run(portal_task, plan):
+        for done in pool.run(portal_task, plan, _records_in):
             if isinstance(done.task, LayoutTask):
                 if isinstance(done.result, Layout):
                     stamper.accept(done.task, done.result)
                 plan.ready(done.task.key)  # rendered, or its records find out alone
+                rendered += 1
+                if rendered == len(layouts):
+                    log.info("fast path: %d layout(s) rendered", rendered)
                 self._start_progress()  # records are stamped from now on
             elif isinstance(done.result, list):
-                for task, result in zip(done.task, done.result, strict=True):
+                # shorter only after a failure that stops the batch (it raises)
+                for task, result in zip(done.task, done.result, strict=False):
                     self._finished(task, result)
             else:
                 plan.alone += done.task
-        if layouts:
-            log.info("fast path: %d layout(s) rendered", len(layouts))
         return plan.alone
 
     def _finished(self, task: Task, result: Entry | Failure) -> None:
@@ -430,6 +433,11 @@ class _Run:
                 self.options.out_dir,
                 self.options.preview,
             )
+
+
+def _records_in(task: LayoutTask | tuple[Task, ...]) -> int:
+    """A portal task's records: each may take `--timeout` (a layout counts as one)."""
+    return 1 if isinstance(task, LayoutTask) else len(task)
 
 
 class _PortalPlan:

@@ -103,7 +103,12 @@ STAMP_CHUNK = 10
 def render_chunk(tasks: tuple[Task, ...]) -> list[Entry | Failure]:
     """Records of one layout class in one pool task: each one's entry, or its failure
     (one record's failure never stops the others)."""
-    return [render_task(task) for task in tasks]
+    done: list[Entry | Failure] = []
+    for task in tasks:
+        done.append(render_task(task))
+        if isinstance(done[-1], Failure) and done[-1].stop:
+            break  # the batch stops: the rest would be written for nothing
+    return done
 
 
 def render_record(
@@ -164,8 +169,9 @@ def portal_task(task: LayoutTask | tuple[Task, ...]) -> Layout | list[Entry | Fa
 
 
 def layout_task(task: LayoutTask) -> Layout | Failure:
-    """One layout class rendered for the fast path (batch/run.py renders them side by
-    side before planning); a failure leaves it to the planner, which reports it."""
+    """One layout class rendered for the fast path, on the batch's workers side by side
+    (a portal batch's records are stamped as soon as their class's layout is ready); a
+    failure leaves it to the planner, which reports it."""
     if _state.error is not None or _state.workspace is None:
         raise SetupFailed(_state.error or "the worker was not set up")
     try:

@@ -112,6 +112,8 @@ class Rewrite:
         top: list[tuple[int, bytes]] = []
         numbers = []
         for obj in document.objects:
+            if not isinstance(obj, pikepdf.Object):  # pikepdf gives an indirect number as int
+                raise ValueError("an indirect number, boolean or null")
             number, generation = obj.objgen
             if isinstance(obj, pikepdf.Stream) and obj.stream_dict.get("/Type") in _CONTAINERS:
                 continue  # written anew: the packed objects' streams and the xref
@@ -130,7 +132,7 @@ class Rewrite:
         if set(self.open) - set(self.defaults):
             raise ValueError("an open object the document does not have")
         self.next_number = max(numbers, default=0) + 1
-        version = document.pdf_version.encode()
+        version = max(document.pdf_version, "1.5").encode()  # object and xref streams
         trailer = document.trailer
         self._trailer = {k: v for k, v in entries(trailer).items() if k in ("/Root", "/Info")}
         self._prefix, self._rows = self._serialize(version, top, packable)
@@ -159,6 +161,7 @@ class Rewrite:
     def write(self, replaced: Mapping[int, bytes], added: Iterable[bytes] = ()) -> bytes:
         """The file with each open object as `replaced` has it (else as the document
         has it) and `added` numbered from `next_number` on."""
+        assert set(replaced) <= set(self.defaults), "only open objects are replaced"
         out = bytearray(self._prefix)
         rows = bytearray(self._rows)
         packed: list[tuple[int, bytes]] = []
@@ -223,9 +226,7 @@ def _body(obj: Any) -> bytes:
     if isinstance(obj, pikepdf.Stream):
         head = {k: v for k, v in entries(obj.stream_dict).items() if k != "/Length"}
         return _stream(head, obj.read_raw_bytes())
-    if isinstance(obj, pikepdf.Object):
-        return bytes(obj.unparse(resolved=True))
-    return value_bytes(obj)  # an indirect number or boolean
+    return bytes(obj.unparse(resolved=True))
 
 
 def _object_stream(objects: list[tuple[int, bytes]]) -> bytes:

@@ -5,7 +5,7 @@ the content is read here as a viewer reads it (pikepdf parses the operators): th
 transformation (q/Q/cm), the text state (BT/ET, Tm/Td/TD/T*, TL, Tf), the fill colour
 (rg, g, k, sc/scn) and the marked-content sequences (BDC/BMC ... EMC). Each text show
 is decoded with its font's ToUnicode map (pdf/structure.py reads them). Form
-XObjects are read too, for the glyphs they show (`page_glyphs`).
+XObjects are read too, for the glyphs they show (`form_glyphs`).
 """
 
 from __future__ import annotations
@@ -178,14 +178,21 @@ Glyphs = dict[tuple[int, int], set[int]]  # Type0 font object -> two-byte codes 
 
 def page_glyphs(page: Any, shows: list[Show] | None = None) -> Glyphs:
     """The two-byte codes (glyph numbers, for WeasyPrint's fonts) each Type0 font object
-    shows on a page: in its content (`shows`, when read already) and its Form XObjects."""
+    shows in a page's own content (`shows`, when read already)."""
     found: Glyphs = {}
-    resources: Any = page.get("/Resources", {})
-    fonts = _fonts(resources)
-    _add(found, fonts, page_shows(page) if shows is None else shows)
-    for form in _forms(resources, set()):
-        own = _fonts(form.get("/Resources", resources))
-        _add(found, own, _Reader(own).read(pikepdf.parse_content_stream(form)))
+    _add(found, _fonts(page.get("/Resources", {})), page_shows(page) if shows is None else shows)
+    return found
+
+
+def form_glyphs(pdf: pikepdf.Pdf) -> Glyphs:
+    """The same for the Form XObjects the pages draw (and theirs), each read once."""
+    found: Glyphs = {}
+    seen: set[tuple[int, int]] = set()
+    for page in pdf.pages:
+        resources: Any = page.get("/Resources", {})
+        for form in _forms(resources, seen):
+            own = _fonts(form.get("/Resources", resources))
+            _add(found, own, _Reader(own).read(pikepdf.parse_content_stream(form)))
     return found
 
 

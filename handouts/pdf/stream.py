@@ -99,7 +99,8 @@ class Sink(Protocol):
 
 
 class Copier:
-    """Copies objects of one source PDF into a PdfStream, each indirect object once."""
+    """Copies objects of one source PDF into a PdfStream (or a rewrite's added
+    objects), each indirect object once."""
 
     def __init__(self, stream: Sink) -> None:
         self.stream = stream

@@ -242,7 +242,11 @@ class RecordFonts:
         }
 
     def embed(self, document: pikepdf.Pdf) -> bool:
-        """Widens each page font that gained glyphs and adds the new faces."""
+        """Widens each page font that gained glyphs and adds the new faces, in
+        `document` (mailing.pdf's fonts for a chunk of letters, mail/files.py). The same
+        subsets, widths and ToUnicode entries as `objects` writes into each letter file:
+        `_subset`, `_new_font`, `with_entries`; test_fastpath compares mailing.pdf's
+        pages with the letter files."""
         for ref, glyphs in self.added.items():
             if not _widen(document.get_object(ref), glyphs):
                 return False

@@ -24,7 +24,7 @@ from weasyprint import CSS
 from handouts.engine.render import Renderer
 from handouts.errors import LayoutError
 from handouts.model.request import HandoutRequest
-from handouts.pdf.shown import Show, merged, page_glyphs, page_shows
+from handouts.pdf.shown import Show, form_glyphs, merged, page_glyphs, page_shows
 from handouts.stamp.measure import Probe, measure_slots, page_sizes
 from handouts.stamp.model import Layout, Slot
 from handouts.stamp.pagefonts import narrow
@@ -96,6 +96,7 @@ def _without_markers(pdf: pikepdf.Pdf) -> None:
 def static_pages(pdf: pikepdf.Pdf, slots: list[Slot], shows: list[list[Show]]) -> bytes:
     """The probe render without its probes (text, their own glyphs, the markers);
     `shows`: each page's text shows, read once for measuring and here."""
+    forms = form_glyphs(pdf)  # the cut leaves them as they are
     before = [page_glyphs(page, shown) for page, shown in zip(pdf.pages, shows, strict=True)]
     after = list(before)  # a page without a slot shows what it showed
     for number in sorted({slot.page for slot in slots}):
@@ -103,7 +104,7 @@ def static_pages(pdf: pikepdf.Pdf, slots: list[Slot], shows: list[list[Show]]) -
         mcids = {slot.mcid for slot in slots if slot.page == number and slot.mcid is not None}
         page.Contents = pdf.make_stream(b"\n".join(cut_page(page, mcids).segments))
         after[number] = page_glyphs(page)
-    shown, kept = merged(before), merged(after)
+    shown, kept = merged([*before, forms]), merged([*after, forms])
     narrow(pdf, {font: glyphs - kept.get(font, set()) for font, glyphs in shown.items()})
     _without_markers(pdf)
     buffer = io.BytesIO()

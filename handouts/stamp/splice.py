@@ -168,11 +168,12 @@ def _writer(layout: Layout) -> _Writer | None:
         found = _writers.get(id(layout))
         if found is not None and found[0]() is layout:
             return found[1]
-        writer = _make_writer(layout)
+    writer = _make_writer(layout)  # not under the lock: threads stamping others go on
+    with _writers_lock:
         for key in [k for k, (ref, _) in _writers.items() if ref() is None]:
             del _writers[key]
         _writers[id(layout)] = (weakref.ref(layout), writer)
-        return writer
+    return writer
 
 
 def _make_writer(layout: Layout) -> _Writer | None:
