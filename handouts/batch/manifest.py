@@ -7,13 +7,14 @@ import csv
 import io
 import json
 import os
+from collections.abc import Iterable
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Literal
+from typing import BinaryIO, Literal
 
 from handouts.batch.records import Record, RowError
 from handouts.content.model import Handout
-from handouts.engine.output import write_atomic
+from handouts.engine.output import atomic_file
 
 JOURNAL = ".batch-journal.jsonl"
 MANIFEST_FIELDS = (
@@ -117,25 +118,42 @@ def spreadsheet_safe(value: object) -> str:
     return "'" + text if text.startswith(_FORMULA_START) else text
 
 
-def _csv_bytes(fields: tuple[str, ...], rows: list[dict[str, object]]) -> bytes:
-    buffer = io.StringIO()
-    writer = csv.DictWriter(buffer, fieldnames=fields, lineterminator="\r\n")
+def _write_csv(
+    handle: BinaryIO, fields: tuple[str, ...], rows: Iterable[dict[str, object]]
+) -> None:
+    text = io.TextIOWrapper(handle, encoding="utf-8", newline="")
+    writer = csv.DictWriter(text, fieldnames=fields, lineterminator="\r\n")
     writer.writeheader()
     for row in rows:
         writer.writerow({k: spreadsheet_safe(row.get(k)) for k in fields})
-    return buffer.getvalue().encode("utf-8")
+    text.flush()
+    text.detach()  # the handle is atomic_file's to close
+
+
+def _write_json(handle: BinaryIO, rows: Iterable[dict[str, object]]) -> None:
+    """`{"records": [...]}` as `json.dumps(..., indent=2)` writes it, one row at a time."""
+    handle.write(b'{\n  "records": [')
+    separator = b"\n    "
+    for row in rows:
+        item = json.dumps(row, indent=2, ensure_ascii=False).replace("\n", "\n    ")
+        handle.write(separator + item.encode("utf-8"))
+        separator = b",\n    "
+    handle.write(b"]\n}\n" if separator == b"\n    " else b"\n  ]\n}\n")
 
 
 def write_manifest(out_dir: Path, entries: list[Entry]) -> None:
-    rows = [asdict(e) for e in sorted(entries, key=lambda e: e.record_id)]
-    write_atomic(out_dir / "manifest.csv", _csv_bytes(MANIFEST_FIELDS, rows))
-    payload = json.dumps({"records": rows}, indent=2, ensure_ascii=False).encode("utf-8")
-    write_atomic(out_dir / "manifest.json", payload + b"\n")
+    """manifest.csv and manifest.json, sorted by record id; each row is made as it is
+    written, so a mailing of 100,000 letters never holds its manifest as text."""
+    ordered = sorted(entries, key=lambda e: e.record_id)
+    with atomic_file(out_dir / "manifest.csv") as handle:
+        _write_csv(handle, MANIFEST_FIELDS, (asdict(e) for e in ordered))
+    with atomic_file(out_dir / "manifest.json") as handle:
+        _write_json(handle, (asdict(e) for e in ordered))
 
 
 def write_errors(out_dir: Path, errors: list[RowError]) -> None:
-    rows = [asdict(e) for e in errors]
-    write_atomic(out_dir / "errors.csv", _csv_bytes(ERROR_FIELDS, rows))
+    with atomic_file(out_dir / "errors.csv") as handle:
+        _write_csv(handle, ERROR_FIELDS, (asdict(e) for e in errors))
 
 
 def read_previous(out_dir: Path) -> dict[str, Entry]:

@@ -6,7 +6,7 @@ import csv
 import json
 import re
 from collections import defaultdict
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -19,6 +19,8 @@ REQUIRED_COLUMNS = ("record_id", "procedure", "phase")
 KNOWN_COLUMNS = frozenset(("record_id", *REQUEST_FIELDS, *ADDRESS_FIELDS))
 MAX_CELL = 1000
 MAX_RECORD_ID = 64
+#: Distinct values per column kept once for the whole file (`_Repeated`).
+REPEATED = 1000
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 
 
@@ -63,8 +65,9 @@ def normalize_column(name: str) -> str:
 # ---------------------------------------------------------------- reading
 
 
-def read_input(path: Path, encoding: str | None = None) -> tuple[list[str], list[RawRow]]:
-    """Header columns and raw rows; file-level problems raise InputError."""
+def read_input(path: Path, encoding: str | None = None) -> tuple[list[str], Iterator[RawRow]]:
+    """Header columns and the raw rows, made one at a time as they are validated (a
+    mailing of 100,000 rows never holds them all); file-level problems raise InputError."""
     try:
         data = path.read_bytes()
     except OSError as exc:
@@ -107,38 +110,60 @@ def _header(path: Path, names: list[str]) -> list[str]:
     return header
 
 
-def _read_csv(path: Path, text: str) -> tuple[list[str], list[RawRow]]:
-    lines = re.split(r"(?<=\n)", text)
-    records = list(_csv_records(lines))
-    if not records:
+def _read_csv(path: Path, text: str) -> tuple[list[str], Iterator[RawRow]]:
+    records = _csv_records(re.split(r"(?<=\n)", text))
+    first = next(records, None)
+    if first is None:
         raise InputError(f"{path}: the file is empty")
-    first_line, first = records[0]
-    if isinstance(first, str):
-        raise InputError(f"{path}: line {first_line}: the header is not valid CSV ({first})")
-    header = _header(path, first)
-    rows = []
-    for number, (line, fields) in enumerate(records[1:], start=1):
+    first_line, names = first
+    if isinstance(names, str):
+        raise InputError(f"{path}: line {first_line}: the header is not valid CSV ({names})")
+    header = _header(path, names)
+    return header, _csv_rows(header, records)
+
+
+class _Repeated:
+    """Cell values that many rows repeat (a city, a physician, a state) kept once for
+    the whole file, so that 100,000 records do not hold 100,000 copies. Per column, up
+    to REPEATED distinct values: past that a column is mostly unique (names, streets)
+    and its values are kept as they are."""
+
+    def __init__(self) -> None:
+        self._seen: dict[str, dict[str, str]] = defaultdict(dict)
+
+    def cells(self, items: Iterable[tuple[str, str]]) -> dict[str, str]:
+        cells = {}
+        for column, value in items:
+            seen = self._seen[column]
+            kept = seen.get(value)
+            if kept is None and len(seen) < REPEATED:
+                kept = seen[value] = value
+            cells[column] = value if kept is None else kept
+        return cells
+
+
+def _csv_rows(
+    header: list[str], records: Iterator[tuple[int, list[str] | str]]
+) -> Iterator[RawRow]:
+    repeated = _Repeated()
+    for number, (line, fields) in enumerate(records, start=1):
         if isinstance(fields, str):
-            rows.append(RawRow(number, line, problem=fields))
+            yield RawRow(number, line, problem=fields)
         elif len(fields) != len(header):
             cells = dict(zip(header, fields, strict=False))
-            rows.append(
-                RawRow(
-                    number,
-                    line,
-                    {"record_id": cells.get("record_id", "")},
-                    f"has {len(fields)} fields but the header has {len(header)}",
-                )
+            yield RawRow(
+                number,
+                line,
+                {"record_id": cells.get("record_id", "")},
+                f"has {len(fields)} fields but the header has {len(header)}",
             )
         else:
-            rows.append(RawRow(number, line, dict(zip(header, fields, strict=True))))
-    return header, rows
+            yield RawRow(number, line, repeated.cells(zip(header, fields, strict=True)))
 
 
-def _csv_records(lines: list[str]) -> list[tuple[int, list[str] | str]]:
+def _csv_records(lines: list[str]) -> Iterator[tuple[int, list[str] | str]]:
     """(first line, fields or problem) per record; after a broken quote, parsing starts
     again on the next line, so one bad quote never swallows the rows after it."""
-    found: list[tuple[int, list[str] | str]] = []
     start = 0
     while start < len(lines):
         reader = csv.reader(lines[start:], strict=True)
@@ -148,17 +173,16 @@ def _csv_records(lines: list[str]) -> list[tuple[int, list[str] | str]]:
                 first_line = start + consumed + 1
                 consumed = reader.line_num
                 if fields:
-                    found.append((first_line, fields))
+                    yield first_line, fields
             break
         except csv.Error as exc:
             first_line = start + consumed + 1
             reason = "a quoted field is never closed" if "end of data" in str(exc) else str(exc)
-            found.append((first_line, f"not valid CSV: {reason}"))
+            yield first_line, f"not valid CSV: {reason}"
             start = first_line  # the next physical line
-    return found
 
 
-def _read_json(path: Path, text: str) -> tuple[list[str], list[RawRow]]:
+def _read_json(path: Path, text: str) -> tuple[list[str], Iterator[RawRow]]:
     try:
         items = json.loads(text)
     except json.JSONDecodeError as exc:
@@ -167,19 +191,21 @@ def _read_json(path: Path, text: str) -> tuple[list[str], list[RawRow]]:
         raise InputError(f"{path}: JSON input must be a list of objects, one per record")
     if not items:
         raise InputError(f"{path}: the list is empty")
-    rows = []
-    columns: set[str] = set()
-    for number, item in enumerate(items, start=1):
-        if not isinstance(item, dict):
-            rows.append(RawRow(number, None, problem="is not an object"))
-            continue
-        cells = {normalize_column(str(k)): _json_cell(v) for k, v in item.items()}
-        columns |= cells.keys()
-        rows.append(RawRow(number, None, cells))
+    columns = {normalize_column(str(k)) for item in items if isinstance(item, dict) for k in item}
     missing = [c for c in REQUIRED_COLUMNS if c not in columns]
     if missing:
         raise InputError(f"{path}: no record has the required field(s): {', '.join(missing)}")
-    return sorted(columns), rows
+    return sorted(columns), _json_rows(items)
+
+
+def _json_rows(items: list[object]) -> Iterator[RawRow]:
+    repeated = _Repeated()
+    for number, item in enumerate(items, start=1):
+        if not isinstance(item, dict):
+            yield RawRow(number, None, problem="is not an object")
+            continue
+        cells = ((normalize_column(str(k)), _json_cell(v)) for k, v in item.items())
+        yield RawRow(number, None, repeated.cells(cells))
 
 
 def _json_cell(value: object) -> str:
@@ -194,7 +220,7 @@ def _json_cell(value: object) -> str:
 
 
 def validate_rows(
-    rows: list[RawRow],
+    rows: Iterable[RawRow],
     languages: list[str],
     mail: bool = False,
     large_print: bool = False,

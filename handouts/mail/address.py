@@ -76,6 +76,7 @@ US_STATES = frozenset(
         "AP",
     ]
 )
+_STATE_CODES = {code: code for code in US_STATES}
 #: The address columns of a mail batch (patient_name is the recipient's name line).
 ADDRESS_FIELDS = ("address_line1", "address_line2", "city", "state", "postal_code")
 _ZIP = re.compile(r"^(\d{5})(?:-?(\d{4}))?$")
@@ -112,7 +113,9 @@ def validate_address(cells: Mapping[str, str]) -> tuple[MailAddress | None, list
     """(address, problems as (column, message)); messages never repeat the value."""
 
     def cell(name: str) -> str:
-        return " ".join(cells.get(name, "").split())
+        value = cells.get(name, "")
+        tidy = " ".join(value.split())
+        return value if tidy == value else tidy  # the cell itself: one string per value
 
     problems = []
     for column in ("patient_name", "address_line1", "city", "state", "postal_code"):
@@ -122,6 +125,7 @@ def validate_address(cells: Mapping[str, str]) -> tuple[MailAddress | None, list
         if len(cell(column)) > MAX_LINE:
             problems.append((column, f"longer than {MAX_LINE} characters"))
     state = cell("state").upper()
+    state = _STATE_CODES.get(state, state)  # one string per state for a whole mailing
     if state and state not in US_STATES:
         problems.append(("state", "use the 2-letter USPS state code, e.g. IL"))
     match = _ZIP.match(cell("postal_code"))

@@ -76,12 +76,13 @@ def printed_pages(letter_pages: list[int], duplex: bool) -> int:
 
 @dataclass(frozen=True, slots=True)
 class MailPiece:
-    """One letter ready for the mailing file: a PDF file, or a stamped letter whose
-    pages are its layout's shared pages with its own values between their segments."""
+    """One letter ready for the mailing file: its letter file (a name in the folder of
+    mailing.pdf), copied; or, stamped, its layout's shared pages with its own values
+    between their segments. Held for every letter of a mailing: names, not paths."""
 
     record_id: str
     zip_code: str
-    path: Path | None = None
+    file: str
     stamped: StampedPages | None = None
 
 
@@ -260,8 +261,7 @@ def assemble_mailing(
             if piece.stamped is not None:
                 placements[piece.record_id] = assembly.add_stamped(piece.stamped)
             else:
-                assert piece.path is not None
-                with pikepdf.open(piece.path) as source:
+                with pikepdf.open(target.parent / piece.file) as source:
                     placements[piece.record_id] = assembly.add_file(source)
         assembly.close()
     return placements

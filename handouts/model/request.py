@@ -141,7 +141,7 @@ def validate_patient(fields: Mapping[str, object]) -> tuple[PatientDetails | Non
         return None, problems
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class HandoutRequest:
     """What to render: which handout, how, and for whom (all patient fields optional)."""
 

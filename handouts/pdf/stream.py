@@ -13,7 +13,7 @@ from __future__ import annotations
 import hashlib
 import zlib
 from array import array
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from typing import Any, BinaryIO, Protocol, TypeVar
 
 import pikepdf
@@ -73,21 +73,36 @@ class PdfStream:
         return number
 
     def close(self) -> None:
-        kids = b" ".join(b"%d 0 R" % kid for kid in self.kids)
-        self.write(self.pages, b"<</Type/Pages/Count %d/Kids[%s]>>" % (len(self.kids), kids))
+        """The page tree, the catalog and the xref table, written a block at a time: a
+        mailing of 100,000 letters has millions of objects, never held as text at once."""
+        self.offsets[self.pages] = self.position
+        self._emit(b"%d 0 obj\n<</Type/Pages/Count %d/Kids[" % (self.pages, len(self.kids)))
+        for start, block in _blocks(self.kids):
+            self._emit(b" " * bool(start) + b" ".join(b"%d 0 R" % kid for kid in block))
+        self._emit(b"]>>\nendobj\n")
         catalog = self.add(b"<</Type/Catalog/Pages %d 0 R>>" % self.pages)
         identifier = self.digest.hexdigest()[:32].encode()
         start = self.position
-        rows = [b"xref\n0 %d\n0000000000 65535 f \n" % len(self.offsets)]
-        rows += [
-            b"%010d 00000 n \n" % offset if offset else b"0000000000 65535 f \n"
-            for offset in self.offsets[1:]
-        ]
-        self._emit(b"".join(rows))
+        self._emit(b"xref\n0 %d\n0000000000 65535 f \n" % len(self.offsets))
+        for _, block in _blocks(self.offsets, first=1):
+            self._emit(
+                b"".join(
+                    b"%010d 00000 n \n" % offset if offset else b"0000000000 65535 f \n"
+                    for offset in block
+                )
+            )
         self._emit(
             b"trailer\n<</Size %d/Root %d 0 R/ID[<%s><%s>]>>\nstartxref\n%d\n%%%%EOF\n"
             % (len(self.offsets), catalog, identifier, identifier, start)
         )
+
+
+def _blocks(
+    values: array[int], first: int = 0, size: int = 4096
+) -> Iterator[tuple[int, array[int]]]:
+    """(index, values) a block at a time, from `first`."""
+    for start in range(first, len(values), size):
+        yield start - first, values[start : start + size]
 
 
 class Sink(Protocol):
