@@ -48,6 +48,22 @@ def test_only_the_command_line_imports_click():
     assert importers == {"handouts.cli"}
 
 
+def test_only_the_barcode_encoder_imports_reportlab():
+    """Widths come from the fonts' own metrics (fonts/registry.py), the ones the writer
+    puts in /W: ReportLab only encodes the IMb bars."""
+    importers = {
+        name
+        for name, tree in _modules()
+        for node in ast.walk(tree)
+        if (
+            isinstance(node, ast.Import)
+            and any(a.name.split(".")[0] == "reportlab" for a in node.names)
+        )
+        or (isinstance(node, ast.ImportFrom) and (node.module or "").split(".")[0] == "reportlab")
+    }
+    assert importers == {"handouts.mail.imb"}
+
+
 def test_no_private_name_is_imported_from_another_module():
     private = [
         f"{name} imports {node.module}.{alias.name}"

@@ -67,6 +67,8 @@ def test_build_no_cache_stamps_from_memory_and_writes_no_layout(tmp_path):
         # The same path as with the cache on: the layout is rendered and kept in memory.
         assert "layout cache: kept" in result.stderr
         assert "made by the stamping path" in result.stderr
+        said = "--cache-dir is not used with --no-cache" in result.stderr
+        assert said == bool(folder)
         text = text_of(out.read_bytes())
         assert "Maria Garcia" in text and "November 12, 2026" in text
     assert _empty(cache) and _empty(default)

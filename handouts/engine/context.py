@@ -367,8 +367,8 @@ def patient_slots(patient: PatientDetails, protocol: Protocol, locale: Locale) -
 def probed_slots(slots: Mapping[str, str], probe: str, options: Options) -> dict[str, str]:
     """The probe in every filled slot, and in the ruled notes box even when blank (one
     layout, blank or typed)."""
-    ruled = {"notes"} if options.notes_ruled else set()
-    return {name: probe if value or name in ruled else "" for name, value in slots.items()}
+    shown = options.blank_slots
+    return {name: probe if value or name in shown else "" for name, value in slots.items()}
 
 
 def options_context(options: Options) -> dict[str, Any]:

@@ -1,11 +1,13 @@
-"""The one font registry: the bundled faces, for WeasyPrint (@font-face) and ReportLab.
+"""The one font registry: the bundled faces, for WeasyPrint (@font-face), the writer
+and the widths measured here.
 
 The full render (WeasyPrint), the stamping fast path (HarfBuzz, stamp/pagefonts.py) and
-the widths measured here with ReportLab (address fitting, the widest date or time a slot
-must hold) must use the same files, or a stamped value would not look like the rendered
-page and an address measured here would not fit there. Each face is listed once, below.
-ReportLab and fontTools load on first use: a stamped handout from the layout cache needs
-neither.
+the widths measured here (address fitting, the widest date or time a slot must hold)
+must use the same files, or a stamped value would not look like the rendered page and
+an address measured here would not fit there. Each face is listed once, below. Widths
+are the faces' own advance widths in thousandths of the size, as the writer's /W
+entries and HarfBuzz give them (read with fontTools on first use: a stamped handout
+from the layout cache needs none of it).
 """
 
 from __future__ import annotations
@@ -35,11 +37,6 @@ class Face:
     def path(self) -> Path:
         return data_dir("styles") / "fonts" / self.file
 
-    @property
-    def reportlab_name(self) -> str:
-        short = "".join(word[0] for word in self.family.split())
-        return f"handouts-{short}-{'bold' if self.bold else 'regular'}"
-
 
 #: In order of preference: the body font, then the fallback for what it lacks.
 FACES = (
@@ -66,55 +63,62 @@ def face(family: str, bold: bool) -> Face:
 
 
 @cache
-def reportlab_font(family: str, bold: bool = False) -> str:
-    """The ReportLab name of a face, registered on first use (once per process)."""
-    from reportlab.pdfbase import pdfmetrics
-    from reportlab.pdfbase.ttfonts import TTFont
-
-    chosen = face(family, bold)
-    with _lock:
-        if chosen.reportlab_name not in pdfmetrics.getRegisteredFontNames():
-            pdfmetrics.registerFont(TTFont(chosen.reportlab_name, str(chosen.path)))
-    return chosen.reportlab_name
+def coverage(family: str) -> frozenset[int]:
+    """Code points the family's regular face has a glyph for."""
+    return frozenset(_advances(family, False)[0])
 
 
 @cache
-def coverage(family: str) -> frozenset[int]:
-    """Code points the family's regular face has a glyph for."""
+def _advances(family: str, bold: bool) -> tuple[dict[int, int], int]:
+    """Each code point's advance width in thousandths of the size (rounded, as a PDF
+    /W and HarfBuzz give it), and the width of a character the face lacks (.notdef)."""
     from fontTools.ttLib import TTFont as FontFile
 
-    return frozenset(FontFile(str(face(family, False).path)).getBestCmap())
+    with _lock, FontFile(str(face(family, bold).path), lazy=True) as font:
+        scale = 1000 / font["head"].unitsPerEm
+        metrics = font["hmtx"].metrics
+        widths = {
+            code: round(metrics[name][0] * scale) for code, name in font.getBestCmap().items()
+        }
+        missing = round(metrics[font.getGlyphOrder()[0]][0] * scale)
+    return widths, missing
 
 
-def runs(text: str, bold: bool = False) -> list[tuple[str, str]] | None:
-    """(ReportLab font, text) runs: each character in the first family that has it,
-    spaces in the body font; None when no bundled font has a character."""
-    found: list[tuple[str, str]] = []
+def width(text: str, family: str, bold: bool, size: float) -> float:
+    """Width in points of `text` in one face, unshaped (a character it lacks: .notdef)."""
+    widths, missing = _advances(family, bold)
+    return sum(widths.get(ord(char), missing) for char in text) * size / 1000
+
+
+#: A face of the registry: (family, bold).
+FaceKey = tuple[str, bool]
+
+
+def runs(text: str, bold: bool = False) -> list[tuple[FaceKey, str]] | None:
+    """(face, text) runs: each character in the first family that has it, spaces in
+    the body font; None when no bundled font has a character."""
+    found: list[tuple[FaceKey, str]] = []
     for char in text:
         family = (
             BODY if char == " " else next((f for f in FAMILIES if ord(char) in coverage(f)), None)
         )
         if family is None:
             return None
-        font = reportlab_font(family, bold)
-        if found and found[-1][0] == font:
-            found[-1] = (font, found[-1][1] + char)
+        key = (family, bold)
+        if found and found[-1][0] == key:
+            found[-1] = (key, found[-1][1] + char)
         else:
-            found.append((font, char))
+            found.append((key, char))
     return found
 
 
-def runs_width(found: list[tuple[str, str]], size: float) -> float:
-    from reportlab.pdfbase import pdfmetrics
-
-    return float(sum(pdfmetrics.stringWidth(text, font, size) for font, text in found))
+def runs_width(found: list[tuple[FaceKey, str]], size: float) -> float:
+    return sum(width(text, family, bold, size) for (family, bold), text in found)
 
 
 def widest(text: str, size: float) -> float:
     """Width in points by the wider of the body font and its fallback: a safe bound."""
-    from reportlab.pdfbase import pdfmetrics
-
-    return float(max(pdfmetrics.stringWidth(text, reportlab_font(f), size) for f in FAMILIES))
+    return max(width(text, family, False, size) for family in FAMILIES)
 
 
 def harfbuzz_subset_available() -> bool:

@@ -154,6 +154,11 @@ class Options(_Strict):
         (the template, the probe render and the layout class all ask this)."""
         return self.notes_lines > 0
 
+    @property
+    def blank_slots(self) -> frozenset[str]:
+        """Slots a layout has even when a record leaves them blank: the ruled notes box."""
+        return frozenset({"notes"}) if self.notes_ruled else frozenset()
+
 
 class Window(_Strict):
     """A window of the envelope, measured on the letter sheet from its top-left corner."""

@@ -63,10 +63,11 @@ def value_bytes(value: Any) -> bytes:
 def stream(head: Mapping[str, bytes], data: bytes) -> bytes:
     """A Flate-compressed stream of `data` with the other entries `head`."""
     packed = zlib.compress(data)
-    return _stream({**head, "/Filter": b"/FlateDecode"}, packed)
+    return raw_stream({**head, "/Filter": b"/FlateDecode"}, packed)
 
 
-def _stream(head: Mapping[str, bytes], raw: bytes) -> bytes:
+def raw_stream(head: Mapping[str, bytes], raw: bytes) -> bytes:
+    """A stream of bytes as they are (encoded as `head` says), its /Length set."""
     return dictionary({**head, "/Length": b"%d" % len(raw)}) + b"\nstream\n" + raw + b"\nendstream"
 
 
@@ -225,7 +226,7 @@ def _predicted(rows: bytes | bytearray, indices: Iterable[int], base: bytes = b"
 def _body(obj: Any) -> bytes:
     if isinstance(obj, pikepdf.Stream):
         head = {k: v for k, v in entries(obj.stream_dict).items() if k != "/Length"}
-        return _stream(head, obj.read_raw_bytes())
+        return raw_stream(head, obj.read_raw_bytes())
     return bytes(obj.unparse(resolved=True))
 
 

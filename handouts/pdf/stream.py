@@ -11,14 +11,13 @@ bytes, so the same input writes the same file.
 from __future__ import annotations
 
 import hashlib
-import zlib
 from array import array
 from collections.abc import Iterator, Mapping, Sequence
 from typing import Any, BinaryIO, Protocol, TypeVar
 
 import pikepdf
 
-from handouts.pdf.rewrite import value_bytes
+from handouts.pdf.rewrite import raw_stream, stream, value_bytes
 
 #: Page attributes a page may inherit from its ancestors (ISO 32000-1, 7.7.3.4).
 INHERITED = ("/Resources", "/MediaBox", "/CropBox", "/Rotate")
@@ -60,11 +59,9 @@ class PdfStream:
     def add(self, body: bytes) -> int:
         return self.write(self.reserve(), body)
 
-    def add_stream(self, data: bytes, entries: bytes = b"") -> int:
-        """A Flate-compressed stream with extra dictionary `entries` (e.g. b"/Type/XObject")."""
-        packed = zlib.compress(data)
-        head = b"<<%s/Filter/FlateDecode/Length %d>>" % (entries, len(packed))
-        return self.add(head + b"\nstream\n" + packed + b"\nendstream")
+    def add_stream(self, data: bytes) -> int:
+        """A Flate-compressed stream of `data`."""
+        return self.add(stream({}, data))
 
     def add_page(self, entries: bytes) -> int:
         """A page whose dictionary holds `entries` (all but /Type and /Parent)."""
@@ -166,14 +163,10 @@ class Copier:
     def _body(self, obj: Any) -> bytes:
         if isinstance(obj, pikepdf.Stream):
             raw = obj.read_raw_bytes()
-            entries = b"".join(
-                b"%s %s" % (key.encode(), self.value(value))
-                for key, value in obj.stream_dict.items()
-                if key != "/Length"
-            )
+            head = {k: self.value(v) for k, v in obj.stream_dict.items() if k != "/Length"}
             if "/Filter" not in obj.stream_dict:  # e.g. a page turned into a form
-                raw, entries = zlib.compress(raw), entries + b"/Filter/FlateDecode"
-            return b"<<%s/Length %d>>\nstream\n%s\nendstream" % (entries, len(raw), raw)
+                return stream(head, raw)
+            return raw_stream(head, raw)
         return self.value(obj, direct=True)
 
     def value(self, obj: Any, direct: bool = False) -> bytes:

@@ -67,10 +67,10 @@ PACKAGE_DIR = Path(__file__).resolve().parents[1]
 #: The distributions whose version can change a layout: WeasyPrint and what it parses,
 #: hyphenates, draws images and writes PDF with; the templating; Babel (dates and
 #: numbers); the PDF and font libraries the stamping and the subsets go through; and
-#: the metrics that size computed slots (engine/schedule.py).
+#: the fonts' metrics that size computed slots (fontTools: engine/schedule.py).
 OUTPUT_LIBRARIES = (
     "weasyprint", "pydyf", "tinycss2", "cssselect2", "tinyhtml5", "pyphen", "pillow",
-    "jinja2", "markupsafe", "babel", "fonttools", "pikepdf", "reportlab",
+    "jinja2", "markupsafe", "babel", "fonttools", "pikepdf",
 )  # fmt: skip
 MAX_MB_VARIABLE = "HANDOUTS_CACHE_MAX_MB"
 DEFAULT_MAX_MB = 200
@@ -120,7 +120,7 @@ def source_digest() -> str:
 def library_versions() -> Mapping[str, str | None]:
     """The version of each library outside this package that shapes a layout (None: not
     installed). Read from package metadata and the libraries' own version calls, so
-    WeasyPrint, ReportLab and fontTools are not imported."""
+    WeasyPrint and fontTools are not imported."""
     import pikepdf
     from babel.core import get_cldr_version
 

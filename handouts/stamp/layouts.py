@@ -61,8 +61,8 @@ def handout_class(
     if len(patient.medicines) > STAMPED_MEDICINES:
         return None  # the second medicine table: the full render
     # the ruled notes box has one layout, blank or with notes that fit
-    ruled = {"notes"} if clinic.options.notes_ruled else set()
-    filled = tuple(sorted(name for name, value in slots.items() if value and name not in ruled))
+    shown = clinic.options.blank_slots
+    filled = tuple(sorted(name for name, value in slots.items() if value and name not in shown))
     shape = PlanShape.of(patient.medicines, patient.medicine_plan, bool(patient.diabetes_plan))
     return (*request.layout_key, filled, shape)
 

@@ -24,7 +24,7 @@ from typing import Any
 import pikepdf
 
 from handouts.fonts import harfbuzz
-from handouts.fonts.registry import BODY, FAMILIES, face
+from handouts.fonts.registry import BODY, FAMILIES, FaceKey, face
 from handouts.pdf.rewrite import Added, dictionary, entries, reference, stream
 from handouts.pdf.stream import Copier, pdf_number
 from handouts.pdf.structure import cid_widths, page_fonts, to_unicode
@@ -32,7 +32,6 @@ from handouts.pdf.tounicode import cmap, with_entries
 from handouts.stamp.model import PageFont
 
 Run = tuple[str, bytes]  # (font resource name, codes)
-FaceKey = tuple[str, bool]  # (family, bold)
 
 
 def face_of(base_font: str) -> FaceKey | None:
@@ -290,11 +289,11 @@ class WidenableFont:
 
     def objects(self, glyphs: dict[int, str]) -> dict[int, bytes] | None:
         """The font's objects with `glyphs` added (None: no subset can be made)."""
-        hb = _face(self.key)
-        data = _subset(self.key, self.gids | set(glyphs))
-        if hb is None or data is None:
+        made = _widened(self.key, self.gids, glyphs)
+        if made is None:
             return None
-        widths = b" ".join(b"%d [ %s ]" % (g, pdf_number(hb.width(g))) for g in sorted(glyphs))
+        data, added = made
+        widths = b" ".join(b"%d [ %s ]" % (g, pdf_number(width)) for g, width in added)
         old = self.descendant_entries["/W"]
         return {
             self.descendant: dictionary(
@@ -338,18 +337,30 @@ def widenable(font: Any) -> WidenableFont | None:
     )
 
 
+def _widened(
+    key: FaceKey | None, gids: frozenset[int], glyphs: dict[int, str]
+) -> tuple[bytes, list[tuple[int, float]]] | None:
+    """A page font's subset (of glyphs `gids`) made again with `glyphs` added, and the
+    added glyphs' widths in glyph order; one computation for both ways of writing a
+    widened font (`_widen` in a document, `WidenableFont.objects` as bytes)."""
+    hb = _face(key) if key else None
+    data = _subset(key, gids | set(glyphs)) if key else None
+    if hb is None or data is None:
+        return None
+    return data, [(gid, hb.width(gid)) for gid in sorted(glyphs)]
+
+
 def _widen(font: Any, glyphs: dict[int, str]) -> bool:
     """Makes a page font's subset again with `glyphs` added (numbers kept)."""
-    key = face_of(str(font.BaseFont))
-    hb = _face(key) if key else None
     descendant = font.DescendantFonts[0]
-    data = _subset(key, frozenset(cid_widths(descendant.W)) | set(glyphs)) if key else None
-    if hb is None or data is None:
+    made = _widened(face_of(str(font.BaseFont)), frozenset(cid_widths(descendant.W)), glyphs)
+    if made is None:
         return False
+    data, added = made
     descendant.FontDescriptor.FontFile2.write(data)
     descendant.FontDescriptor.FontFile2.Length1 = len(data)
-    for gid in sorted(glyphs):
-        descendant.W.extend(pikepdf.Array([gid, [hb.width(gid)]]))
+    for gid, width in added:
+        descendant.W.extend(pikepdf.Array([gid, [width]]))
     font.ToUnicode.write(with_entries(font.ToUnicode.read_bytes(), glyphs))
     return True
 
