@@ -117,7 +117,7 @@ def main(
     logging.getLogger("pdfminer").setLevel(max(level, logging.WARNING))
     if not no_cache:
         layout_cache.size_limit()  # a bad $HANDOUTS_CACHE_MAX_MB: exit 2, nothing written
-    elif cache_dir is not None:
+    elif cache_dir is not None and ctx.invoked_subcommand != "cache":
         log.warning("--cache-dir is not used with --no-cache: no layout is read or written")
     ctx.obj = App(clinic_dir, LayoutCacheOptions(folder=cache_dir, enabled=not no_cache))
 

@@ -45,7 +45,12 @@ def test_manifest_json_is_what_json_dumps_writes(tmp_path, count):
 def test_manifest_csv_rows_and_formula_guard(tmp_path):
     write_manifest(tmp_path, [_entry("R2"), _entry("R1", "=HYPERLINK(1)\r\nnext, line")])
     raw = (tmp_path / "manifest.csv").read_bytes()
-    assert raw.startswith(b"record_id,file,procedure,") and raw.count(b"\r\n") >= 3
+    assert raw.split(b"\r\n")[:2] == [
+        b"record_id,file,procedure,phase,language,pages,bytes,sha256,content_id,"
+        b"content_version,status,message,input_hash,mailing_pages,engine",
+        b"R1,R1-kyphoplasty-pre-es.pdf,kyphoplasty,pre,es,8,131072," + b"a" * 64
+        + b",kyphoplasty-pre,3,failed,\"'=HYPERLINK(1)",
+    ]  # fmt: skip
     with open(tmp_path / "manifest.csv", newline="", encoding="utf-8") as handle:
         rows = list(csv.DictReader(handle))
     assert [r["record_id"] for r in rows] == ["R1", "R2"]

@@ -18,6 +18,7 @@ from helpers import decoded_payloads, keep, pdf_text, qpdf_problems
 from handouts.model.request import HandoutRequest, PatientDetails
 from handouts.options import LayoutCacheOptions
 from handouts.pdf.rewrite import Rewrite, stream
+from handouts.pdf.stream import PdfStream
 from handouts.stamp.handout import stamper_for
 from handouts.workspace import Workspace
 
@@ -172,3 +173,26 @@ def test_records_stamped_at_once_in_threads_are_each_their_own(workspace: Worksp
         together = list(threads.map(stamped, names * 4))
     mixed = [n for n, data in zip(names * 4, together, strict=True) if data != alone[n]]
     assert mixed == []
+
+
+def test_a_streamed_file_of_many_pages_has_every_page_and_object(tmp_path: Path) -> None:
+    """PdfStream writes the page tree and the xref table a block at a time (4,096
+    entries): a file of more than two blocks reads back whole."""
+    target = tmp_path / "many.pdf"
+    with open(target, "wb") as handle:
+        pdf = PdfStream(handle)
+        content = pdf.add_stream(b"BT /F1 12 Tf 72 720 Td (page) Tj ET")
+        font = pdf.add(b"<</Type/Font/Subtype/Type1/BaseFont/Helvetica>>")
+        resources = b"/Resources<</Font<</F1 %d 0 R>>>>" % font
+        for number in range(9000):
+            if number % 3 == 0:
+                pdf.reserve()  # a number never written: a free row
+            pdf.add_page(
+                b"/MediaBox[0 0 200 %d]%s/Contents %d 0 R" % (100 + number, resources, content)
+            )
+        pdf.close()
+    assert qpdf_problems(target) is None
+    with pikepdf.open(target) as document:
+        assert len(document.pages) == 9000
+        heights = [int(page.MediaBox[3]) for page in document.pages]
+        assert heights == [100 + number for number in range(9000)]

@@ -19,8 +19,10 @@ REQUIRED_COLUMNS = ("record_id", "procedure", "phase")
 KNOWN_COLUMNS = frozenset(("record_id", *REQUEST_FIELDS, *ADDRESS_FIELDS))
 MAX_CELL = 1000
 MAX_RECORD_ID = 64
-#: Distinct values per column kept once for the whole file (`_Repeated`).
+#: Distinct values per column kept once for the whole file, and how long each may be
+#: (`_Repeated`).
 REPEATED = 1000
+SHARED_CELL = 64
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 
 
@@ -52,10 +54,12 @@ class Record:
     record_id: str
     request: HandoutRequest
     address: MailAddress | None = None  # checked only for mail
+    #: <record_id>-<procedure>-<phase>-<lang>.pdf, made once (a mailing holds it in its
+    #: manifest entry, its letter and its place in mailing.pdf)
+    file_name: str = field(init=False)
 
-    @property
-    def file_name(self) -> str:
-        return record_file_name(self.record_id, self.request)
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "file_name", record_file_name(self.record_id, self.request))
 
 
 def normalize_column(name: str) -> str:
@@ -67,7 +71,8 @@ def normalize_column(name: str) -> str:
 
 def read_input(path: Path, encoding: str | None = None) -> tuple[list[str], Iterator[RawRow]]:
     """Header columns and the raw rows, made one at a time as they are validated (a
-    mailing of 100,000 rows never holds them all); file-level problems raise InputError."""
+    mailing of 100,000 rows never holds all their fields and cells at once, only the
+    file's text); file-level problems raise InputError."""
     try:
         data = path.read_bytes()
     except OSError as exc:
@@ -123,9 +128,9 @@ def _read_csv(path: Path, text: str) -> tuple[list[str], Iterator[RawRow]]:
 
 
 class _Repeated:
-    """Cell values that many rows repeat (a city, a physician, a state) kept once for
-    the whole file, so that 100,000 records do not hold 100,000 copies. Per column, up
-    to REPEATED distinct values: past that a column is mostly unique (names, streets)
+    """Short cell values that many rows repeat (a city, a physician, a state) kept once
+    for the whole file, so that 100,000 records do not hold 100,000 copies. Per column,
+    up to REPEATED distinct values: past that a column is mostly unique (names, streets)
     and its values are kept as they are."""
 
     def __init__(self) -> None:
@@ -136,7 +141,7 @@ class _Repeated:
         for column, value in items:
             seen = self._seen[column]
             kept = seen.get(value)
-            if kept is None and len(seen) < REPEATED:
+            if kept is None and len(seen) < REPEATED and len(value) <= SHARED_CELL:
                 kept = seen[value] = value
             cells[column] = value if kept is None else kept
         return cells
@@ -200,7 +205,8 @@ def _read_json(path: Path, text: str) -> tuple[list[str], Iterator[RawRow]]:
 
 def _json_rows(items: list[object]) -> Iterator[RawRow]:
     repeated = _Repeated()
-    for number, item in enumerate(items, start=1):
+    for index in range(len(items)):
+        number, item, items[index] = index + 1, items[index], None  # each item dropped in turn
         if not isinstance(item, dict):
             yield RawRow(number, None, problem="is not an object")
             continue

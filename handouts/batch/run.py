@@ -174,7 +174,7 @@ def _read_records(
     workspace: Workspace, options: BatchOptions
 ) -> tuple[list[Record], list[RowError], int]:
     """The valid records, the rows' errors and the number of rows read. Each row is read,
-    validated and dropped in turn: a run holds its records, never its raw rows."""
+    validated and dropped in turn: a run holds its records, not its raw rows."""
     header, rows = read_input(options.input, options.encoding)
     unknown = sorted(set(header) - KNOWN_COLUMNS)
     if unknown:
