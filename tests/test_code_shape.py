@@ -32,36 +32,30 @@ def _package_imports() -> list[tuple[str, ast.ImportFrom]]:
     ]
 
 
-def test_only_the_command_line_imports_click():
-    """errors.py and the rest are plain Python: cli.py turns a HandoutError into a click
-    error, so the web app and the batch never catch command-line types."""
-    importers = {
+def _importers(library: str) -> set[str]:
+    """The package's modules that import `library` (or any module of it)."""
+    return {
         name
         for name, tree in _modules()
         for node in ast.walk(tree)
         if (
             isinstance(node, ast.Import)
-            and any(a.name.split(".")[0] == "click" for a in node.names)
+            and any(a.name.split(".")[0] == library for a in node.names)
         )
-        or (isinstance(node, ast.ImportFrom) and (node.module or "").split(".")[0] == "click")
+        or (isinstance(node, ast.ImportFrom) and (node.module or "").split(".")[0] == library)
     }
-    assert importers == {"handouts.cli"}
+
+
+def test_only_the_command_line_imports_click():
+    """errors.py and the rest are plain Python: cli.py turns a HandoutError into a click
+    error, so the web app and the batch never catch command-line types."""
+    assert _importers("click") == {"handouts.cli"}
 
 
 def test_only_the_barcode_encoder_imports_reportlab():
     """Widths come from the fonts' own metrics (fonts/registry.py), the ones the writer
     puts in /W: ReportLab only encodes the IMb bars."""
-    importers = {
-        name
-        for name, tree in _modules()
-        for node in ast.walk(tree)
-        if (
-            isinstance(node, ast.Import)
-            and any(a.name.split(".")[0] == "reportlab" for a in node.names)
-        )
-        or (isinstance(node, ast.ImportFrom) and (node.module or "").split(".")[0] == "reportlab")
-    }
-    assert importers == {"handouts.mail.imb"}
+    assert _importers("reportlab") == {"handouts.mail.imb"}
 
 
 def test_no_private_name_is_imported_from_another_module():
