@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import io
+
+import pdfplumber
 import pytest
 from helpers import HANDOUTS, instruction_pages, open_pdf, page_texts, text_of
 
@@ -123,3 +126,30 @@ def test_kyphoplasty_differs_where_it_should(sample_pdfs):
     assert "height" in kypho_pre and "height" not in verte_pre
     assert "medicine through an IV to help you relax" in verte_pre
     assert "fully asleep" not in verte_pre
+
+
+@pytest.mark.parametrize("key", HANDOUTS, ids="-".join)
+def test_card_values_sit_on_their_labels_baseline(sample_pdfs, key):
+    """Each value in the appointment card is on the same baseline as its label (a value
+    used to sit 2 pt above it: its box was taller than the label's line)."""
+    pairs = {"Name": "Maria", "Doctor": "Dr.", "treated": "T12,"}
+    baselines: dict[tuple[int, str], list[float]] = {}
+    with pdfplumber.open(io.BytesIO(sample_pdfs[key])) as document:
+        for number, page in enumerate(document.pages[:3]):
+            chars = page.chars
+            for word in page.extract_words():  # the baseline: its first glyph's text matrix
+                first = next(
+                    c
+                    for c in chars
+                    if abs(c["x0"] - word["x0"]) < 0.01 and abs(c["top"] - word["top"]) < 0.01
+                )
+                baselines.setdefault((number, word["text"]), []).append(first["matrix"][5])
+    found = 0
+    for (number, label), ys in baselines.items():
+        value = pairs.get(label)
+        if value is None or (number, value) not in baselines:
+            continue
+        near = [abs(a - b) for a in ys for b in baselines[number, value] if abs(a - b) < 12]
+        assert near and min(near) < 0.1, (key, label, near)
+        found += 1
+    assert found >= 2, key
