@@ -92,7 +92,8 @@ class HandoutGroup(click.Group):
     "--cache-dir",
     type=click.Path(file_okay=False, path_type=Path),
     help="Folder for the layout cache (default: $HANDOUTS_CACHE_DIR, else the user's cache "
-    "folder). It keeps at most $HANDOUTS_CACHE_MAX_MB megabytes (default 200).",
+    "folder). It keeps at most $HANDOUTS_CACHE_MAX_MB megabytes (default 200). Not used "
+    "with --no-cache (a warning says so), but by the cache command.",
 )
 @click.option("--no-cache", is_flag=True, help=NO_CACHE_HELP)
 @click.option("-v", "--verbose", count=True, help="Show details (renderer warnings, timings).")

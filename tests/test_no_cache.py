@@ -116,3 +116,9 @@ def test_every_help_says_the_same_about_no_cache(command):
     result = CliRunner().invoke(main, [*command, "--help"])
     assert result.exit_code == 0, result.output
     assert " ".join(NO_CACHE_HELP.split()) in " ".join(result.output.split())
+
+
+def test_the_help_says_cache_dir_is_not_used_with_no_cache():
+    result = CliRunner().invoke(main, ["--help"])
+    assert result.exit_code == 0, result.output
+    assert "Not used with --no-cache (a warning says so)" in " ".join(result.output.split())

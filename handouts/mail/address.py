@@ -109,35 +109,38 @@ class MailAddress:
         return self.zip5 + self.zip4
 
 
+def _tidy(value: str) -> str:
+    """Runs of white space as one space, ends trimmed; the cell itself when it is tidy
+    already (a mailing then holds one string per value)."""
+    tidy = " ".join(value.split())
+    return value if tidy == value else tidy
+
+
 def validate_address(cells: Mapping[str, str]) -> tuple[MailAddress | None, list[tuple[str, str]]]:
     """(address, problems as (column, message)); messages never repeat the value."""
 
-    def cell(name: str) -> str:
-        value = cells.get(name, "")
-        tidy = " ".join(value.split())
-        return value if tidy == value else tidy  # the cell itself: one string per value
-
+    cell = {name: _tidy(cells.get(name, "")) for name in ("patient_name", *ADDRESS_FIELDS)}
     problems = []
     for column in ("patient_name", "address_line1", "city", "state", "postal_code"):
-        if not cell(column):
+        if not cell[column]:
             problems.append((column, "required for mail"))
     for column in ("patient_name", "address_line1", "address_line2", "city"):
-        if len(cell(column)) > MAX_LINE:
+        if len(cell[column]) > MAX_LINE:
             problems.append((column, f"longer than {MAX_LINE} characters"))
-    state = cell("state").upper()
+    state = cell["state"].upper()
     state = _STATE_CODES.get(state, state)  # one string per state for a whole mailing
     if state and state not in US_STATES:
         problems.append(("state", "use the 2-letter USPS state code, e.g. IL"))
-    match = _ZIP.match(cell("postal_code"))
-    if cell("postal_code") and not match:
+    match = _ZIP.match(cell["postal_code"])
+    if cell["postal_code"] and not match:
         problems.append(("postal_code", "use a 5-digit ZIP or ZIP+4, e.g. 62704 or 62704-1234"))
     if problems or match is None:
         return None, problems
     address = MailAddress(
-        cell("patient_name"),
-        cell("address_line1"),
-        cell("address_line2"),
-        cell("city"),
+        cell["patient_name"],
+        cell["address_line1"],
+        cell["address_line2"],
+        cell["city"],
         state,
         match[1],
         match[2] or "",
